@@ -1,0 +1,161 @@
+"""The HTTP edge shared by every function: the resolver, the gate every request passes, error answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from api_info.auth import Caller, bearer_token, forge_caller
+from api_info.errors import ApiError, BadRequest, NotFound, PayloadTooLarge, ValidationFailed
+from api_info.observability import logger
+from api_info.service import Services, services
+
+MAX_BODY_BYTES = 8 * 1024
+BODY_ERRORS = {"json_invalid", "model_attributes_type", "dict_type", "model_type", "missing"}
+
+
+def create_app() -> APIGatewayRestResolver:
+    """A REST resolver whose every error, expected or not, answers in the contract's shape."""
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(ApiError)
+    def _api_error(exc: ApiError) -> Response[Any]:
+        return error_response(exc, _request_id(app.current_event.raw_event))
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response[Any]:
+        return error_response(validation_error(list(exc.errors())), _request_id(app.current_event.raw_event))
+
+    @app.not_found
+    def _not_found(exc: Exception) -> Response[Any]:
+        return error_response(NotFound(), _request_id(app.current_event.raw_event))
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response[Any]:
+        logger.exception("Unexpected error")
+        return error_response(ApiError(), _request_id(app.current_event.raw_event))
+
+    return app
+
+
+def serve(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Check the body size and the caller before any route runs, then resolve the route."""
+    try:
+        body = event.get("body") or ""
+        if len(body.encode()) > MAX_BODY_BYTES:
+            raise PayloadTooLarge()
+        caller = identify(services(), event)
+    except ApiError as exc:
+        return proxy_error(exc, _request_id(event))
+    except Exception:
+        logger.exception("Unexpected error while identifying the caller")
+        return proxy_error(ApiError(), _request_id(event))
+    app.context["caller"] = caller
+    return app.resolve(event, context)
+
+
+def current_caller(app: APIGatewayRestResolver) -> Caller:
+    """The caller `serve` identified for this request."""
+    caller: Caller = app.context["caller"]
+    return caller
+
+
+def identify(svc: Services, event: Mapping[str, Any]) -> Caller:
+    """Who is calling: a Jira administrator with a Forge Invocation Token, or Forge itself."""
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    claims = svc.verifier.verify(bearer_token(headers))
+    if str(event.get("resource", "")).startswith("/lifecycle/"):
+        return forge_caller(claims, require_principal=False)
+    caller = forge_caller(claims, require_principal=True)
+    svc.admin_check.require(
+        tenant_id=caller.tenant.installation_id,
+        account_id=caller.actor.account_id or "",
+        api_base_url=caller.api_base_url,
+        system_token=headers.get("x-forge-oauth-system"),
+    )
+    return caller
+
+
+# --- error answers ------------------------------------------------------------------------------
+
+
+def validation_error(errors: list[dict[str, Any]]) -> ApiError:
+    """Turn pydantic's errors into `bad_request` (body not an object) or `validation_error` with details."""
+    details = []
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        if error.get("type") == "json_invalid" or (loc == ["body"] and error.get("type") in BODY_ERRORS):
+            return BadRequest()
+        field = ".".join(loc[1:]) or loc[0] if loc else "body"
+        details.append({"field": field, "message": _field_message(field, error)})
+    return ValidationFailed("Some fields are missing or not valid: see details.", details=details)
+
+
+def _field_message(field: str, error: Mapping[str, Any]) -> str:
+    # Built from the error type only: pydantic's own text may echo the input, which can be a secret.
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        return "This field is required."
+    if kind == "extra_forbidden":
+        return "This field is not expected here."
+    if kind == "string_too_short":
+        return "This field must not be empty."
+    if kind == "string_too_long":
+        return f"This field must be at most {ctx.get('max_length')} characters long."
+    if kind == "string_pattern_mismatch":
+        if field == "email":
+            return "Enter an email address, like admin@example.com."
+        return "This field must not contain spaces or line breaks."
+    if kind == "string_type":
+        return "This field must be text."
+    if kind in ("int_parsing", "int_type"):
+        return "This field must be a whole number."
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return f"This field must be between {ctx.get('ge', 1)} and {ctx.get('le', 100)}."
+    if kind == "value_error":
+        return f"This field {ctx.get('error', 'is not valid')}."
+    return "This field is not valid."
+
+
+def error_body(exc: ApiError, request_id: str | None) -> dict[str, Any]:
+    """The contract's error body for an exception."""
+    error: dict[str, Any] = {"code": exc.code, "message": exc.message, "requestId": request_id}
+    if exc.details is not None:
+        error["details"] = exc.details
+    return {"error": error}
+
+
+def error_response(exc: ApiError, request_id: str | None) -> Response[Any]:
+    """An error as a Powertools Response."""
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+    return Response(
+        status_code=exc.status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(error_body(exc, request_id)),
+        headers=headers,
+    )
+
+
+def proxy_error(exc: ApiError, request_id: str | None) -> dict[str, Any]:
+    """An error as an API Gateway proxy answer, for the gate that runs before the resolver."""
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    return {
+        "statusCode": exc.status,
+        "headers": headers,
+        "body": json.dumps(error_body(exc, request_id)),
+        "isBase64Encoded": False,
+    }
+
+
+def _request_id(event: Mapping[str, Any]) -> str | None:
+    context = event.get("requestContext") or {}
+    request_id = context.get("requestId")
+    return str(request_id) if request_id else None

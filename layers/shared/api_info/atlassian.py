@@ -1,0 +1,224 @@
+"""The Atlassian client: the only code that talks HTTP to Atlassian, and where outbound URLs are vetted."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from api_info.errors import AtlassianError, AtlassianUnavailable, CredentialRejected, UnsafeUrl
+from api_info.models import Account, Organization
+from api_info.observability import logger
+from api_info.settings import Settings
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost"}
+DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class KeyFacts:
+    organization: Organization
+
+
+@dataclass(frozen=True)
+class TokenFacts:
+    account: Account
+
+
+class AtlassianClient:
+    """Validates keys and tokens and asks Jira about permissions, over one pooled httpx client."""
+
+    def __init__(self, settings: Settings, http: httpx.Client | None = None) -> None:
+        self._settings = settings
+        self._api_url = settings.atlassian_api_url.rstrip("/")
+        self._api_host = (urlsplit(self._api_url).hostname or "").lower()
+        # No redirects: a 3xx could point at an internal address. No proxies from the environment.
+        self._http = http or httpx.Client(
+            timeout=settings.atlassian_timeout_seconds, follow_redirects=False, trust_env=False
+        )
+
+    # --- outbound URL rules ---------------------------------------------------------------------
+
+    def vet_url(self, url: str) -> str:
+        """Return a token-supplied site or API base URL if the contract allows calling it, else raise."""
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if (
+            parts.username is not None
+            or parts.password is not None
+            or parts.query
+            or parts.fragment
+            or "\\" in url
+            or ".." in parts.path
+        ):
+            raise UnsafeUrl()
+        try:
+            port = parts.port
+        except ValueError:
+            raise UnsafeUrl() from None
+        if (
+            self._settings.allow_insecure_loopback
+            and host in LOOPBACK_HOSTS
+            and parts.scheme in ("http", "https")
+        ):
+            return url.rstrip("/")
+        if parts.scheme != "https" or port not in (None, 443) or not _is_dns_name(host):
+            raise UnsafeUrl()
+        if host != self._api_host and not any(
+            host.endswith(suffix if suffix.startswith(".") else "." + suffix)
+            for suffix in self._settings.atlassian_site_hosts
+        ):
+            raise UnsafeUrl()
+        return url.rstrip("/")
+
+    # --- the calls ------------------------------------------------------------------------------
+
+    def validate_key(self, api_key: str) -> KeyFacts:
+        """Check an org Admin API key: it must reach an organization and be a key without scopes."""
+        auth = {"Authorization": f"Bearer {api_key}"}
+        orgs = self._send("GET", f"{self._api_url}/admin/v1/orgs", headers=auth)
+        if orgs.status_code in (401, 403):
+            raise CredentialRejected(
+                "api_key_invalid", "Atlassian did not accept this API key. Check that you copied all of it."
+            )
+        data = self._json(orgs).get("data")
+        if not isinstance(data, list):
+            raise AtlassianError()
+        if not data:
+            raise CredentialRejected(
+                "api_key_no_organization",
+                "This API key does not belong to any organization. Create it in Atlassian Administration.",
+            )
+        first = data[0] if isinstance(data[0], dict) else {}
+        org_id = first.get("id")
+        if not isinstance(org_id, str) or not org_id:
+            raise AtlassianError()
+        attributes = first.get("attributes") if isinstance(first.get("attributes"), dict) else {}
+        name = attributes.get("name") if isinstance(attributes, dict) else None
+        # User management has no scopes, so a key created with scopes is refused here.
+        users = self._send(
+            "GET", f"{self._api_url}/admin/v1/orgs/{quote(org_id, safe='')}/users?limit=1", headers=auth
+        )
+        if users.status_code == 403:
+            raise CredentialRejected(
+                "api_key_has_scopes",
+                "This API key was created with scopes. Create the key with the "
+                "'API key without scopes' option and save it again.",
+            )
+        if users.status_code == 401:
+            raise CredentialRejected("api_key_invalid", "Atlassian did not accept this API key.")
+        self._json(users)
+        return KeyFacts(Organization(id=org_id, name=name if isinstance(name, str) else None))
+
+    def validate_token(self, *, site_url: str, cloud_id: str, email: str, api_token: str) -> TokenFacts:
+        """Check a user API token with its email against the Jira site, then tell scoped tokens apart."""
+        auth = httpx.BasicAuth(email, api_token)
+        site = self.vet_url(site_url)
+        answer = self._send("GET", f"{site}/rest/api/3/myself", auth=auth)
+        refused = "AUTHENTICATED_FAILED" in answer.headers.get("x-seraph-loginreason", "")
+        if answer.status_code == 200 and not refused:
+            me = self._json(answer)
+            account_id = me.get("accountId")
+            if not isinstance(account_id, str):
+                raise AtlassianError()
+            if me.get("active") is False:
+                raise CredentialRejected(
+                    "api_token_account_inactive",
+                    "The Atlassian account of this API token is deactivated. "
+                    "Use a token of an active account.",
+                )
+            address = me.get("emailAddress")
+            if isinstance(address, str) and address.casefold() != email.casefold():
+                raise CredentialRejected(
+                    "api_token_email_mismatch",
+                    "This API token belongs to another email address. "
+                    "Enter the email address of the token's account.",
+                )
+            name = me.get("displayName")
+            return TokenFacts(
+                Account(account_id=account_id, display_name=name if isinstance(name, str) else None)
+            )
+        if answer.status_code not in (200, 401, 403):
+            self._json(answer)  # raises the right error for 5xx, 429 and other surprises
+            raise AtlassianError()
+        gateway = self._send(
+            "GET", f"{self._api_url}/ex/jira/{quote(cloud_id, safe='')}/rest/api/3/myself", auth=auth
+        )
+        if gateway.status_code == 200:
+            raise CredentialRejected(
+                "api_token_has_scopes",
+                "This API token was created with scopes. Create the token with the "
+                "'Create API token' button and save it again.",
+            )
+        if gateway.status_code >= 500 or gateway.status_code == 429:
+            self._json(gateway)
+        raise CredentialRejected(
+            "api_token_invalid",
+            "Atlassian did not accept this email and API token. Check both and try again.",
+        )
+
+    def is_admin(self, *, api_base_url: str, system_token: str, account_id: str) -> bool:
+        """Ask Jira whether the account holds the global ADMINISTER permission; any doubt is a no."""
+        try:
+            base = self.vet_url(api_base_url)
+            answer = self._send(
+                "POST",
+                f"{base}/rest/api/3/permissions/check",
+                headers={"Authorization": f"Bearer {system_token}"},
+                json={"accountId": account_id, "globalPermissions": ["ADMINISTER"]},
+            )
+            granted = self._json(answer).get("globalPermissions") if answer.status_code == 200 else None
+        except (AtlassianError, AtlassianUnavailable, UnsafeUrl) as exc:
+            logger.warning("Administrator check failed closed", extra={"reason": type(exc).__name__})
+            return False
+        return isinstance(granted, list) and "ADMINISTER" in granted
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            answer = self._http.request(method, url, **kwargs)
+        except httpx.TimeoutException:
+            raise AtlassianUnavailable(
+                "Atlassian did not answer in time. Try again in a few minutes."
+            ) from None
+        except httpx.HTTPError:
+            raise AtlassianUnavailable() from None
+        logger.debug("Atlassian answered", extra={"path": urlsplit(url).path, "status": answer.status_code})
+        return answer
+
+    @staticmethod
+    def _json(answer: httpx.Response) -> dict[str, Any]:
+        if answer.status_code == 429:
+            raise AtlassianUnavailable(
+                "Atlassian is limiting requests just now. Try again in a minute.",
+                retry_after=_retry_after(answer),
+            )
+        if answer.status_code != 200:
+            raise AtlassianError()
+        try:
+            body = answer.json()
+        except ValueError:
+            raise AtlassianError() from None
+        if not isinstance(body, dict):
+            raise AtlassianError()
+        return body
+
+
+def _retry_after(answer: httpx.Response) -> int | None:
+    value = answer.headers.get("retry-after", "")
+    return int(value) if value.isdigit() else None
+
+
+def _is_dns_name(host: str) -> bool:
+    if not host or host.endswith("."):
+        return False
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return all(DNS_LABEL.match(part) for part in host.split("."))
+    return False

@@ -1,0 +1,123 @@
+"""Who is calling: the Forge Invocation Token check, the operators' IAM identity, the administrator check."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from api_info.atlassian import AtlassianClient
+from api_info.errors import Forbidden, Unauthenticated
+from api_info.models import Actor, Tenant
+from api_info.observability import logger
+
+FIT_ISSUER = "forge/invocation-token"
+LEEWAY_SECONDS = 60
+
+
+class _FitApp(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    installation_id: str = Field(alias="installationId", min_length=1)
+    api_base_url: str | None = Field(default=None, alias="apiBaseUrl")
+
+
+class _FitContext(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    cloud_id: str | None = Field(default=None, alias="cloudId")
+    site_url: str | None = Field(default=None, alias="siteUrl")
+
+
+class FitClaims(BaseModel):
+    """The claims of a Forge Invocation Token this service reads; unknown claims are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+    app: _FitApp
+    principal: str | None = None
+    context: _FitContext = _FitContext()
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The tenant a request acts on and the actor recorded for it."""
+
+    tenant: Tenant
+    actor: Actor
+    api_base_url: str | None = None
+
+
+class TokenVerifier:
+    """Verifies Forge Invocation Tokens: RS256 only, against a cached JWKS (refetched on an unknown kid)."""
+
+    def __init__(self, *, jwks_url: str, app_id: str, timeout: float = 5.0) -> None:
+        self._app_id = app_id
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=3600, timeout=int(max(1, timeout)))
+
+    def verify(self, token: str) -> FitClaims:
+        """Return the token's claims, or raise Unauthenticated for any flaw."""
+        try:
+            if jwt.get_unverified_header(token).get("alg") != "RS256":
+                raise Unauthenticated()
+            key = self._jwks.get_signing_key_from_jwt(token)
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=["RS256"],
+                audience=self._app_id,
+                issuer=FIT_ISSUER,
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "iat", "iss", "aud"]},
+            )
+            return FitClaims.model_validate(claims)
+        except (jwt.PyJWTError, ValidationError) as exc:
+            logger.info("Forge Invocation Token refused", extra={"reason": type(exc).__name__})
+            raise Unauthenticated() from None
+
+
+class AdminCheck:
+    """Asks Jira whether an account is an administrator, caching yes-answers for a short time."""
+
+    def __init__(self, atlassian: AtlassianClient, ttl_seconds: int) -> None:
+        self._atlassian = atlassian
+        self._ttl = ttl_seconds
+        self._granted: dict[tuple[str, str], float] = {}
+
+    def require(
+        self, *, tenant_id: str, account_id: str, api_base_url: str | None, system_token: str | None
+    ) -> None:
+        """Raise Forbidden unless the account is a Jira administrator of the tenant's site."""
+        key = (tenant_id, account_id)
+        now = time.monotonic()
+        if self._granted.get(key, 0.0) > now:
+            return
+        if not system_token or not api_base_url:
+            raise Forbidden()
+        if not self._atlassian.is_admin(
+            api_base_url=api_base_url, system_token=system_token, account_id=account_id
+        ):
+            raise Forbidden()
+        self._granted[key] = now + self._ttl
+
+
+def bearer_token(headers: dict[str, str]) -> str:
+    """The token of an `Authorization: Bearer` header, or raise Unauthenticated."""
+    value = headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated()
+    return token.strip()
+
+
+def forge_caller(claims: FitClaims, *, require_principal: bool) -> Caller:
+    """The caller described by a verified Forge Invocation Token."""
+    if require_principal and not claims.principal:
+        raise Unauthenticated()
+    tenant = Tenant(
+        installation_id=claims.app.installation_id,
+        cloud_id=claims.context.cloud_id,
+        site_url=claims.context.site_url,
+    )
+    actor = Actor(type="atlassian", account_id=claims.principal) if require_principal else Actor(type="forge")
+    return Caller(tenant=tenant, actor=actor, api_base_url=claims.app.api_base_url)

@@ -1,0 +1,221 @@
+"""Pydantic models: request bodies, answers, and the records the store keeps."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic.alias_generators import to_camel
+
+CredentialName = Literal["apiKey", "apiToken"]
+Status = Literal["not_configured", "valid", "expiring", "expired", "invalid"]
+StoredStatus = Literal["valid", "invalid"]
+CheckOutcome = Literal["ok", "rejected", "error"]
+
+MASK = "•" * 8
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _no_whitespace(value: SecretStr) -> SecretStr:
+    if any(ch.isspace() for ch in value.get_secret_value()):
+        raise ValueError("must not contain spaces or line breaks")
+    return value
+
+
+# SecretStr keeps the value out of every repr, so no log line or traceback can show it.
+Secret = Annotated[SecretStr, Field(min_length=1, max_length=1024), AfterValidator(_no_whitespace)]
+
+
+def mask(secret: str) -> str:
+    """Eight bullets and the last four characters: all that is ever shown of a secret."""
+    return MASK + secret[-4:]
+
+
+class CamelModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid")
+
+
+# --- request bodies -----------------------------------------------------------------------------
+
+
+class _ChangeRequest(CamelModel):
+    expires_on: str | None = Field(default=None, description="YYYY-MM-DD, today or later")
+
+    @field_validator("expires_on")
+    @classmethod
+    def _date_not_in_past(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not ISO_DATE.match(value):
+            raise ValueError("must be a date written YYYY-MM-DD")
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("must be a real calendar date") from None
+        if day < datetime.now(UTC).date():
+            raise ValueError("must not be in the past")
+        return value
+
+
+class ChangeKeyRequest(_ChangeRequest):
+    """Body of PUT /api-info/key."""
+
+    api_key: Secret = Field(description="The organization Admin API key (created without scopes)")
+
+
+class ChangeTokenRequest(_ChangeRequest):
+    """Body of PUT /api-info/token."""
+
+    email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    api_token: Secret = Field(description="The user API token (created with 'Create API token')")
+
+
+# --- stored records and answers ------------------------------------------------------------------
+
+
+class Actor(BaseModel):
+    """Who did something: a Jira user, an AWS operator, Forge itself or the scheduler."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    type: Literal["atlassian", "aws", "forge", "scheduler"]
+    account_id: str | None = Field(default=None, alias="accountId")
+    arn: str | None = None
+    display_name: str | None = Field(default=None, alias="displayName")
+
+    def public(self) -> dict[str, str | None]:
+        """The actor as the contract shows it."""
+        if self.type == "atlassian":
+            return {"type": "atlassian", "accountId": self.account_id, "displayName": self.display_name}
+        if self.type == "aws":
+            return {"type": "aws", "arn": self.arn}
+        return {"type": self.type}
+
+
+class Organization(BaseModel):
+    id: str
+    name: str | None = None
+
+
+class Account(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    account_id: str = Field(alias="accountId")
+    display_name: str | None = Field(default=None, alias="displayName")
+
+
+class LastCheck(BaseModel):
+    at: str
+    outcome: CheckOutcome
+    detail: str | None = None
+
+
+class Tenant(BaseModel):
+    """A Forge installation, recorded on first sight."""
+
+    installation_id: str = Field(alias="installationId")
+    cloud_id: str | None = Field(default=None, alias="cloudId")
+    site_url: str | None = Field(default=None, alias="siteUrl")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class CredentialRecord(BaseModel):
+    """What DynamoDB holds about a stored credential: never the secret, only its masked form."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    status: StoredStatus
+    masked_value: str = Field(alias="maskedValue")
+    secret_version_id: str = Field(alias="secretVersionId")
+    organization: Organization | None = None
+    email: str | None = None
+    account: Account | None = None
+    expires_on: str | None = Field(default=None, alias="expiresOn")
+    last_updated_at: str = Field(alias="lastUpdatedAt")
+    created_by: Actor = Field(alias="createdBy")
+    last_check: LastCheck | None = Field(default=None, alias="lastCheck")
+
+
+class CredentialInfo(BaseModel):
+    """One credential as GET /api-info shows it."""
+
+    status: Status
+    masked_value: str | None = Field(serialization_alias="maskedValue")
+    expires_on: str | None = Field(serialization_alias="expiresOn")
+    last_updated_at: str | None = Field(serialization_alias="lastUpdatedAt")
+    created_by: dict[str, str | None] | None = Field(serialization_alias="createdBy")
+    last_check: LastCheck | None = Field(serialization_alias="lastCheck")
+
+
+class ApiKeyInfo(CredentialInfo):
+    organization: Organization | None
+
+
+class ApiTokenInfo(CredentialInfo):
+    email: str | None
+    account: Account | None
+
+
+class Links(BaseModel):
+    manage_api_keys: str = Field(serialization_alias="manageApiKeys")
+    api_key_guide: str = Field(serialization_alias="apiKeyGuide")
+    manage_api_tokens: str = Field(serialization_alias="manageApiTokens")
+    api_token_guide: str = Field(serialization_alias="apiTokenGuide")
+
+
+class TenantInfo(BaseModel):
+    installation_id: str = Field(serialization_alias="installationId")
+    cloud_id: str | None = Field(serialization_alias="cloudId")
+    site_url: str | None = Field(serialization_alias="siteUrl")
+
+
+class InfoResponse(BaseModel):
+    """Answer of GET /api-info."""
+
+    tenant: TenantInfo
+    api_key: ApiKeyInfo = Field(serialization_alias="apiKey")
+    api_token: ApiTokenInfo = Field(serialization_alias="apiToken")
+    links: Links
+
+
+class ChangeKeyResponse(BaseModel):
+    api_key: ApiKeyInfo = Field(serialization_alias="apiKey")
+
+
+class ChangeTokenResponse(BaseModel):
+    api_token: ApiTokenInfo = Field(serialization_alias="apiToken")
+
+
+class HistoryEvent(BaseModel):
+    """One line of the audit trail."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    at: str
+    actor: Actor
+    credential: CredentialName
+    action: Literal["changed", "checked", "deleted"]
+    outcome: Literal["succeeded", "rejected", "failed"]
+    code: str | None = None
+    masked_value: str | None = Field(default=None, alias="maskedValue")
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    request_id: str | None = Field(serialization_alias="requestId")
+    details: list[ErrorDetail] | None = None
+
+
+class ErrorResponse(BaseModel):
+    """The body of every non-2xx answer."""
+
+    error: ErrorBody

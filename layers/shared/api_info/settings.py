@@ -1,0 +1,52 @@
+"""Settings: one model read from the environment once per container."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Settings(BaseModel):
+    """The contract's settings plus the resource names template.yaml wires in."""
+
+    model_config = ConfigDict(frozen=True)
+
+    forge_app_id: str = Field(min_length=1)
+    forge_jwks_url: str = "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json"
+    atlassian_api_url: str = "https://api.atlassian.com"
+    atlassian_site_hosts: tuple[str, ...] = (".atlassian.net", ".jira.com")
+    allow_insecure_loopback: bool = False
+    expiry_warning_days: int = Field(default=14, ge=0)
+    table_name: str = "api-info"
+    idempotency_table_name: str = "api-info-idempotency"
+    secret_prefix: str = "flexible-user-license/api-info/"
+    kms_key_arn: str | None = None
+    history_retention_days: int = Field(default=400, ge=1)
+    atlassian_timeout_seconds: float = Field(default=5.0, gt=0)
+    admin_cache_seconds: int = Field(default=60, ge=0, le=60)
+    change_lock_seconds: int = Field(default=60, ge=1)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Build settings from environment variables named as in the contract."""
+        values: dict[str, object] = {}
+        for name in cls.model_fields:
+            raw = env.get(name.upper())
+            if raw is None or raw == "":
+                continue
+            if name == "atlassian_site_hosts":
+                values[name] = tuple(h.strip().lower() for h in raw.split(",") if h.strip())
+            elif name == "allow_insecure_loopback":
+                values[name] = raw.strip().lower() == "true"
+            else:
+                values[name] = raw
+        return cls.model_validate(values)
+
+
+@cache
+def get_settings() -> Settings:
+    """The container's settings, read once."""
+    return Settings.from_env(os.environ)

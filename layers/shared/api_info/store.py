@@ -1,0 +1,313 @@
+"""The credential store: the only code that touches DynamoDB and Secrets Manager.
+
+DynamoDB holds, per tenant, one partition `TENANT#<installationId>` with the tenant item and one
+item per credential (metadata and masked value only), and a partition `HISTORY#<installationId>`
+with the audit trail. Each secret lives in Secrets Manager under `<prefix><tenant hash>/<credential>`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from api_info.errors import ChangeInProgress
+from api_info.models import CredentialName, CredentialRecord, HistoryEvent, Tenant
+from api_info.observability import logger
+from api_info.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_secretsmanager.client import SecretsManagerClient
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+@cache
+def dynamodb_client() -> DynamoDBClient:
+    """The container's DynamoDB client, created on first use."""
+    client: DynamoDBClient = boto3.client("dynamodb")
+    return client
+
+
+@cache
+def secrets_client() -> SecretsManagerClient:
+    """The container's Secrets Manager client, created on first use."""
+    client: SecretsManagerClient = boto3.client("secretsmanager")
+    return client
+
+
+def _to_item(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+
+
+def _from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def tenant_pk(tenant_id: str) -> str:
+    return f"TENANT#{tenant_id}"
+
+
+def history_pk(tenant_id: str) -> str:
+    return f"HISTORY#{tenant_id}"
+
+
+def cred_sk(credential: CredentialName) -> str:
+    return f"CRED#{credential}"
+
+
+@dataclass
+class TenantState:
+    """A tenant's item and its credentials' records, as one Query returns them."""
+
+    tenant: Tenant | None = None
+    credentials: dict[str, CredentialRecord] = field(default_factory=dict)
+
+
+class CredentialStore:
+    """Reads and writes tenants, credential metadata, history and secrets."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        dynamodb: DynamoDBClient | None = None,
+        secrets: SecretsManagerClient | None = None,
+    ) -> None:
+        self._settings = settings
+        self._table = settings.table_name
+        self._dynamodb = dynamodb
+        self._secrets = secrets
+
+    @property
+    def dynamodb(self) -> DynamoDBClient:
+        return self._dynamodb or dynamodb_client()
+
+    @property
+    def secrets(self) -> SecretsManagerClient:
+        return self._secrets or secrets_client()
+
+    # --- tenants and metadata -------------------------------------------------------------------
+
+    def load(self, tenant_id: str) -> TenantState:
+        """The tenant and its credential records, in one Query."""
+        answer = self.dynamodb.query(
+            TableName=self._table,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": tenant_pk(tenant_id)}},
+            ConsistentRead=True,
+        )
+        state = TenantState()
+        for raw in answer.get("Items", []):
+            item = _from_item(raw)
+            if item["SK"] == "TENANT":
+                state.tenant = Tenant.model_validate(item)
+            elif item["SK"].startswith("CRED#") and "status" in item:
+                state.credentials[item["SK"].removeprefix("CRED#")] = CredentialRecord.model_validate(item)
+        return state
+
+    def record_tenant(self, tenant: Tenant, now: str) -> None:
+        """Record an installation the first time it is seen; later sightings change nothing."""
+        item = {
+            "PK": tenant_pk(tenant.installation_id),
+            "SK": "TENANT",
+            "entity": "tenant",
+            "firstSeenAt": now,
+            **tenant.model_dump(by_alias=True),
+        }
+        try:
+            self.dynamodb.put_item(
+                TableName=self._table, Item=_to_item(item), ConditionExpression="attribute_not_exists(PK)"
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    # --- the change protocol --------------------------------------------------------------------
+
+    def acquire_lock(
+        self, tenant_id: str, credential: CredentialName, change_id: str
+    ) -> CredentialRecord | None:
+        """Take the credential's change lock (or re-take our own) and return its current record."""
+        now = int(time.time())
+        try:
+            answer = self.dynamodb.update_item(
+                TableName=self._table,
+                Key=_to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
+                UpdateExpression="SET lockId = :me, lockUntil = :until",
+                ConditionExpression="attribute_not_exists(lockId) OR lockUntil < :now OR lockId = :me",
+                ExpressionAttributeValues=_to_item(
+                    {":me": change_id, ":until": now + self._settings.change_lock_seconds, ":now": now}
+                ),
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ChangeInProgress() from None
+            raise
+        old = _from_item(answer.get("Attributes", {}))
+        return CredentialRecord.model_validate(old) if "status" in old else None
+
+    def release_lock(self, tenant_id: str, credential: CredentialName, change_id: str) -> None:
+        """Give the lock back if we still hold it; best effort, the lock also expires on its own."""
+        try:
+            self.dynamodb.update_item(
+                TableName=self._table,
+                Key=_to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
+                UpdateExpression="REMOVE lockId, lockUntil",
+                ConditionExpression="lockId = :me",
+                ExpressionAttributeValues=_to_item({":me": change_id}),
+            )
+        except ClientError as exc:
+            logger.warning("Could not release a change lock", extra={"error": exc.response["Error"]["Code"]})
+
+    def stage_secret(
+        self, tenant_id: str, credential: CredentialName, secret: dict[str, str], change_id: str
+    ) -> str:
+        """Store a validated secret as a new AWSPENDING version; re-running with the same id is a no-op."""
+        name = self.secret_name(tenant_id, credential)
+        value = json.dumps(secret)
+        try:
+            answer = self.secrets.put_secret_value(
+                SecretId=name, SecretString=value, ClientRequestToken=change_id, VersionStages=["AWSPENDING"]
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            self._create_secret(name, tenant_id, credential)
+            answer = self.secrets.put_secret_value(
+                SecretId=name, SecretString=value, ClientRequestToken=change_id, VersionStages=["AWSPENDING"]
+            )
+        return answer["VersionId"]
+
+    def commit(
+        self,
+        tenant_id: str,
+        credential: CredentialName,
+        record: CredentialRecord,
+        change_id: str,
+        event: HistoryEvent,
+    ) -> None:
+        """Make the staged version the one the app uses, and record it, in one transaction."""
+        item = {
+            "PK": tenant_pk(tenant_id),
+            "SK": cred_sk(credential),
+            **record.model_dump(by_alias=True, exclude_none=True),
+        }
+        try:
+            self.dynamodb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": _to_item(item),
+                            "ConditionExpression": "lockId = :me",
+                            "ExpressionAttributeValues": _to_item({":me": change_id}),
+                        }
+                    },
+                    {"Put": {"TableName": self._table, "Item": self._event_item(tenant_id, event)}},
+                ]
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+                raise ChangeInProgress() from None
+            raise
+
+    def finish_failed(
+        self, tenant_id: str, credential: CredentialName, change_id: str, event: HistoryEvent
+    ) -> None:
+        """Record a change that did not happen and give the lock back, leaving the credential as it was."""
+        self.dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": _to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
+                        "UpdateExpression": "REMOVE lockId, lockUntil",
+                        "ConditionExpression": "lockId = :me",
+                        "ExpressionAttributeValues": _to_item({":me": change_id}),
+                    }
+                },
+                {"Put": {"TableName": self._table, "Item": self._event_item(tenant_id, event)}},
+            ]
+        )
+
+    def promote_secret(
+        self, tenant_id: str, credential: CredentialName, version_id: str, previous_version_id: str | None
+    ) -> None:
+        """Move AWSCURRENT to the committed version (AWSPREVIOUS then keeps the old one)."""
+        name = self.secret_name(tenant_id, credential)
+        current = previous_version_id
+        for _ in range(2):
+            if current == version_id:
+                return  # already current: a first version is made AWSCURRENT by Secrets Manager itself
+            kwargs: dict[str, Any] = {
+                "SecretId": name,
+                "VersionStage": "AWSCURRENT",
+                "MoveToVersionId": version_id,
+            }
+            if current:
+                kwargs["RemoveFromVersionId"] = current
+            try:
+                self.secrets.update_secret_version_stage(**kwargs)
+                return
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "InvalidParameterException":
+                    raise
+                # Our record of the current version was stale (an earlier promote was interrupted).
+                current = self._current_version(name)
+        raise RuntimeError("could not promote the secret version")
+
+    # --- history --------------------------------------------------------------------------------
+
+    def add_event(self, tenant_id: str, event: HistoryEvent) -> None:
+        """Append one event to the tenant's audit trail."""
+        self.dynamodb.put_item(TableName=self._table, Item=self._event_item(tenant_id, event))
+
+    def _event_item(self, tenant_id: str, event: HistoryEvent) -> dict[str, Any]:
+        ttl = int(time.time()) + self._settings.history_retention_days * 86400
+        values = {
+            "PK": history_pk(tenant_id),
+            "SK": f"{time.time_ns():020d}#{uuid.uuid4().hex[:8]}",  # sorts by time, newest last
+            "ttl": ttl,
+            **event.model_dump(by_alias=True, exclude_none=True),
+        }
+        return _to_item(values)
+
+    # --- secrets plumbing -----------------------------------------------------------------------
+
+    def secret_name(self, tenant_id: str, credential: CredentialName) -> str:
+        """One secret per tenant and credential, named from a hash of the installation id."""
+        digest = hashlib.sha256(tenant_id.encode()).hexdigest()[:40]
+        return f"{self._settings.secret_prefix}{digest}/{credential}"
+
+    def _create_secret(self, name: str, tenant_id: str, credential: CredentialName) -> None:
+        kwargs: dict[str, Any] = {
+            "Name": name,
+            "Description": f"Flexible User License {credential} of one installation",
+            "Tags": [
+                {"Key": "installationId", "Value": tenant_id[:256]},
+                {"Key": "credential", "Value": credential},
+            ],
+        }
+        if self._settings.kms_key_arn:
+            kwargs["KmsKeyId"] = self._settings.kms_key_arn
+        try:
+            # No value: the secret starts empty, so nothing unvalidated is ever AWSCURRENT.
+            self.secrets.create_secret(**kwargs)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceExistsException":
+                raise
+
+    def _current_version(self, name: str) -> str | None:
+        versions = self.secrets.describe_secret(SecretId=name).get("VersionIdsToStages", {})
+        return next((v for v, stages in versions.items() if "AWSCURRENT" in stages), None)
