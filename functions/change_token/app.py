@@ -1,0 +1,26 @@
+"""PUT /api-info/token: validate a new user API token and its email with Atlassian, then store it."""
+
+from typing import Annotated, Any
+
+from api_info import service
+from api_info.api import create_app, current_caller, serve
+from api_info.models import ChangeTokenRequest, ChangeTokenResponse
+from api_info.observability import logger, metrics, tracer
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+app = create_app()
+
+
+@app.put("/api-info/token")
+@tracer.capture_method
+def change_token(body: Annotated[ChangeTokenRequest, Body()]) -> ChangeTokenResponse:
+    return service.change_token(service.services(), current_caller(app), body)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return serve(app, event, context)
