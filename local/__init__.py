@@ -1,0 +1,1 @@
+"""The local stack: moto, an Atlassian simulator, a development token issuer and a local API Gateway."""

@@ -1,0 +1,344 @@
+"""An Atlassian simulator: the API gateway (Admin API, /ex/jira) and one Jira site, on loopback.
+
+Its credentials are fixed test values (listed in CREDENTIALS_HELP and docs/LOCAL_STACK.md). It never
+logs a credential and never redirects.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+log = logging.getLogger(__name__)
+
+ORG_ID = "sim-org-acme"
+ORG_NAME = "Acme (simulated)"
+ADMIN_ACCOUNT = "sim-admin-0001"
+USER_ACCOUNT = "sim-user-0002"
+SYSTEM_TOKEN_PREFIX = "sim-system-token"
+RETRY_AFTER_SECONDS = "7"
+
+# Behaviours a key or token can carry besides answering normally.
+OK, ERROR, RATE_LIMITED, SLOW = "ok", "error", "rate_limited", "slow"
+
+
+@dataclass(frozen=True)
+class SimKey:
+    org_id: str | None  # None: the key belongs to no organization
+    org_name: str | None
+    scoped: bool = False
+    behaviour: str = OK
+
+
+@dataclass(frozen=True)
+class SimToken:
+    account_id: str
+    display_name: str
+    email_address: str  # what /myself reports, which may differ from the login email
+    active: bool = True
+    scoped: bool = False  # scoped tokens work only through the API gateway
+    behaviour: str = OK
+
+
+def _default_keys() -> dict[str, SimKey]:
+    return {
+        "sim-admin-key-unscoped-GOOD1": SimKey(ORG_ID, ORG_NAME),
+        "sim-admin-key-scoped-SCOP1": SimKey(ORG_ID, ORG_NAME, scoped=True),
+        "sim-admin-key-no-org-NORG1": SimKey(None, None),
+        "sim-admin-key-error-ERR5": SimKey(ORG_ID, ORG_NAME, behaviour=ERROR),
+        "sim-admin-key-ratelimited-R429": SimKey(ORG_ID, ORG_NAME, behaviour=RATE_LIMITED),
+        "sim-admin-key-slow-SLOW": SimKey(ORG_ID, ORG_NAME, behaviour=SLOW),
+    }
+
+
+def _default_tokens() -> dict[tuple[str, str], SimToken]:
+    ada = "ada@acme.test"
+    return {
+        (ada, "sim-token-classic-GOOD2"): SimToken("sim-account-ada", "Ada Admin", ada),
+        (ada, "sim-token-scoped-SCP2"): SimToken("sim-account-ada", "Ada Admin", ada, scoped=True),
+        ("ina@acme.test", "sim-token-inactive-INA2"): SimToken(
+            "sim-account-ina", "Ina Inactive", "ina@acme.test", active=False
+        ),
+        ("alias@acme.test", "sim-token-alias-ALS2"): SimToken("sim-account-ada", "Ada Admin", ada),
+        (ada, "sim-token-error-ERR5"): SimToken("sim-account-ada", "Ada Admin", ada, behaviour=ERROR),
+        (ada, "sim-token-ratelimited-R429"): SimToken(
+            "sim-account-ada", "Ada Admin", ada, behaviour=RATE_LIMITED
+        ),
+        (ada, "sim-token-slow-SLOW"): SimToken("sim-account-ada", "Ada Admin", ada, behaviour=SLOW),
+    }
+
+
+_KEY_ROWS = [
+    ("sim-admin-key-unscoped-GOOD1", f'valid: org {ORG_ID} "{ORG_NAME}", without scopes', ""),
+    ("sim-admin-key-scoped-SCOP1", "same org, with scopes (user read 403)", "api_key_has_scopes"),
+    ("sim-admin-key-no-org-NORG1", "no organization", "api_key_no_organization"),
+    ("sim-admin-key-error-ERR5", "Atlassian answers 500", "atlassian_error"),
+    ("sim-admin-key-ratelimited-R429", "Atlassian answers 429, Retry-After 7", "atlassian_unavailable"),
+    ("sim-admin-key-slow-SLOW", "valid, but answers after 10 s", ""),
+    ("anything else", "401", "api_key_invalid"),
+]
+_TOKEN_ROWS = [
+    ("ada@acme.test", "sim-token-classic-GOOD2", 'valid: sim-account-ada "Ada Admin"', ""),
+    ("ada@acme.test", "sim-token-scoped-SCP2", "with scopes (site 401)", "api_token_has_scopes"),
+    ("ina@acme.test", "sim-token-inactive-INA2", "deactivated account", "api_token_account_inactive"),
+    ("alias@acme.test", "sim-token-alias-ALS2", "/myself says ada@acme.test", "api_token_email_mismatch"),
+    ("ada@acme.test", "sim-token-error-ERR5", "Atlassian answers 500", "atlassian_error"),
+    ("ada@acme.test", "sim-token-ratelimited-R429", "429, Retry-After 7", "atlassian_unavailable"),
+    ("ada@acme.test", "sim-token-slow-SLOW", "valid, but answers after 10 s", ""),
+    ("anything else", "", "401", "api_token_invalid"),
+]
+CREDENTIALS_HELP = "\n".join(
+    [
+        'Org Admin API keys (PUT /api-info/key {"apiKey": ...}):',
+        *(f"  {k:32}{what:40}{'-> ' + code if code else ''}".rstrip() for k, what, code in _KEY_ROWS),
+        'User API tokens (PUT /api-info/token {"email": ..., "apiToken": ...}):',
+        *(
+            f"  {e:17}{t:28}{what:31}{'-> ' + code if code else ''}".rstrip()
+            for e, t, what, code in _TOKEN_ROWS
+        ),
+        f"Jira accounts (the token's principal): {ADMIN_ACCOUNT} is a Jira administrator;",
+        f"  {USER_ACCOUNT} (or any other accountId) is not.",
+    ]
+)
+
+_ORG_USERS = re.compile(r"^/admin/v1/orgs/([^/]+)/users$")
+_GATEWAY_MYSELF = re.compile(r"^/ex/jira/([^/]+)/rest/api/3/myself$")
+_GATEWAY_PERMISSIONS = re.compile(r"^/ex/jira/([^/]+)/rest/api/3/permissions/check$")
+
+
+class AtlassianSimulator:
+    """Serves the simulated Atlassian on http://host:port in a daemon thread."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, latency_ms: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self.latency_ms = latency_ms  # added to every answer; may be changed while running
+        self.slow_seconds: float = 10.0  # how long the *-slow-SLOW credentials take
+        self.requests: list[tuple[str, str]] = []  # (method, path without query) of each request
+        self.keys = _default_keys()
+        self.tokens = _default_tokens()
+        self.admins = {ADMIN_ACCOUNT}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> str:
+        """Start serving; returns the base URL (both the API gateway and the Jira site)."""
+        handler = type("Handler", (_Handler,), {"sim": self})
+        self._server = ThreadingHTTPServer((self.host, self.port), handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._server.serve_forever, name="atlassian-sim", daemon=True)
+        self._thread.start()
+        return self.url
+
+    def stop(self) -> None:
+        self._stopping.set()  # cuts short the sleeps of slow answers
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def reset(self) -> None:
+        """Forget the recorded requests."""
+        with self._lock:
+            self.requests.clear()
+
+    def add_key(
+        self, key: str, org_id: str | None, org_name: str | None, scoped: bool = False, behaviour: str = OK
+    ) -> None:
+        """Accept another Admin API key; org_id None makes a key without organization."""
+        self.keys[key] = SimKey(org_id, org_name, scoped, behaviour)
+
+    def add_token(
+        self,
+        email: str,
+        token: str,
+        account_id: str,
+        display_name: str,
+        active: bool = True,
+        *,
+        email_address: str | None = None,
+        scoped: bool = False,
+        behaviour: str = OK,
+    ) -> None:
+        """Accept another email + API token; email_address is what /myself reports (default: email)."""
+        self.tokens[(email.lower(), token)] = SimToken(
+            account_id, display_name, email_address or email, active, scoped, behaviour
+        )
+
+    def add_admin(self, account_id: str) -> None:
+        """Make an account a Jira administrator (global permission ADMINISTER)."""
+        self.admins.add(account_id)
+
+    def _record(self, method: str, path: str) -> None:
+        with self._lock:
+            self.requests.append((method, path))
+
+    def _pause(self, seconds: float) -> None:
+        if seconds > 0:
+            self._stopping.wait(seconds)
+
+
+Answer = tuple[int, Any, dict[str, str]]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    sim: AtlassianSimulator
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # The request line holds no credential (they travel in headers); keep it out of the terminal anyway.
+        log.debug("atlassian-sim: " + format, *args)
+
+    def _serve(self) -> None:
+        path = urlsplit(self.path).path
+        self.sim._record(self.command, path)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length > 0 else b""
+            status, payload, headers = self._route(self.command, path, body)
+        except Exception:
+            log.exception("atlassian-sim: internal error on %s %s", self.command, path)
+            status, payload, headers = 500, {"message": "simulator error"}, {}
+        self.sim._pause(self.sim.latency_ms / 1000)
+        data = json.dumps(payload).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json;charset=UTF-8")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            # The caller gave up first, as the service does with the slow credentials: nothing to answer.
+            self.close_connection = True
+
+    def _route(self, method: str, path: str, body: bytes) -> Answer:
+        if method == "GET" and path == "/admin/v1/orgs":
+            return self._orgs()
+        if method == "GET" and (m := _ORG_USERS.match(path)):
+            return self._org_users(unquote(m.group(1)))
+        if method == "GET" and path == "/rest/api/3/myself":
+            return self._myself(via_gateway=False)
+        if method == "GET" and _GATEWAY_MYSELF.match(path):
+            return self._myself(via_gateway=True)
+        if method == "POST" and _GATEWAY_PERMISSIONS.match(path):
+            return self._permissions(body)
+        return 404, {"code": 404, "message": "Not Found"}, {}
+
+    # --- Admin API ------------------------------------------------------------------------------
+
+    def _key(self) -> SimKey | None:
+        scheme, _, value = (self.headers.get("Authorization") or "").partition(" ")
+        return self.sim.keys.get(value.strip()) if scheme.lower() == "bearer" else None
+
+    def _orgs(self) -> Answer:
+        key = self._key()
+        if key is None:
+            return 401, {"code": 401, "message": "Unauthorized"}, {}
+        if (trouble := self._behave(key.behaviour)) is not None:
+            return trouble
+        data = []
+        if key.org_id is not None:
+            data = [{"id": key.org_id, "type": "orgs", "attributes": {"name": key.org_name}}]
+        return 200, {"data": data, "links": {}}, {}
+
+    def _org_users(self, org_id: str) -> Answer:
+        key = self._key()
+        if key is None:
+            return 401, {"code": 401, "message": "Unauthorized"}, {}
+        if (trouble := self._behave(key.behaviour)) is not None:
+            return trouble
+        if key.org_id != org_id:
+            return 404, {"code": 404, "message": "Organization not found"}, {}
+        if key.scoped:
+            # User management has no scopes, so a key created with scopes may not read it.
+            return 403, {"code": 403, "message": "Forbidden: the key lacks the required scopes"}, {}
+        user = {
+            "account_id": ADMIN_ACCOUNT,
+            "account_type": "atlassian",
+            "account_status": "active",
+            "name": "Ada Admin",
+            "email": "ada@acme.test",
+        }
+        return 200, {"data": [user], "links": {}}, {}
+
+    # --- Jira -----------------------------------------------------------------------------------
+
+    def _token(self) -> SimToken | None:
+        scheme, _, value = (self.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            email, _, token = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return self.sim.tokens.get((email.lower(), token))
+
+    def _myself(self, *, via_gateway: bool) -> Answer:
+        token = self._token()
+        if token is None or (token.scoped and not via_gateway):
+            if via_gateway:
+                return 401, {"code": 401, "message": "Unauthorized"}, {}
+            refused = {"errorMessages": ["You are not authenticated."], "errors": {}}
+            return 401, refused, {"x-seraph-loginreason": "AUTHENTICATED_FAILED"}
+        if (trouble := self._behave(token.behaviour)) is not None:
+            return trouble
+        me = {
+            "accountId": token.account_id,
+            "accountType": "atlassian",
+            "displayName": token.display_name,
+            "emailAddress": token.email_address,
+            "active": token.active,
+        }
+        return 200, me, {}
+
+    def _permissions(self, body: bytes) -> Answer:
+        scheme, _, value = (self.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not value.strip().startswith(SYSTEM_TOKEN_PREFIX):
+            return 401, {"code": 401, "message": "Unauthorized"}, {}
+        try:
+            asked = json.loads(body)
+            account_id = asked["accountId"]
+            wanted = list(asked.get("globalPermissions") or [])
+        except (ValueError, KeyError, TypeError):
+            return 400, {"errorMessages": ["Invalid request payload."], "errors": {}}, {}
+        granted = [p for p in wanted if p == "ADMINISTER" and account_id in self.sim.admins]
+        return 200, {"globalPermissions": granted}, {}
+
+    def _behave(self, behaviour: str) -> Answer | None:
+        if behaviour == ERROR:
+            return 500, {"code": 500, "message": "Internal Server Error"}, {}
+        if behaviour == RATE_LIMITED:
+            return 429, {"code": 429, "message": "Too Many Requests"}, {"Retry-After": RETRY_AFTER_SECONDS}
+        if behaviour == SLOW:
+            self.sim._pause(self.sim.slow_seconds)
+        return None

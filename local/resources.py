@@ -1,0 +1,391 @@
+"""Creates template.yaml's DynamoDB tables, KMS keys, SQS queues and event buses over moto, and resolves
+the functions' environment variables to the created names, URLs and ARNs.
+
+Works with clients the caller passes in (e.g. under moto's in-process `mock_aws()`) or with a session
+and endpoint URL (the local stack's moto server).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from local.cfn import TemplateError, load_template
+
+log = logging.getLogger(__name__)
+
+ACCOUNT_ID = "123456789012"  # moto's default account
+_NO_VALUE = object()  # AWS::NoValue: the property or variable is left out
+_CREATED = {
+    "AWS::DynamoDB::Table",
+    "AWS::KMS::Key",
+    "AWS::KMS::Alias",
+    "AWS::SQS::Queue",
+    "AWS::Events::EventBus",
+}
+# ARNs CloudFormation would give resources the local stack does not create ({r} region, {a} account).
+_ARN_FORMATS = {
+    "AWS::Serverless::Function": "arn:aws:lambda:{r}:{a}:function:{name}",
+    "AWS::Lambda::Function": "arn:aws:lambda:{r}:{a}:function:{name}",
+    "AWS::IAM::Role": "arn:aws:iam::{a}:role/{name}",
+    "AWS::SecretsManager::Secret": "arn:aws:secretsmanager:{r}:{a}:secret:{name}",
+}
+
+
+@dataclass
+class LocalResources:
+    environment: dict[str, str]  # all functions' variables merged
+    functions: dict[str, dict[str, str]]  # per function logical id
+    refs: dict[str, str] = field(default_factory=dict)  # logical id -> what !Ref gives (name, URL, key id)
+    arns: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
+
+
+def create_from_template(
+    template_path: str | Path,
+    *,
+    session: boto3.session.Session | None = None,
+    clients: Mapping[str, Any] | None = None,
+    parameter_overrides: Mapping[str, str] | None = None,
+    region: str = "us-east-1",
+    endpoint_url: str | None = None,
+    stack_name: str = "api-info-local",
+) -> dict[str, str]:
+    """Create the template's resources; returns the functions' environment variables, merged."""
+    return create_resources(
+        template_path,
+        session=session,
+        clients=clients,
+        parameter_overrides=parameter_overrides,
+        region=region,
+        endpoint_url=endpoint_url,
+        stack_name=stack_name,
+    ).environment
+
+
+def create_resources(
+    template_path: str | Path,
+    *,
+    session: boto3.session.Session | None = None,
+    clients: Mapping[str, Any] | None = None,
+    parameter_overrides: Mapping[str, str] | None = None,
+    region: str = "us-east-1",
+    endpoint_url: str | None = None,
+    stack_name: str = "api-info-local",
+) -> LocalResources:
+    """Create the template's resources; returns the merged and the per-function environments.
+
+    clients: boto3 clients by service name ("dynamodb", "kms", "sqs", "events"); any missing one is
+    made from session (default: boto3's) with region and endpoint_url.
+    """
+    template = load_template(template_path)
+    builder = _Builder(
+        template, session or boto3.session.Session(), dict(clients or {}), region, endpoint_url
+    )
+    builder.stack_name = stack_name
+    builder.overrides = dict(parameter_overrides or {})
+    for logical_id, resource in template["Resources"].items():
+        if resource.get("Type") in _CREATED and builder.condition_holds(resource.get("Condition")):
+            builder.ensure(logical_id)
+    glob = ((template.get("Globals") or {}).get("Function") or {}).get("Environment") or {}
+    functions: dict[str, dict[str, str]] = {}
+    merged: dict[str, str] = {}
+    for logical_id, resource in template["Resources"].items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        own = ((resource.get("Properties") or {}).get("Environment") or {}).get("Variables") or {}
+        variables = {**(glob.get("Variables") or {}), **own}
+        env = {}
+        for name, value in variables.items():
+            resolved = builder.resolve(value)
+            if resolved is not _NO_VALUE:
+                env[name] = _text(resolved)
+        functions[logical_id] = env
+        merged.update(env)
+    return LocalResources(merged, functions, dict(builder.refs), dict(builder.arns))
+
+
+def _text(value: Any) -> str:
+    # CloudFormation turns YAML booleans and numbers in environment variables into their text.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(_text(v) for v in value)
+    return str(value)
+
+
+class _Builder:
+    def __init__(
+        self,
+        template: dict[str, Any],
+        session: boto3.session.Session,
+        clients: dict[str, Any],
+        region: str,
+        endpoint_url: str | None,
+    ) -> None:
+        self.template = template
+        self.session: Any = session
+        self.clients = clients
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.stack_name = "api-info-local"
+        self.overrides: dict[str, str] = {}
+        self.refs: dict[str, str] = {}
+        self.arns: dict[str, str] = {}
+        self.attrs: dict[str, dict[str, str]] = {}
+        self.defaulted: set[str] = set()
+
+    def client(self, service: str) -> Any:
+        if service not in self.clients:
+            self.clients[service] = self.session.client(
+                service, region_name=self.region, endpoint_url=self.endpoint_url
+            )
+        return self.clients[service]
+
+    # --- intrinsic functions --------------------------------------------------------------------
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            items = [self.resolve(v) for v in value]
+            return [v for v in items if v is not _NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((name, arg),) = value.items()
+            if name == "Ref":
+                return self.ref(arg)
+            if name == "Fn::GetAtt":
+                return self.get_att(*(arg if isinstance(arg, list) else arg.split(".", 1)))
+            if name == "Fn::Sub":
+                return self.sub(arg)
+            if name == "Fn::Join":
+                return arg[0].join(_text(v) for v in self.resolve(arg[1]))
+            if name == "Fn::Select":
+                return self.resolve(arg[1])[int(self.resolve(arg[0]))]
+            if name == "Fn::Split":
+                return self.resolve(arg[1]).split(arg[0])
+            if name == "Fn::If":
+                branch = arg[1] if self.condition_holds(arg[0]) else arg[2]
+                return self.resolve(branch)
+            if name.startswith("Fn::") or name == "Condition":
+                raise TemplateError(f"{name} is not supported by the local stack")
+        resolved = {k: self.resolve(v) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
+
+    def ref(self, name: str) -> Any:
+        pseudo = {
+            "AWS::Region": self.region,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::StackName": self.stack_name,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{ACCOUNT_ID}:stack/{self.stack_name}/0",
+        }
+        if name == "AWS::NoValue":
+            return _NO_VALUE
+        if name in pseudo:
+            return pseudo[name]
+        params = self.template.get("Parameters") or {}
+        if name in params:
+            if name in self.overrides:
+                return self.overrides[name]
+            if "Default" not in params[name]:
+                # Deploys must give it; locally the settings usually override what it feeds.
+                if name not in self.defaulted:
+                    self.defaulted.add(name)
+                    log.info("parameter %s has no Default nor override; using an empty string", name)
+                return ""
+            default = params[name]["Default"]
+            is_list = str(params[name].get("Type", "")).startswith("CommaDelimitedList")
+            if is_list and isinstance(default, str):
+                return default.split(",")
+            return default
+        if name in self.template["Resources"]:
+            self.ensure(name)
+            return self.refs[name]
+        raise TemplateError(f"!Ref {name}: no such parameter or resource")
+
+    def get_att(self, name: str, attribute: str) -> str:
+        if name not in self.template["Resources"]:
+            raise TemplateError(f"!GetAtt {name}.{attribute}: no such resource")
+        self.ensure(name)
+        if attribute == "Arn":
+            return self.arns[name]
+        if attribute in self.attrs.get(name, {}):
+            return self.attrs[name][attribute]
+        raise TemplateError(f"!GetAtt {name}.{attribute} is not supported by the local stack")
+
+    def sub(self, arg: Any) -> str:
+        text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+
+        def substitute(match: re.Match[str]) -> str:
+            inner = match.group(1)
+            if inner.startswith("!"):  # ${!Literal} stays as ${Literal}
+                return "${" + inner[1:] + "}"
+            if inner in variables:
+                return _text(self.resolve(variables[inner]))
+            if "." in inner and inner.split(".", 1)[0] in self.template["Resources"]:
+                return self.get_att(*inner.split(".", 1))
+            return _text(self.ref(inner))
+
+        return re.sub(r"\$\{([^}]+)\}", substitute, text)
+
+    def condition_holds(self, condition: Any) -> bool:
+        if condition is None:
+            return True
+        if isinstance(condition, str):
+            condition = (self.template.get("Conditions") or {})[condition]
+        ((name, arg),) = condition.items()
+        if name == "Condition":
+            return self.condition_holds(arg)
+        if name == "Fn::Equals":
+            return _text(self.resolve(arg[0])) == _text(self.resolve(arg[1]))
+        if name == "Fn::Not":
+            return not self.condition_holds(arg[0])
+        if name == "Fn::And":
+            return all(self.condition_holds(c) for c in arg)
+        if name == "Fn::Or":
+            return any(self.condition_holds(c) for c in arg)
+        raise TemplateError(f"condition {name} is not supported by the local stack")
+
+    # --- resources ------------------------------------------------------------------------------
+
+    def ensure(self, logical_id: str) -> None:
+        """Create a resource on first reference, so a queue's dead-letter queue exists before it."""
+        if logical_id in self.refs:
+            return
+        resource = self.template["Resources"][logical_id]
+        kind = resource.get("Type")
+        name = f"{self.stack_name}-{logical_id}"
+        if kind not in _CREATED:
+            # Not created locally (roles, functions, schedules...): give the name and ARN CloudFormation
+            # would, so that environment variables pointing at them still resolve. Their properties are
+            # not read, which also keeps reference cycles (a role naming a function naming the role) out.
+            service = str(kind).split("::")[1].lower() if str(kind).count("::") == 2 else "local"
+            arn = _ARN_FORMATS.get(kind, "arn:aws:{service}:{r}:{a}:{name}")
+            self.refs[logical_id] = name
+            self.arns[logical_id] = arn.format(service=service, r=self.region, a=ACCOUNT_ID, name=name)
+            return
+        props = self.resolve(resource.get("Properties") or {})
+        if kind == "AWS::DynamoDB::Table":
+            self._table(logical_id, props.get("TableName") or name, props)
+        elif kind == "AWS::KMS::Key":
+            self._kms_key(logical_id, props)
+        elif kind == "AWS::KMS::Alias":
+            self._alias(props["AliasName"], props["TargetKeyId"])
+            self.refs[logical_id] = props["AliasName"]
+            self.arns[logical_id] = f"arn:aws:kms:{self.region}:{ACCOUNT_ID}:{props['AliasName']}"
+        elif kind == "AWS::SQS::Queue":
+            self._queue(logical_id, props, name)
+        else:
+            self._event_bus(logical_id, props.get("Name") or name)
+
+    def _table(self, logical_id: str, table_name: str, props: dict[str, Any]) -> None:
+        ddb = self.client("dynamodb")
+        args: dict[str, Any] = {
+            "TableName": table_name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PROVISIONED"),
+        }
+        if args["BillingMode"] == "PROVISIONED":
+            args["ProvisionedThroughput"] = props.get(
+                "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+            )
+        index_keys = ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")
+        for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+            if props.get(kind):
+                args[kind] = [{k: v for k, v in index.items() if k in index_keys} for index in props[kind]]
+        if props.get("StreamSpecification"):
+            args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        if props.get("Tags"):
+            args["Tags"] = props["Tags"]
+        # SSE and deletion protection are left out: moto does not enforce them, and deletion protection
+        # would only stop tests from dropping their tables.
+        try:
+            description = ddb.create_table(**args)["TableDescription"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceInUseException":
+                raise
+            description = ddb.describe_table(TableName=table_name)["Table"]
+            log.info("table %s exists already; reusing it", table_name)
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            ddb.update_time_to_live(
+                TableName=table_name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
+            )
+        pitr = props.get("PointInTimeRecoverySpecification")
+        if pitr and pitr.get("PointInTimeRecoveryEnabled"):
+            ddb.update_continuous_backups(
+                TableName=table_name,
+                PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+            )
+        self.refs[logical_id] = table_name
+        self.arns[logical_id] = description["TableArn"]
+        if description.get("LatestStreamArn"):
+            self.attrs[logical_id] = {"StreamArn": description["LatestStreamArn"]}
+
+    def _kms_key(self, logical_id: str, props: dict[str, Any]) -> None:
+        kms = self.client("kms")
+        # The key policy is left out: moto does not enforce it and it names the deploying account's roles.
+        args: dict[str, Any] = {k: props[k] for k in ("Description", "KeyUsage", "KeySpec") if k in props}
+        if props.get("Tags"):
+            args["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in props["Tags"]]
+        meta = kms.create_key(**args)["KeyMetadata"]
+        if props.get("EnableKeyRotation"):
+            kms.enable_key_rotation(KeyId=meta["KeyId"])
+        self.refs[logical_id] = meta["KeyId"]
+        self.arns[logical_id] = meta["Arn"]
+        self.attrs[logical_id] = {"KeyId": meta["KeyId"]}
+
+    def _alias(self, alias: str, key_id: str) -> None:
+        kms = self.client("kms")
+        try:
+            kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "AlreadyExistsException":
+                raise
+            kms.update_alias(AliasName=alias, TargetKeyId=key_id)  # a second run points it at its new key
+
+    def _queue(self, logical_id: str, props: dict[str, Any], default_name: str) -> None:
+        sqs = self.client("sqs")
+        fifo = str(props.get("FifoQueue", "")).lower() == "true"
+        queue_name = props.get("QueueName") or (default_name + (".fifo" if fifo else ""))
+        attributes = {}
+        for key, value in props.items():
+            if key in ("QueueName", "Tags"):
+                continue
+            attributes[key] = json.dumps(value) if isinstance(value, dict) else _text(value)
+        try:
+            url = sqs.create_queue(QueueName=queue_name, Attributes=attributes)["QueueUrl"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("QueueAlreadyExists", "QueueNameExists"):
+                raise
+            # A second run (e.g. its new KMS key) differs from the first: update the queue instead.
+            url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+            attributes.pop("FifoQueue", None)
+            sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.refs[logical_id] = url
+        self.arns[logical_id] = arn
+        self.attrs[logical_id] = {"QueueName": queue_name, "QueueUrl": url}
+
+    def _event_bus(self, logical_id: str, bus_name: str) -> None:
+        events = self.client("events")
+        try:
+            arn = events.create_event_bus(Name=bus_name)["EventBusArn"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+                raise
+            arn = events.describe_event_bus(Name=bus_name)["Arn"]
+        self.refs[logical_id] = bus_name
+        self.arns[logical_id] = arn
+        self.attrs[logical_id] = {"Name": bus_name}

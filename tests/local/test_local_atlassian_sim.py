@@ -1,0 +1,253 @@
+"""The Atlassian simulator answers each of its credentials as docs/LOCAL_STACK.md says."""
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from local.atlassian_sim import AtlassianSimulator
+
+CLOUD = "11111111-2222-3333-4444-555555555555"
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[AtlassianSimulator]:
+    simulator = AtlassianSimulator()
+    simulator.slow_seconds = 0.3
+    simulator.start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture()
+def http(sim: AtlassianSimulator) -> Iterator[httpx.Client]:
+    sim.reset()
+    with httpx.Client(base_url=sim.url, follow_redirects=False) as client:
+        yield client
+
+
+def bearer(value: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {value}"}
+
+
+# --- Admin API keys -----------------------------------------------------------------------------
+
+
+def test_good_key_sees_its_org_and_reads_users(http: httpx.Client) -> None:
+    orgs = http.get("/admin/v1/orgs", headers=bearer("sim-admin-key-unscoped-GOOD1"))
+    assert orgs.status_code == 200
+    assert orgs.json() == {
+        "data": [{"id": "sim-org-acme", "type": "orgs", "attributes": {"name": "Acme (simulated)"}}],
+        "links": {},
+    }
+    users = http.get(
+        "/admin/v1/orgs/sim-org-acme/users?limit=1", headers=bearer("sim-admin-key-unscoped-GOOD1")
+    )
+    assert users.status_code == 200
+    assert len(users.json()["data"]) == 1
+
+
+def test_scoped_key_sees_org_but_may_not_read_users(http: httpx.Client) -> None:
+    key = bearer("sim-admin-key-scoped-SCOP1")
+    assert http.get("/admin/v1/orgs", headers=key).status_code == 200
+    assert http.get("/admin/v1/orgs/sim-org-acme/users?limit=1", headers=key).status_code == 403
+
+
+def test_key_of_no_org_gets_empty_data(http: httpx.Client) -> None:
+    answer = http.get("/admin/v1/orgs", headers=bearer("sim-admin-key-no-org-NORG1"))
+    assert answer.status_code == 200
+    assert answer.json()["data"] == []
+
+
+def test_users_of_another_org_is_404(http: httpx.Client) -> None:
+    answer = http.get(
+        "/admin/v1/orgs/other-org/users?limit=1", headers=bearer("sim-admin-key-unscoped-GOOD1")
+    )
+    assert answer.status_code == 404
+
+
+@pytest.mark.parametrize("key", ["nope", "sim-admin-key-unscoped-GOOD1x", "sim-admin-key"])
+def test_unknown_key_is_401(http: httpx.Client, key: str) -> None:
+    assert http.get("/admin/v1/orgs", headers=bearer(key)).status_code == 401
+    assert http.get("/admin/v1/orgs/sim-org-acme/users", headers=bearer(key)).status_code == 401
+
+
+def test_basic_auth_is_not_a_key(http: httpx.Client) -> None:
+    answer = http.get("/admin/v1/orgs", auth=("ada@acme.test", "sim-admin-key-unscoped-GOOD1"))
+    assert answer.status_code == 401
+
+
+def test_error_key_is_500_everywhere(http: httpx.Client) -> None:
+    key = bearer("sim-admin-key-error-ERR5")
+    assert http.get("/admin/v1/orgs", headers=key).status_code == 500
+    assert http.get("/admin/v1/orgs/sim-org-acme/users", headers=key).status_code == 500
+
+
+def test_rate_limited_key_is_429_with_retry_after(http: httpx.Client) -> None:
+    answer = http.get("/admin/v1/orgs", headers=bearer("sim-admin-key-ratelimited-R429"))
+    assert answer.status_code == 429
+    assert answer.headers["Retry-After"] == "7"
+
+
+def test_slow_key_answers_like_the_good_one_after_a_while(http: httpx.Client) -> None:
+    answer = http.get("/admin/v1/orgs", headers=bearer("sim-admin-key-slow-SLOW"))
+    assert answer.status_code == 200
+    assert answer.elapsed.total_seconds() >= 0.3
+    assert answer.json()["data"][0]["id"] == "sim-org-acme"
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
+
+def test_classic_token_works_on_site_and_gateway(http: httpx.Client) -> None:
+    auth = ("ada@acme.test", "sim-token-classic-GOOD2")
+    site = http.get("/rest/api/3/myself", auth=auth)
+    assert site.status_code == 200
+    assert site.json() == {
+        "accountId": "sim-account-ada",
+        "accountType": "atlassian",
+        "displayName": "Ada Admin",
+        "emailAddress": "ada@acme.test",
+        "active": True,
+    }
+    assert "x-seraph-loginreason" not in site.headers
+    assert http.get(f"/ex/jira/{CLOUD}/rest/api/3/myself", auth=auth).status_code == 200
+
+
+def test_email_compares_case_insensitively(http: httpx.Client) -> None:
+    assert (
+        http.get("/rest/api/3/myself", auth=("ADA@Acme.Test", "sim-token-classic-GOOD2")).status_code == 200
+    )
+
+
+def test_scoped_token_is_refused_by_site_but_taken_by_gateway(http: httpx.Client) -> None:
+    auth = ("ada@acme.test", "sim-token-scoped-SCP2")
+    site = http.get("/rest/api/3/myself", auth=auth)
+    assert site.status_code == 401
+    assert site.headers["x-seraph-loginreason"] == "AUTHENTICATED_FAILED"
+    assert http.get(f"/ex/jira/{CLOUD}/rest/api/3/myself", auth=auth).status_code == 200
+
+
+def test_inactive_account(http: httpx.Client) -> None:
+    answer = http.get("/rest/api/3/myself", auth=("ina@acme.test", "sim-token-inactive-INA2"))
+    assert answer.status_code == 200
+    me = answer.json()
+    assert (me["active"], me["accountId"], me["displayName"]) == (False, "sim-account-ina", "Ina Inactive")
+
+
+def test_alias_reports_another_email(http: httpx.Client) -> None:
+    answer = http.get("/rest/api/3/myself", auth=("alias@acme.test", "sim-token-alias-ALS2"))
+    assert answer.status_code == 200
+    assert answer.json()["emailAddress"] == "ada@acme.test"
+
+
+def test_error_token_is_500(http: httpx.Client) -> None:
+    assert http.get("/rest/api/3/myself", auth=("ada@acme.test", "sim-token-error-ERR5")).status_code == 500
+
+
+def test_rate_limited_token_is_429(http: httpx.Client) -> None:
+    answer = http.get("/rest/api/3/myself", auth=("ada@acme.test", "sim-token-ratelimited-R429"))
+    assert answer.status_code == 429
+    assert answer.headers["Retry-After"] == "7"
+
+
+def test_slow_token_is_valid_after_a_while(http: httpx.Client) -> None:
+    answer = http.get("/rest/api/3/myself", auth=("ada@acme.test", "sim-token-slow-SLOW"))
+    assert answer.status_code == 200
+    assert answer.elapsed.total_seconds() >= 0.3
+
+
+@pytest.mark.parametrize(
+    ("email", "token"),
+    [
+        ("ada@acme.test", "wrong"),
+        ("bob@acme.test", "sim-token-classic-GOOD2"),  # a token belongs to its email
+        ("ina@acme.test", "sim-token-classic-GOOD2"),
+    ],
+)
+def test_unknown_token_is_401_on_site_and_gateway(http: httpx.Client, email: str, token: str) -> None:
+    site = http.get("/rest/api/3/myself", auth=(email, token))
+    assert site.status_code == 401
+    assert site.headers["x-seraph-loginreason"] == "AUTHENTICATED_FAILED"
+    assert http.get(f"/ex/jira/{CLOUD}/rest/api/3/myself", auth=(email, token)).status_code == 401
+
+
+def test_missing_or_garbled_basic_auth_is_401(http: httpx.Client) -> None:
+    assert http.get("/rest/api/3/myself").status_code == 401
+    assert http.get("/rest/api/3/myself", headers={"Authorization": "Basic !!!"}).status_code == 401
+
+
+# --- permissions --------------------------------------------------------------------------------
+
+
+def check(http: httpx.Client, account: str, system: str = "sim-system-token-acme") -> httpx.Response:
+    return http.post(
+        f"/ex/jira/{CLOUD}/rest/api/3/permissions/check",
+        headers=bearer(system),
+        json={"accountId": account, "globalPermissions": ["ADMINISTER"]},
+    )
+
+
+def test_admin_holds_administer(http: httpx.Client) -> None:
+    answer = check(http, "sim-admin-0001")
+    assert answer.status_code == 200
+    assert answer.json() == {"globalPermissions": ["ADMINISTER"]}
+
+
+@pytest.mark.parametrize("account", ["sim-user-0002", "someone-else"])
+def test_others_do_not(http: httpx.Client, account: str) -> None:
+    answer = check(http, account)
+    assert answer.status_code == 200
+    assert answer.json() == {"globalPermissions": []}
+
+
+def test_permission_check_needs_a_system_token(http: httpx.Client) -> None:
+    assert check(http, "sim-admin-0001", system="not-a-system-token").status_code == 401
+
+
+# --- recording, extension, latency --------------------------------------------------------------
+
+
+def test_requests_are_recorded_without_query_or_credentials(
+    sim: AtlassianSimulator, http: httpx.Client
+) -> None:
+    http.get("/admin/v1/orgs", headers=bearer("sim-admin-key-unscoped-GOOD1"))
+    http.get("/admin/v1/orgs/sim-org-acme/users?limit=1", headers=bearer("sim-admin-key-unscoped-GOOD1"))
+    assert sim.requests == [("GET", "/admin/v1/orgs"), ("GET", "/admin/v1/orgs/sim-org-acme/users")]
+    assert "GOOD1" not in repr(sim.requests)
+    sim.reset()
+    assert sim.requests == []
+
+
+def test_keys_tokens_and_admins_can_be_added() -> None:
+    sim = AtlassianSimulator()
+    sim.add_key("test-key", "org-2", "Org Two")
+    sim.add_key("test-scoped", "org-2", "Org Two", scoped=True)
+    sim.add_token("Zed@Example.test", "test-token", "acc-zed", "Zed", active=True)
+    sim.add_admin("acc-zed")
+    with httpx.Client(base_url=sim.start()) as http:
+        try:
+            orgs = http.get("/admin/v1/orgs", headers=bearer("test-key")).json()
+            assert orgs["data"][0]["attributes"]["name"] == "Org Two"
+            assert http.get("/admin/v1/orgs/org-2/users", headers=bearer("test-scoped")).status_code == 403
+            me = http.get("/rest/api/3/myself", auth=("zed@example.test", "test-token")).json()
+            assert me["accountId"] == "acc-zed"
+            assert check(http, "acc-zed").json() == {"globalPermissions": ["ADMINISTER"]}
+        finally:
+            sim.stop()
+
+
+def test_latency_is_added_to_every_answer(sim: AtlassianSimulator, http: httpx.Client) -> None:
+    sim.latency_ms = 200
+    try:
+        answer = http.get("/admin/v1/orgs", headers=bearer("nope"))
+    finally:
+        sim.latency_ms = 0
+    assert answer.status_code == 401
+    assert answer.elapsed.total_seconds() >= 0.2
+
+
+def test_unknown_path_is_404_json(http: httpx.Client) -> None:
+    answer = http.get("/wiki/rest/api/space")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("application/json")
