@@ -1,0 +1,98 @@
+"""Fixtures: moto with template.yaml's own resources, the Atlassian simulator, a JWKS over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from api_info import service, settings, store
+from moto import mock_aws
+
+from local.atlassian_sim import AtlassianSimulator
+from local.dev_issuer import DevTokenIssuer
+from local.resources import create_from_template
+from tests.support.harness import APP_ID, REPO, Api, JwksServer, load_handlers
+
+
+@pytest.fixture(scope="session")
+def simulator() -> Iterator[AtlassianSimulator]:
+    sim = AtlassianSimulator()
+    sim.start()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture(scope="session")
+def issuer() -> DevTokenIssuer:
+    return DevTokenIssuer(APP_ID)
+
+
+@pytest.fixture(scope="session")
+def jwks(issuer: DevTokenIssuer) -> Iterator[JwksServer]:
+    server = JwksServer(issuer.jwks())
+    yield server
+    server.stop()
+
+
+def reset_caches() -> None:
+    for cached in (settings.get_settings, service.services, store.dynamodb_client, store.secrets_client):
+        cached.cache_clear()
+
+
+@pytest.fixture
+def aws(
+    monkeypatch: pytest.MonkeyPatch, simulator: AtlassianSimulator, jwks: JwksServer
+) -> Iterator[dict[str, str]]:
+    """In-memory AWS holding template.yaml's tables and key, and the functions' environment pointing at it."""
+    for name, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        env = create_from_template(REPO / "template.yaml", parameter_overrides={"ForgeAppId": APP_ID})
+        env.update(
+            {
+                "FORGE_APP_ID": APP_ID,
+                "FORGE_JWKS_URL": jwks.url,
+                "ATLASSIAN_API_URL": simulator.url,
+                "ALLOW_INSECURE_LOOPBACK": "true",
+                "ATLASSIAN_TIMEOUT_SECONDS": "1",
+            }
+        )
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        reset_caches()
+        simulator.reset()
+        simulator.slow_seconds = 2
+        yield env
+        reset_caches()
+
+
+@pytest.fixture(scope="session")
+def handlers() -> dict[Any, Any]:
+    return load_handlers()
+
+
+@pytest.fixture
+def api(
+    aws: dict[str, str], handlers: dict[Any, Any], issuer: DevTokenIssuer, simulator: AtlassianSimulator
+) -> Api:
+    return Api(handlers, issuer, simulator.url)
+
+
+@pytest.fixture
+def table_items(aws: dict[str, str]) -> Any:
+    """A function returning every item of the credentials table (a test's view of what DynamoDB holds)."""
+
+    def scan() -> list[dict[str, Any]]:
+        client = boto3.client("dynamodb")
+        return client.scan(TableName=aws["TABLE_NAME"])["Items"]
+
+    return scan

@@ -1,0 +1,158 @@
+"""Runs the real Lambda handlers on the sample events in events/, as API Gateway would call them."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from local.cfn import functions, load_template
+from local.dev_issuer import DevTokenIssuer, installation
+
+REPO = Path(__file__).resolve().parents[2]
+APP_ID = "ari:cloud:ecosystem::app/11111111-2222-4333-8444-555555555555"
+ADMIN = "sim-admin-0001"
+NOT_ADMIN = "sim-user-0002"
+SYSTEM_TOKEN = "sim-system-token-tests"
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "test-function"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 15_000
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: Any
+    raw: str
+
+
+class JwksServer:
+    """Serves an issuer's JWKS over real HTTP, as Forge's CDN does; `keys` can be swapped by tests."""
+
+    def __init__(self, jwks: dict[str, Any]) -> None:
+        self.jwks = jwks
+        self.fetches = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.fetches += 1
+                body = json.dumps(server.jwks).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/.well-known/jwks.json"
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+
+
+def load_handlers() -> dict[tuple[str, str], ModuleType]:
+    """Every function's handler module, keyed by (method, resource path) of its API events."""
+    routes: dict[tuple[str, str], ModuleType] = {}
+    for spec in functions(load_template(REPO / "template.yaml")):
+        module_file, _, _ = spec.handler.partition(".")
+        path = REPO / spec.code_uri / f"{module_file}.py"
+        module_spec = importlib.util.spec_from_file_location(f"fn_{spec.logical_id}", path)
+        assert module_spec and module_spec.loader
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+        for route in spec.routes:
+            routes[(route.method, route.path)] = module
+    return routes
+
+
+class Api:
+    """Calls the handlers with sample events, a freshly minted token and the simulator as Atlassian."""
+
+    def __init__(
+        self, handlers: dict[tuple[str, str], ModuleType], issuer: DevTokenIssuer, sim_url: str
+    ) -> None:
+        self.handlers = handlers
+        self.issuer = issuer
+        self.sim_url = sim_url
+        self.answers: list[Answer] = []
+
+    def token(self, *, tenant: str = "acme", account: str | None = ADMIN, **overrides: Any) -> str:
+        ids = installation(tenant)
+        return self.issuer.mint(
+            installation_id=ids["installationId"],
+            account_id=account,
+            cloud_id=ids["cloudId"],
+            site_url=self.sim_url,
+            api_base_url=f"{self.sim_url}/ex/jira/{ids['cloudId']}",
+            **overrides,
+        )
+
+    def call(
+        self,
+        sample: str,
+        *,
+        body: Any = None,
+        raw_body: str | None = None,
+        tenant: str = "acme",
+        account: str | None = ADMIN,
+        token: str | None = None,
+        headers: dict[str, str | None] | None = None,
+        query: dict[str, str] | None = None,
+        path_parameters: dict[str, str] | None = None,
+    ) -> Answer:
+        """Run the handler for events/<sample>.json with this request's token, body and headers."""
+        event = copy.deepcopy(json.loads((REPO / "events" / f"{sample}.json").read_text()))
+        event["headers"]["Authorization"] = f"Bearer {token or self.token(tenant=tenant, account=account)}"
+        event["headers"]["x-forge-oauth-system"] = SYSTEM_TOKEN
+        for name, value in (headers or {}).items():
+            if value is None:
+                event["headers"].pop(name, None)
+            else:
+                event["headers"][name] = value
+        if raw_body is not None:
+            event["body"] = raw_body
+        elif body is not None:
+            event["body"] = json.dumps(body)
+        if query is not None:
+            event["queryStringParameters"] = query
+            event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
+        if path_parameters is not None:
+            event["pathParameters"] = path_parameters
+        event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
+        event["requestContext"]["requestId"] = str(uuid.uuid4())
+        module = self.handlers[(event["httpMethod"], event["resource"])]
+        result = module.lambda_handler(event, LambdaContext())
+        raw = result.get("body") or ""
+        answer = Answer(
+            status=result["statusCode"],
+            headers={
+                **{k.lower(): v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()},
+                **{k.lower(): v for k, v in (result.get("headers") or {}).items()},
+            },
+            body=json.loads(raw) if raw else None,
+            raw=raw,
+        )
+        self.answers.append(answer)
+        return answer
