@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
+
 from tests.e2e.conftest import Stack
 
 
@@ -66,3 +68,26 @@ def test_requests_are_served_concurrently(stack: Stack) -> None:
         answers = list(pool.map(lambda i: stack.request("GET", "/api-info").status_code, range(12)))
 
     assert answers == [200] * 12
+
+
+def test_history_delete_and_uninstall_through_the_stack(stack: Stack) -> None:
+    def call(method: str, path: str, **kwargs: object) -> httpx.Response:
+        return stack.http.request(method, path, headers=stack.headers(installation="e2e-life"), **kwargs)  # type: ignore[arg-type]
+
+    assert call("PUT", "/api-info/key", json={"apiKey": "sim-admin-key-unscoped-GOOD1"}).status_code == 200
+    assert call("PUT", "/api-info/key", json={"apiKey": "sim-admin-key-scoped-SCOP1"}).status_code == 422
+
+    history = call("GET", "/api-info/history", params={"limit": "10"}).json()
+    assert [(e["outcome"], e["code"]) for e in history["events"]] == [
+        ("rejected", "api_key_has_scopes"),
+        ("succeeded", None),
+    ]
+
+    deleted = call("DELETE", "/api-info/key")
+    assert deleted.status_code == 200 and deleted.json()["apiKey"]["status"] == "not_configured"
+
+    assert (
+        call("POST", "/lifecycle/uninstalled", json={"eventType": "avi:forge:uninstalled:app"}).status_code
+        == 204
+    )
+    assert call("GET", "/api-info/history").json() == {"events": [], "nextCursor": None}
