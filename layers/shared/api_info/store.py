@@ -122,6 +122,16 @@ class CredentialStore:
                 state.credentials[item["SK"].removeprefix("CRED#")] = CredentialRecord.model_validate(item)
         return state
 
+    def tenant(self, tenant_id: str) -> Tenant | None:
+        """The recorded tenant, or None when this installation was never seen."""
+        answer = self.dynamodb.get_item(
+            TableName=self._table,
+            Key=_to_item({"PK": tenant_pk(tenant_id), "SK": "TENANT"}),
+            ConsistentRead=True,
+        )
+        item = answer.get("Item")
+        return Tenant.model_validate(_from_item(item)) if item else None
+
     def record_tenant(self, tenant: Tenant, now: str) -> None:
         """Record an installation the first time it is seen; later sightings change nothing."""
         item = {
