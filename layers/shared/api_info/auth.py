@@ -53,7 +53,14 @@ class TokenVerifier:
 
     def __init__(self, *, jwks_url: str, app_id: str, timeout: float = 5.0) -> None:
         self._app_id = app_id
-        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=3600, timeout=int(max(1, timeout)))
+        # cooldown_duration=0: the contract refetches the JWKS once on every unknown kid, so that a key
+        # Forge starts using right after our last fetch is accepted at once. What that costs an
+        # attacker sending made-up kids is one JWKS fetch per request, bounded by the stage throttling.
+        # The key set is cached for an hour, not each key forever (cache_keys): a key Forge withdraws
+        # stops being accepted within the hour.
+        self._jwks = jwt.PyJWKClient(
+            jwks_url, cache_keys=False, lifespan=3600, timeout=int(max(1, timeout)), cooldown_duration=0
+        )
 
     def verify(self, token: str) -> FitClaims:
         """Return the token's claims, or raise Unauthenticated for any flaw."""
