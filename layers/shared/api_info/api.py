@@ -29,7 +29,9 @@ IAM_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$")
 
 def create_app() -> APIGatewayRestResolver:
     """A REST resolver whose every error, expected or not, answers in the contract's shape."""
-    app = APIGatewayRestResolver(enable_validation=True)
+    # debug=False whatever POWERTOOLS_DEV says: in debug mode the resolver prints every event, and
+    # a change's event carries the new key or token in its body.
+    app = APIGatewayRestResolver(enable_validation=True, debug=False)
 
     @app.exception_handler(ApiError)
     def _api_error(exc: ApiError) -> Response[Any]:
