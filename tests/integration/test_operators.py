@@ -43,6 +43,7 @@ def test_an_operator_sees_the_same_info_page_as_the_sites_administrator(api: Api
     # Then the answer is the administrator's, byte for byte
     assert ops.status == 200
     assert ops.body == api.call("get_info").body
+    assert ops.headers["strict-transport-security"].startswith("max-age=31536000")
     assert ops.body["apiKey"]["maskedValue"] == "••••••••OOD1"
 
 
@@ -94,6 +95,7 @@ def test_without_an_iam_identity_an_ops_route_is_403_even_with_a_valid_forge_tok
 
     assert answer.status == 403
     assert answer.body["error"]["code"] == "forbidden"
+    assert answer.headers["strict-transport-security"].startswith("max-age=31536000")
 
 
 def test_an_ops_route_ignores_any_forge_token(api: Api) -> None:

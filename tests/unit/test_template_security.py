@@ -138,3 +138,9 @@ def test_every_ops_route_uses_iam_without_the_callers_credentials() -> None:
             elif event["Type"] == "Api":
                 assert "Auth" not in props  # the Forge token is checked in the function
     assert found
+
+
+def test_every_answer_of_api_gateway_itself_sends_hsts() -> None:
+    for name, response in RESOURCES["Api"]["Properties"]["GatewayResponses"].items():
+        headers = response["ResponseParameters"]["Headers"]
+        assert headers["Strict-Transport-Security"] == "'max-age=31536000; includeSubDomains'", name

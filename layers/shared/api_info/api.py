@@ -24,6 +24,8 @@ BODY_ERRORS = {"json_invalid", "model_attributes_type", "dict_type", "model_type
 # The operators' twin of every /api-info route; API Gateway checks SigV4 (AWS_IAM) before it.
 OPS_PREFIX = "/ops/tenants/{tenantId}"  # as API Gateway names the resource
 OPS_ROUTE_PREFIX = "/ops/tenants/<tenantId>"  # as the Powertools resolver matches it
+# Marketplace security requirement 3: HSTS with at least a year's max-age on every answer.
+HSTS = "max-age=31536000; includeSubDomains"
 IAM_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$")
 
 
@@ -73,12 +75,17 @@ def serve(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaCon
         caller = identify(services(), event)
         event = _ops_path(event, caller)
     except ApiError as exc:
-        return proxy_error(exc, _request_id(event))
+        return _with_hsts(proxy_error(exc, _request_id(event)))
     except Exception:
         logger.exception("Unexpected error while identifying the caller")
-        return proxy_error(ApiError(), _request_id(event))
+        return _with_hsts(proxy_error(ApiError(), _request_id(event)))
     app.context["caller"] = caller
-    return app.resolve(event, context)
+    return _with_hsts(app.resolve(event, context))
+
+
+def _with_hsts(answer: dict[str, Any]) -> dict[str, Any]:
+    answer["headers"] = {**(answer.get("headers") or {}), "Strict-Transport-Security": HSTS}
+    return answer
 
 
 def current_caller(app: APIGatewayRestResolver) -> Caller:
