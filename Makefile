@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 3000
 
-.PHONY: run test lint typecheck template-lint unit integration e2e build clean
+.PHONY: run test lint typecheck template-lint openapi unit integration e2e build clean
 
 $(BIN)/activate: requirements-dev.txt layers/shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ run: $(BIN)/activate
 ## The whole suite: lint, types, template lint, unit, integration and end-to-end tests.
 test: lint typecheck template-lint
 	$(BIN)/pytest
+
+## Regenerate docs/openapi.json from the functions' resolvers (a test fails while it is stale).
+openapi: $(BIN)/activate
+	$(BIN)/python -m scripts.openapi
 
 lint: $(BIN)/activate
 	$(BIN)/ruff check .
@@ -41,7 +45,11 @@ $(SAM_VENV)/bin/activate:
 	touch $(SAM_VENV)/bin/activate
 
 ## Lint template.yaml with cfn-lint, then let SAM transform and lint it (both run locally).
-template-lint: $(BIN)/activate $(SAM_VENV)/bin/activate
+template-## Regenerate docs/openapi.json from the functions' resolvers (a test fails while it is stale).
+openapi: $(BIN)/activate
+	$(BIN)/python -m scripts.openapi
+
+lint: $(BIN)/activate $(SAM_VENV)/bin/activate
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml --region us-east-1
 
