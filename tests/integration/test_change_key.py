@@ -117,6 +117,17 @@ def test_invalid_fields_get_422_with_details_and_change_nothing(
     assert api.call("get_info").body["apiKey"]["status"] == "not_configured"
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("", "This field must not be empty."), ("x" * 1025, "This field must be at most 1024 characters long.")],
+)
+def test_a_key_of_the_wrong_length_is_explained(api: Api, value: str, message: str) -> None:
+    # The settings page shows this message next to the key field.
+    answer = api.call("change_key", body={"apiKey": value})
+
+    assert answer.body["error"]["details"] == [{"field": "apiKey", "message": message}]
+
+
 @pytest.mark.parametrize("raw", ["[1, 2]", "not json", '"a string"', "", "null"])
 def test_a_body_that_is_not_a_json_object_is_400(api: Api, raw: str) -> None:
     answer = api.call("change_key", raw_body=raw)

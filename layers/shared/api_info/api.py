@@ -104,9 +104,10 @@ def _field_message(field: str, error: Mapping[str, Any]) -> str:
         return "This field is required."
     if kind == "extra_forbidden":
         return "This field is not expected here."
-    if kind == "string_too_short":
+    # SecretStr fields report too_short / too_long rather than the string_ kinds.
+    if kind in ("string_too_short", "too_short"):
         return "This field must not be empty."
-    if kind == "string_too_long":
+    if kind in ("string_too_long", "too_long"):
         return f"This field must be at most {ctx.get('max_length')} characters long."
     if kind == "string_pattern_mismatch":
         if field == "email":
