@@ -77,6 +77,20 @@ def test_a_refused_key_is_answered_with_its_code_and_changes_nothing(
     assert last["outcome"]["S"] == ("rejected" if status == 422 else "failed")
 
 
+@pytest.mark.parametrize("key", ["sim-admin-key-ünicode", "key-\U000ae197-x", "ctrl-\x01-char"])
+def test_a_key_that_cannot_be_sent_to_atlassian_is_invalid_not_a_server_error(
+    api: Api, simulator: AtlassianSimulator, key: str
+) -> None:
+    # Found by schemathesis: such a key used to fail in the HTTP client and answer 500.
+    simulator.reset()
+
+    answer = api.call("change_key", body={"apiKey": key})
+
+    assert answer.status == 422
+    assert answer.body["error"]["code"] == "api_key_invalid"
+    assert not [path for _, path in simulator.requests if path.startswith("/admin/")]
+
+
 def test_scoped_key_message_says_how_to_create_the_right_key(api: Api) -> None:
     answer = api.call("change_key", body={"apiKey": "sim-admin-key-scoped-SCOP1"})
 
