@@ -568,6 +568,10 @@ class _GatewayHandler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._serve()
 
+    def do_TRACE(self) -> None:
+        # No route has it: the template's "unknown route" answer, as API Gateway gives, not http.server's 501.
+        self._serve()
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("gateway: " + format, *args)
 

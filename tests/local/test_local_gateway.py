@@ -491,6 +491,12 @@ def test_page_and_docs(http: httpx.Client) -> None:
     assert http.get("/%2e%2e/secret.txt").status_code == 404
 
 
+def test_a_method_no_route_has_gets_the_unknown_route_answer(http: httpx.Client) -> None:
+    answer = http.request("TRACE", "/items")
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "not_found"
+
+
 def test_swagger_ui_is_served_from_an_installed_package(http: httpx.Client) -> None:
     # Offline: the Swagger UI files come from the flask-swagger-ui wheel, not from a CDN.
     page = http.get("/swagger").text
