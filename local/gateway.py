@@ -568,9 +568,12 @@ class _GatewayHandler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._serve()
 
-    def do_TRACE(self) -> None:
-        # No route has it: the template's "unknown route" answer, as API Gateway gives, not http.server's 501.
-        self._serve()
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, ...) goes to the router too, which has no route for it: the
+        # template's unknown-route answer, as API Gateway gives, not http.server's HTML 501.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("gateway: " + format, *args)

@@ -491,8 +491,9 @@ def test_page_and_docs(http: httpx.Client) -> None:
     assert http.get("/%2e%2e/secret.txt").status_code == 404
 
 
-def test_a_method_no_route_has_gets_the_unknown_route_answer(http: httpx.Client) -> None:
-    answer = http.request("TRACE", "/items")
+@pytest.mark.parametrize("method", ["TRACE", "QUERY", "PROPFIND"])
+def test_a_method_no_route_has_gets_the_unknown_route_answer(http: httpx.Client, method: str) -> None:
+    answer = http.request(method, "/items")
     assert answer.status_code == 404
     assert answer.json()["error"]["code"] == "not_found"
 
