@@ -150,6 +150,28 @@ def test_a_body_that_is_not_a_json_object_is_400(api: Api, raw: str) -> None:
     assert answer.body["error"]["code"] == "bad_request"
 
 
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
+)
+def test_a_body_that_is_not_sent_as_json_is_400(api: Api, content_type: str) -> None:
+    # Found by schemathesis: text/plain used to answer 500; a form body was parsed like JSON.
+    raw = "apiKey=sim-admin-key-unscoped-GOOD1" if "form" in content_type else json.dumps({"apiKey": GOOD})
+    answer = api.call("change_key", raw_body=raw, headers={"Content-Type": content_type})
+
+    assert answer.status == 400
+    assert answer.body["error"]["code"] == "bad_request"
+    assert api.call("get_info").body["apiKey"]["status"] == "not_configured"
+
+
+def test_json_with_a_charset_or_without_a_content_type_is_accepted(api: Api) -> None:
+    answer = api.call(
+        "change_key", body={"apiKey": GOOD}, headers={"Content-Type": "application/json; charset=utf-8"}
+    )
+    assert answer.status == 200
+    answer = api.call("change_key", body={"apiKey": GOOD}, headers={"Content-Type": None})
+    assert answer.status == 200
+
+
 def test_a_body_over_8_kib_is_413(api: Api) -> None:
     answer = api.call("change_key", raw_body=json.dumps({"apiKey": GOOD, "pad": "x" * 8200}))
 
