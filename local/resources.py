@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ _CREATED = {
     "AWS::KMS::Alias",
     "AWS::SQS::Queue",
     "AWS::Events::EventBus",
+    "AWS::SecretsManager::Secret",
 }
 # ARNs CloudFormation would give resources the local stack does not create ({r} region, {a} account).
 _ARN_FORMATS = {
@@ -110,6 +112,11 @@ def create_resources(
         functions[logical_id] = env
         merged.update(env)
     return LocalResources(merged, functions, dict(builder.refs), dict(builder.arns))
+
+
+def secrets_token(spec: Mapping[str, Any]) -> str:
+    """A random value like GenerateSecretString makes (length only; letters and digits)."""
+    return secrets.token_hex(int(spec.get("PasswordLength", 32)))[: int(spec.get("PasswordLength", 32))]
 
 
 def _text(value: Any) -> str:
@@ -284,6 +291,8 @@ class _Builder:
             self.arns[logical_id] = f"arn:aws:kms:{self.region}:{ACCOUNT_ID}:{props['AliasName']}"
         elif kind == "AWS::SQS::Queue":
             self._queue(logical_id, props, name)
+        elif kind == "AWS::SecretsManager::Secret":
+            self._secret(logical_id, props.get("Name") or name, props)
         else:
             self._event_bus(logical_id, props.get("Name") or name)
 
@@ -377,6 +386,20 @@ class _Builder:
         self.refs[logical_id] = url
         self.arns[logical_id] = arn
         self.attrs[logical_id] = {"QueueName": queue_name, "QueueUrl": url}
+
+    def _secret(self, logical_id: str, secret_name: str, props: dict[str, Any]) -> None:
+        # A stack secret (not a customer credential): its generated value is random, as in AWS.
+        client = self.client("secretsmanager")
+        try:
+            arn = client.describe_secret(SecretId=secret_name)["ARN"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            value = props.get("SecretString") or secrets_token(props.get("GenerateSecretString") or {})
+            arn = client.create_secret(Name=secret_name, SecretString=value)["ARN"]
+        # !Ref of a secret is its ARN.
+        self.refs[logical_id] = arn
+        self.arns[logical_id] = arn
 
     def _event_bus(self, logical_id: str, bus_name: str) -> None:
         events = self.client("events")

@@ -159,7 +159,8 @@ def build_spec(template_path: Path = REPO / "template.yaml") -> dict[str, Any]:
     )
     for spec in specs:
         merge.add_schema(load_app(spec).get_openapi_schema(title=TITLE, version=VERSION))
-    document = merge.get_openapi_schema()
+    # Through JSON: Powertools' merged dict still holds enum members (e.g. a parameter's "in").
+    document = json.loads(merge.get_openapi_json_schema())
     _add_errors_and_security(document, specs, descriptions)
     return document
 
@@ -209,6 +210,8 @@ def _add_errors_and_security(
                 operation["summary"] = described.split(" - ", 1)[1]
             # Powertools documents its own validation error shape as 422; api.py answers ErrorResponse.
             responses = {str(s): a for s, a in operation["responses"].items() if str(s) != "422"}
+            if "204" in responses:
+                responses["204"].pop("content", None)  # Powertools gives it a JSON null; 204 has no body
             for status in error_statuses(method, path, operation):
                 codes, when = ERRORS[status]
                 if status == 422 and (method, path.rsplit("/", 1)[-1]) in REJECTIONS:
@@ -240,8 +243,9 @@ def _referenced(document: dict[str, Any], schemas: dict[str, Any]) -> dict[str, 
 
 
 def _error_schemas() -> dict[str, Any]:
-    from api_info.models import ErrorResponse
     from pydantic.json_schema import models_json_schema
+
+    from api_info.models import ErrorResponse
 
     _, top = models_json_schema(
         [(ErrorResponse, "serialization")], ref_template="#/components/schemas/{model}"

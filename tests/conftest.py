@@ -7,9 +7,9 @@ from typing import Any
 
 import boto3
 import pytest
-from api_info import service, settings, store
 from moto import mock_aws
 
+from api_info import service, settings, store
 from local.atlassian_sim import AtlassianSimulator
 from local.dev_issuer import DevTokenIssuer
 from local.resources import create_from_template

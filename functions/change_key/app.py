@@ -2,21 +2,27 @@
 
 from typing import Annotated, Any
 
-from api_info import service
-from api_info.api import create_app, current_caller, serve
-from api_info.models import ChangeKeyRequest, ChangeKeyResponse
-from api_info.observability import logger, metrics, tracer
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from api_info import service
+from api_info.api import IDEMPOTENCY_KEY, create_app, current_caller, serve
+from api_info.models import ChangeKeyRequest, ChangeKeyResponse
+from api_info.observability import logger, metrics, tracer
 
 app = create_app()
 
 
 @app.put("/api-info/key")
 @tracer.capture_method
-def change_key(body: Annotated[ChangeKeyRequest, Body()]) -> ChangeKeyResponse:
-    return service.change_key(service.services(), current_caller(app), body)
+def change_key(
+    body: Annotated[ChangeKeyRequest, Body()],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY)] = None,
+) -> ChangeKeyResponse:
+    return service.change_key(
+        service.services(), current_caller(app), body, idempotency_key, app.lambda_context
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

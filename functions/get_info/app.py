@@ -2,12 +2,13 @@
 
 from typing import Any
 
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from api_info import service
 from api_info.api import create_app, current_caller, serve
 from api_info.models import InfoResponse
 from api_info.observability import logger, metrics, tracer
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 app = create_app()
 

@@ -1,14 +1,16 @@
-"""The whole local stack (`python -m local`) over HTTP, and Debian's Chromium driven by Playwright.
+"""The local stack, started once for the end-to-end tests exactly as `make run` starts it, and Debian's
+Chromium driven by Playwright for the settings page.
 
-One stack serves the whole session; tests keep out of each other's way by using a simulated site
-(installation) of their own. Chromium must be installed (`apt-get install chromium`, as .ci/run does):
-without it these tests fail, they never skip.
+Tests keep out of each other's way by using a simulated site (installation) of their own. Chromium must
+be installed (`apt-get install chromium`, as .ci/run does): without it the browser tests fail, they never
+skip.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +18,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -25,7 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 # The stack decides these for itself unless they are set: a developer's shell must not redirect it.
-STACK_SETTINGS = (
+SETTINGS = (
     "FORGE_APP_ID",
     "FORGE_JWKS_URL",
     "ATLASSIAN_API_URL",
@@ -56,37 +59,50 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class Stack:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = httpx.Client(base_url=url, timeout=30)
+
+    def headers(self, account: str = "admin", installation: str = "acme") -> dict[str, str]:
+        answer = self.http.post("/dev/token", params={"account": account, "installation": installation})
+        answer.raise_for_status()
+        headers: dict[str, str] = answer.json()["headers"]
+        return headers
+
+    def request(self, method: str, path: str, *, account: str = "admin", **kwargs: Any) -> httpx.Response:
+        return self.http.request(method, path, headers=self.headers(account), **kwargs)
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of a local stack started from the repository's own template.yaml."""
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in STACK_SETTINGS}
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
     env["PORT"] = str(port)
     log = tmp_path_factory.mktemp("stack") / "stack.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "local"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "local"], cwd=REPO, env=env, stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30  # the contract's start-up limit
-        while True:
-            try:
-                if httpx.get(url + "/", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
+    deadline = time.monotonic() + 30
+    while True:
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            httpx.get(f"{url}/.well-known/jwks.json", timeout=1)
+            break
+        except httpx.HTTPError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                tail = log.read_text()[-3000:]
+                raise RuntimeError("the local stack did not serve within 30 s:\n" + tail) from None
+            time.sleep(0.2)
+    yield Stack(url)
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+# --- the browser ------------------------------------------------------------------------------------
 
 
 def chromium_path() -> str:
@@ -123,7 +139,7 @@ def site() -> str:
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(locale="en-US", viewport={"width": 1100, "height": 900})
-    context.set_default_timeout(20_000)  # a cold container imports the function first
+    context.set_default_timeout(20_000)
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
@@ -138,11 +154,3 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
-
-
-def dev_headers(stack: str, installation: str, account: str = "admin") -> dict[str, str]:
-    """Fresh Forge-like headers from the stack's development token issuer."""
-    answer = httpx.post(f"{stack}/dev/token", params={"installation": installation, "account": account})
-    answer.raise_for_status()
-    headers: dict[str, str] = answer.json()["headers"]
-    return headers

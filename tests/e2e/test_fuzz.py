@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 
-from tests.e2e.conftest import ARTIFACTS, REPO
+from tests.e2e.conftest import ARTIFACTS, REPO, Stack
 
 CHECKS = ",".join(
     [
@@ -28,7 +28,7 @@ CHECKS = ",".join(
 )
 
 
-def test_fuzzing_the_api_finds_no_server_error_and_no_answer_off_the_spec(stack: str) -> None:
+def test_fuzzing_the_api_finds_no_server_error_and_no_answer_off_the_spec(stack: Stack) -> None:
     out_dir = ARTIFACTS / "schemathesis"
     out_dir.mkdir(parents=True, exist_ok=True)
     command = [
@@ -38,7 +38,7 @@ def test_fuzzing_the_api_finds_no_server_error_and_no_answer_off_the_spec(stack:
         "run",
         str(REPO / "docs" / "openapi.json"),
         "--url",
-        stack,
+        stack.url,
         "--checks",
         CHECKS,
         "--mode",
@@ -64,7 +64,7 @@ def test_fuzzing_the_api_finds_no_server_error_and_no_answer_off_the_spec(stack:
     env = {
         **os.environ,
         "SCHEMATHESIS_HOOKS": "tests.e2e.schemathesis_hooks",
-        "API_INFO_STACK_URL": stack,
+        "API_INFO_STACK_URL": stack.url,
         "API_INFO_FUZZ_INSTALLATION": "fuzz",
         "PYTHONPATH": str(REPO),
     }

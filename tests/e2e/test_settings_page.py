@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import httpx
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.e2e.conftest import dev_headers, screenshot
+from tests.e2e.conftest import Stack, screenshot
 
 GOOD_KEY = "sim-admin-key-unscoped-GOOD1"
 SCOPED_KEY = "sim-admin-key-scoped-SCOP1"
@@ -18,8 +17,8 @@ EMAIL = "ada@acme.test"
 GOOD_TOKEN = "sim-token-classic-GOOD2"
 
 
-def open_page(page: Page, stack: str, site: str) -> None:
-    page.goto(f"{stack}/?installation={site}")
+def open_page(page: Page, stack: Stack, site: str) -> None:
+    page.goto(f"{stack.url}/?installation={site}")
     expect(page.locator("#api-key")).to_be_visible()
 
 
@@ -36,14 +35,14 @@ def info(section: Locator, term: str) -> Locator:
     return section.locator("dl div").filter(has=section.page.locator("dt", has_text=term)).locator("dd")
 
 
-def save_key_through_the_api(stack: str, site: str) -> None:
-    answer = httpx.put(
-        f"{stack}/api-info/key", headers=dev_headers(stack, site), json={"apiKey": GOOD_KEY}, timeout=30
+def save_key_through_the_api(stack: Stack, site: str) -> None:
+    answer = stack.http.put(
+        "/api-info/key", headers=stack.headers(installation=site), json={"apiKey": GOOD_KEY}
     )
     assert answer.status_code == 200, answer.text
 
 
-def test_the_empty_page_shows_both_credentials_as_not_configured(page: Page, stack: str, site: str) -> None:
+def test_the_empty_page_shows_both_credentials_as_not_configured(page: Page, stack: Stack, site: str) -> None:
     open_page(page, stack, site)
 
     for section in (key_section(page), token_section(page)):
@@ -73,7 +72,7 @@ def test_the_empty_page_shows_both_credentials_as_not_configured(page: Page, sta
     screenshot(page, "01-empty")
 
 
-def test_saving_a_valid_key_with_the_keyboard_alone(page: Page, stack: str, site: str) -> None:
+def test_saving_a_valid_key_with_the_keyboard_alone(page: Page, stack: Stack, site: str) -> None:
     open_page(page, stack, site)
     key = key_section(page)
     expires = (datetime.now(UTC).date() + timedelta(days=400)).isoformat()
@@ -112,7 +111,7 @@ def test_saving_a_valid_key_with_the_keyboard_alone(page: Page, stack: str, site
 
 
 def test_a_rejected_key_shows_the_apis_message_next_to_the_key_field(
-    page: Page, stack: str, site: str
+    page: Page, stack: Stack, site: str
 ) -> None:
     open_page(page, stack, site)
     key = key_section(page)
@@ -142,7 +141,7 @@ def test_a_rejected_key_shows_the_apis_message_next_to_the_key_field(
     expect(field).to_be_disabled()
 
 
-def test_saving_a_token_and_a_refused_email(page: Page, stack: str, site: str) -> None:
+def test_saving_a_token_and_a_refused_email(page: Page, stack: Stack, site: str) -> None:
     open_page(page, stack, site)
     token = token_section(page)
     token.get_by_role("button", name="Change API token").click()
@@ -176,7 +175,7 @@ def test_saving_a_token_and_a_refused_email(page: Page, stack: str, site: str) -
     screenshot(page, "04-token-saved")
 
 
-def test_switching_language(page: Page, browser: Browser, stack: str, site: str) -> None:
+def test_switching_language(page: Page, browser: Browser, stack: Stack, site: str) -> None:
     save_key_through_the_api(stack, site)
     open_page(page, stack, site)
     expect(page.locator("html")).to_have_attribute("lang", "en")
@@ -208,7 +207,7 @@ def test_switching_language(page: Page, browser: Browser, stack: str, site: str)
     context = browser.new_context(locale="ko-KR")
     try:
         korean = context.new_page()
-        korean.goto(f"{stack}/?installation={site}")
+        korean.goto(f"{stack.url}/?installation={site}")
         expect(korean.get_by_role("heading", level=1)).to_have_text("API 정보")
         expect(korean.get_by_label("언어")).to_have_value("ko")
     finally:
@@ -218,7 +217,7 @@ def test_switching_language(page: Page, browser: Browser, stack: str, site: str)
 
 
 def test_check_now_checks_both_credentials_and_the_history_lists_it(
-    page: Page, stack: str, site: str
+    page: Page, stack: Stack, site: str
 ) -> None:
     # Needs POST /api-info/check and GET /api-info/history.
     save_key_through_the_api(stack, site)
@@ -235,7 +234,7 @@ def test_check_now_checks_both_credentials_and_the_history_lists_it(
     screenshot(page, "06-checked")
 
 
-def test_the_history_lists_changes_and_refusals_newest_first(page: Page, stack: str, site: str) -> None:
+def test_the_history_lists_changes_and_refusals_newest_first(page: Page, stack: Stack, site: str) -> None:
     # Needs GET /api-info/history.
     open_page(page, stack, site)
     key = key_section(page)
@@ -257,8 +256,9 @@ def test_the_history_lists_changes_and_refusals_newest_first(page: Page, stack: 
     screenshot(page, "07-history")
 
 
-def test_a_jira_user_who_is_not_an_administrator_sees_why(page: Page, stack: str, site: str) -> None:
-    page.goto(f"{stack}/?installation={site}&account=user")
+def test_a_jira_user_who_is_not_an_administrator_sees_why(page: Page, stack: Stack, site: str) -> None:
+    page.goto(f"{stack.url}/?installation={site}&account=user")
     expect(page.get_by_role("alert")).to_contain_text("administrators")
     expect(page.locator("#api-key")).to_be_hidden()
     screenshot(page, "08-not-an-administrator")
+

@@ -8,8 +8,8 @@ from typing import Any
 
 import boto3
 import pytest
-from api_info.observability import logger
 
+from api_info.observability import logger
 from tests.support.harness import NOT_ADMIN, Api
 
 KEYS = [
@@ -35,7 +35,17 @@ TOKENS = [
 INVALID = ["leaky secret with spaces", "leaky-secret-too-long-" + "z" * 1010]
 
 
-def run_every_flow(api: Api) -> None:
+def scan(tables: list[str]) -> list[str]:
+    dynamodb = boto3.client("dynamodb")
+    return [
+        json.dumps(item, ensure_ascii=False)
+        for table in tables
+        for item in dynamodb.scan(TableName=table)["Items"]
+    ]
+
+
+def run_every_flow(api: Api, tables: list[str]) -> list[str]:
+    """Every flow; returns what DynamoDB held just before the site was uninstalled."""
     api.call("get_info")
     for key in KEYS:
         api.call("change_key", body={"apiKey": key})
@@ -49,7 +59,17 @@ def run_every_flow(api: Api) -> None:
         api.call("change_key", body={"apiKey": bad})
         api.call("change_token", body={"email": "ada@acme.test", "apiToken": bad})
         api.call("change_key", raw_body='{"apiKey": "' + bad + '"')
+    api.call("change_key", body={"apiKey": KEYS[0]}, headers={"Idempotency-Key": "sweep"})
+    api.call("change_key", body={"apiKey": KEYS[0]}, headers={"Idempotency-Key": "sweep"})
+    api.call("change_key", body={"apiKey": KEYS[1]}, headers={"Idempotency-Key": "sweep"})
     api.call("get_info")
+    api.call("history", query={"limit": "100"})
+    api.call("delete_key")
+    api.call("delete_token")
+    api.call("change_key", body={"apiKey": KEYS[0]})
+    items = scan(tables)
+    api.call("uninstalled", account=None)
+    return items + scan(tables)
 
 
 def test_no_secret_appears_anywhere(
@@ -60,17 +80,11 @@ def test_no_secret_appears_anywhere(
     caplog.set_level(logging.DEBUG)
     try:
         # When every flow runs
-        run_every_flow(api)
+        items = run_every_flow(api, [aws["TABLE_NAME"], aws["IDEMPOTENCY_TABLE_NAME"]])
     finally:
         logger.setLevel(logging.INFO)
 
     # Then
-    dynamodb = boto3.client("dynamodb")
-    items = [
-        json.dumps(item, ensure_ascii=False)
-        for table in (aws["TABLE_NAME"], aws["IDEMPOTENCY_TABLE_NAME"])
-        for item in dynamodb.scan(TableName=table)["Items"]
-    ]
     out, err = capfd.readouterr()
     seen: dict[str, Any] = {
         "answers": [a.raw + json.dumps(a.headers) for a in api.answers],

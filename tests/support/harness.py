@@ -29,10 +29,10 @@ class LambdaContext:
     memory_limit_in_mb: int = 256
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    remaining_ms: int = 15_000
 
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 15_000
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
 
 
 @dataclass
@@ -97,6 +97,7 @@ class Api:
         self.issuer = issuer
         self.sim_url = sim_url
         self.answers: list[Answer] = []
+        self.remaining_ms = 15_000  # what the Lambda context says is left of the invocation
 
     def token(self, *, tenant: str = "acme", account: str | None = ADMIN, **overrides: Any) -> str:
         ids = installation(tenant)
@@ -125,7 +126,8 @@ class Api:
         """Run the handler for events/<sample>.json with this request's token, body and headers."""
         event = copy.deepcopy(json.loads((REPO / "events" / f"{sample}.json").read_text()))
         event["headers"]["Authorization"] = f"Bearer {token or self.token(tenant=tenant, account=account)}"
-        event["headers"]["x-forge-oauth-system"] = SYSTEM_TOKEN
+        if "x-forge-oauth-system" in event["headers"]:
+            event["headers"]["x-forge-oauth-system"] = SYSTEM_TOKEN
         for name, value in (headers or {}).items():
             if value is None:
                 event["headers"].pop(name, None)
@@ -143,7 +145,7 @@ class Api:
         event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
         event["requestContext"]["requestId"] = str(uuid.uuid4())
         module = self.handlers[(event["httpMethod"], event["resource"])]
-        result = module.lambda_handler(event, LambdaContext())
+        result = module.lambda_handler(event, LambdaContext(remaining_ms=self.remaining_ms))
         raw = result.get("body") or ""
         answer = Answer(
             status=result["statusCode"],

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import boto3
+
 from api_info.service import services
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from pydantic import ValidationError
+
 from api_info.models import ChangeKeyRequest, ChangeTokenRequest, CredentialRecord, mask
 from api_info.service import status_of
 from api_info.settings import Settings
-from pydantic import ValidationError
 
 SETTINGS = Settings(forge_app_id="ari:cloud:ecosystem::app/x", expiry_warning_days=14)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from api_info.atlassian import AtlassianClient
 from api_info.errors import UnsafeUrl
 from api_info.settings import Settings

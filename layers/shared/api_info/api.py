@@ -20,6 +20,7 @@ from api_info.service import Services, services
 
 MAX_BODY_BYTES = 8 * 1024
 NOT_JSON = "The request body must be a JSON object, sent with Content-Type: application/json."
+IDEMPOTENCY_KEY = r"^[A-Za-z0-9_-]{1,128}$"
 BODY_ERRORS = {"json_invalid", "model_attributes_type", "dict_type", "model_type", "missing"}
 
 
@@ -121,6 +122,8 @@ def _field_message(field: str, error: Mapping[str, Any]) -> str:
     if kind in ("string_too_long", "too_long"):
         return f"This field must be at most {ctx.get('max_length')} characters long."
     if kind == "string_pattern_mismatch":
+        if field.lower() == "idempotency-key":
+            return "Use 1 to 128 letters, digits, '-' or '_'."
         if field == "email":
             return "Enter an email address, like admin@example.com."
         return "This field must not contain spaces or line breaks."

@@ -139,15 +139,21 @@ class CredentialRecord(BaseModel):
     last_check: LastCheck | None = Field(default=None, alias="lastCheck")
 
 
-class CredentialInfo(BaseModel):
+class Answer(BaseModel):
+    """Base of the answers: camelCase on the wire, field names in code."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class CredentialInfo(Answer):
     """One credential as GET /api-info shows it."""
 
     status: Status
-    masked_value: str | None = Field(serialization_alias="maskedValue")
-    expires_on: str | None = Field(serialization_alias="expiresOn")
-    last_updated_at: str | None = Field(serialization_alias="lastUpdatedAt")
-    created_by: dict[str, str | None] | None = Field(serialization_alias="createdBy")
-    last_check: LastCheck | None = Field(serialization_alias="lastCheck")
+    masked_value: str | None = Field(alias="maskedValue")
+    expires_on: str | None = Field(alias="expiresOn")
+    last_updated_at: str | None = Field(alias="lastUpdatedAt")
+    created_by: dict[str, str | None] | None = Field(alias="createdBy")
+    last_check: LastCheck | None = Field(alias="lastCheck")
 
 
 class ApiKeyInfo(CredentialInfo):
@@ -159,34 +165,34 @@ class ApiTokenInfo(CredentialInfo):
     account: Account | None
 
 
-class Links(BaseModel):
-    manage_api_keys: str = Field(serialization_alias="manageApiKeys")
-    api_key_guide: str = Field(serialization_alias="apiKeyGuide")
-    manage_api_tokens: str = Field(serialization_alias="manageApiTokens")
-    api_token_guide: str = Field(serialization_alias="apiTokenGuide")
+class Links(Answer):
+    manage_api_keys: str = Field(alias="manageApiKeys")
+    api_key_guide: str = Field(alias="apiKeyGuide")
+    manage_api_tokens: str = Field(alias="manageApiTokens")
+    api_token_guide: str = Field(alias="apiTokenGuide")
 
 
-class TenantInfo(BaseModel):
-    installation_id: str = Field(serialization_alias="installationId")
-    cloud_id: str | None = Field(serialization_alias="cloudId")
-    site_url: str | None = Field(serialization_alias="siteUrl")
+class TenantInfo(Answer):
+    installation_id: str = Field(alias="installationId")
+    cloud_id: str | None = Field(alias="cloudId")
+    site_url: str | None = Field(alias="siteUrl")
 
 
-class InfoResponse(BaseModel):
+class InfoResponse(Answer):
     """Answer of GET /api-info."""
 
     tenant: TenantInfo
-    api_key: ApiKeyInfo = Field(serialization_alias="apiKey")
-    api_token: ApiTokenInfo = Field(serialization_alias="apiToken")
+    api_key: ApiKeyInfo = Field(alias="apiKey")
+    api_token: ApiTokenInfo = Field(alias="apiToken")
     links: Links
 
 
-class ChangeKeyResponse(BaseModel):
-    api_key: ApiKeyInfo = Field(serialization_alias="apiKey")
+class ChangeKeyResponse(Answer):
+    api_key: ApiKeyInfo = Field(alias="apiKey")
 
 
-class ChangeTokenResponse(BaseModel):
-    api_token: ApiTokenInfo = Field(serialization_alias="apiToken")
+class ChangeTokenResponse(Answer):
+    api_token: ApiTokenInfo = Field(alias="apiToken")
 
 
 class HistoryEvent(BaseModel):
@@ -203,19 +209,47 @@ class HistoryEvent(BaseModel):
     masked_value: str | None = Field(default=None, alias="maskedValue")
 
 
+class HistoryEntry(Answer):
+    """One event of GET /api-info/history."""
+
+    at: str
+    actor: dict[str, str | None]
+    credential: CredentialName
+    action: Literal["changed", "checked", "deleted"]
+    outcome: Literal["succeeded", "rejected", "failed"]
+    code: str | None
+    masked_value: str | None = Field(alias="maskedValue")
+
+
+class HistoryResponse(Answer):
+    """Answer of GET /api-info/history: newest first, and the cursor of the next page."""
+
+    events: list[HistoryEntry]
+    next_cursor: str | None = Field(alias="nextCursor")
+
+
+class CurrentCredential(BaseModel):
+    """A tenant's current key or token, for the rest of the app: the secret stays a SecretStr."""
+
+    credential: CredentialName
+    value: SecretStr
+    email: str | None = None
+    version_id: str
+
+
 class ErrorDetail(BaseModel):
     field: str
     message: str
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Answer):
     code: str
     message: str
-    request_id: str | None = Field(serialization_alias="requestId")
+    request_id: str | None = Field(alias="requestId")
     details: list[ErrorDetail] | None = None
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(Answer):
     """The body of every non-2xx answer."""
 
     error: ErrorBody

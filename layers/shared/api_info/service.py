@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,9 +14,23 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from api_info.atlassian import AtlassianClient
 from api_info.auth import AdminCheck, Caller, TokenVerifier
-from api_info.errors import ApiError, AtlassianError, AtlassianUnavailable, CredentialRejected
+from api_info.errors import (
+    ApiError,
+    AtlassianError,
+    AtlassianUnavailable,
+    ChangeInProgress,
+    CredentialRejected,
+    IdempotencyKeyReused,
+)
 from api_info.models import (
     ApiKeyInfo,
     ApiTokenInfo,
@@ -21,7 +40,10 @@ from api_info.models import (
     ChangeTokenResponse,
     CredentialName,
     CredentialRecord,
+    CurrentCredential,
+    HistoryEntry,
     HistoryEvent,
+    HistoryResponse,
     InfoResponse,
     LastCheck,
     Links,
@@ -38,6 +60,7 @@ MANAGE_API_TOKENS = "https://id.atlassian.com/manage-profile/security/api-tokens
 API_TOKEN_GUIDE = (
     "https://support.atlassian.com/atlassian-account/docs/manage-api-tokens-for-your-atlassian-account/"
 )
+CHANGE_NAMESPACE = uuid.UUID("5f1c7a62-0d0e-4d43-9a53-64b9c8f0a1d7")
 
 
 @dataclass(frozen=True)
@@ -49,6 +72,7 @@ class Services:
     atlassian: AtlassianClient
     verifier: TokenVerifier
     admin_check: AdminCheck
+    reader: CredentialReader
 
 
 @cache
@@ -56,9 +80,10 @@ def services() -> Services:
     """The container's services, created on first use (tests call `services.cache_clear()`)."""
     settings = get_settings()
     atlassian = AtlassianClient(settings)
+    store = CredentialStore(settings)
     return Services(
         settings=settings,
-        store=CredentialStore(settings),
+        store=store,
         atlassian=atlassian,
         verifier=TokenVerifier(
             jwks_url=settings.forge_jwks_url,
@@ -66,6 +91,7 @@ def services() -> Services:
             timeout=settings.atlassian_timeout_seconds,
         ),
         admin_check=AdminCheck(atlassian, settings.admin_cache_seconds),
+        reader=CredentialReader(store, settings.credential_cache_seconds),
     )
 
 
@@ -156,81 +182,147 @@ def token_info(record: CredentialRecord | None, settings: Settings) -> ApiTokenI
 # --- change -------------------------------------------------------------------------------------
 
 
-def change_key(svc: Services, caller: Caller, request: ChangeKeyRequest) -> ChangeKeyResponse:
+def change_key(
+    svc: Services,
+    caller: Caller,
+    request: ChangeKeyRequest,
+    idempotency_key: str | None = None,
+    lambda_context: LambdaContext | None = None,
+) -> ChangeKeyResponse:
     """Validate a new Admin API key with Atlassian, then store it in place of the old one."""
+    secret = {"apiKey": request.api_key.get_secret_value()}
 
     def validate() -> dict[str, Any]:
-        return {"organization": svc.atlassian.validate_key(request.api_key.get_secret_value()).organization}
+        return {"organization": svc.atlassian.validate_key(secret["apiKey"]).organization}
 
-    record = _change(
-        svc,
-        caller,
-        "apiKey",
-        secret={"apiKey": request.api_key.get_secret_value()},
-        expires_on=request.expires_on,
-        validate=validate,
-    )
-    return ChangeKeyResponse(api_key=key_info(record, svc.settings))
+    def run(change_id: str) -> dict[str, Any]:
+        record = _change(svc, caller, "apiKey", change_id, secret, request.expires_on, validate)
+        return ChangeKeyResponse(api_key=key_info(record, svc.settings)).model_dump(
+            mode="json", by_alias=True
+        )
+
+    fields = {**secret, "expiresOn": request.expires_on}
+    body = _once(svc, caller, "apiKey", fields, idempotency_key, lambda_context, run)
+    return ChangeKeyResponse.model_validate(body)
 
 
-def change_token(svc: Services, caller: Caller, request: ChangeTokenRequest) -> ChangeTokenResponse:
+def change_token(
+    svc: Services,
+    caller: Caller,
+    request: ChangeTokenRequest,
+    idempotency_key: str | None = None,
+    lambda_context: LambdaContext | None = None,
+) -> ChangeTokenResponse:
     """Validate a new API token and its email against the tenant's Jira site, then store it."""
+    secret = {"email": request.email, "apiToken": request.api_token.get_secret_value()}
 
     def validate() -> dict[str, Any]:
         site_url, cloud_id = caller.tenant.site_url, caller.tenant.cloud_id
         if not site_url or not cloud_id:
             raise ApiError("The Jira site of this installation is not known yet. Reopen the app from Jira.")
         facts = svc.atlassian.validate_token(
-            site_url=site_url,
-            cloud_id=cloud_id,
-            email=request.email,
-            api_token=request.api_token.get_secret_value(),
+            site_url=site_url, cloud_id=cloud_id, email=secret["email"], api_token=secret["apiToken"]
         )
-        return {"email": request.email, "account": facts.account}
+        return {"email": secret["email"], "account": facts.account}
 
-    record = _change(
-        svc,
-        caller,
-        "apiToken",
-        secret={"email": request.email, "apiToken": request.api_token.get_secret_value()},
-        expires_on=request.expires_on,
-        validate=validate,
+    def run(change_id: str) -> dict[str, Any]:
+        record = _change(svc, caller, "apiToken", change_id, secret, request.expires_on, validate)
+        return ChangeTokenResponse(api_token=token_info(record, svc.settings)).model_dump(
+            mode="json", by_alias=True
+        )
+
+    fields = {**secret, "expiresOn": request.expires_on}
+    body = _once(svc, caller, "apiToken", fields, idempotency_key, lambda_context, run)
+    return ChangeTokenResponse.model_validate(body)
+
+
+def _once(
+    svc: Services,
+    caller: Caller,
+    credential: CredentialName,
+    fields: dict[str, str | None],
+    idempotency_key: str | None,
+    lambda_context: LambdaContext | None,
+    run: Callable[[str], dict[str, Any]],
+) -> dict[str, Any]:
+    """Run a change, at most once per Idempotency-Key: the first answer is replayed for the same body,
+    and the key is refused for another body. Transient failures are not remembered, so a retry converges."""
+    if idempotency_key is None:
+        return run(str(uuid.uuid4()))
+    tenant_id = caller.tenant.installation_id
+    canonical = json.dumps(fields, sort_keys=True).encode()
+    fingerprint = hmac.new(svc.store.fingerprint_key(), canonical, hashlib.sha256).hexdigest()
+    # The change id (lock owner, ClientRequestToken) is the same on every retry of the same request.
+    change_id = str(uuid.uuid5(CHANGE_NAMESPACE, f"{tenant_id}|{credential}|{idempotency_key}|{fingerprint}"))
+    config = IdempotencyConfig(
+        event_key_jmespath="[tenant, credential, key]",
+        payload_validation_jmespath="fingerprint",
+        expires_after_seconds=svc.settings.idempotency_expiry_seconds,
     )
-    return ChangeTokenResponse(api_token=token_info(record, svc.settings))
+    if lambda_context is not None:
+        config.register_lambda_context(lambda_context)
+
+    @idempotent_function(  # type: ignore[untyped-decorator]
+        data_keyword_argument="request", persistence_store=svc.store.idempotency_layer(), config=config
+    )
+    def once(request: dict[str, str]) -> dict[str, Any]:
+        try:
+            done["body"] = run(change_id)
+            return {"status": 200, "body": done["body"]}
+        except CredentialRejected as exc:  # Atlassian's "no" is an answer too: replay it, don't ask again
+            return {"status": 422, "code": exc.code, "message": exc.message}
+
+    done: dict[str, dict[str, Any]] = {}
+
+    request = {
+        "tenant": tenant_id,
+        "credential": credential,
+        "key": idempotency_key,
+        "fingerprint": fingerprint,
+    }
+    try:
+        outcome = once(request=request)
+    except IdempotencyValidationError:
+        raise IdempotencyKeyReused() from None
+    except IdempotencyAlreadyInProgressError:
+        raise ChangeInProgress() from None
+    except Exception:
+        if "body" not in done:
+            raise
+        # The change is committed; only saving its answer for replays failed. A retry re-runs it harmlessly.
+        logger.exception("Could not save the answer of a committed change for Idempotency-Key replays")
+        return done["body"]
+    if outcome["status"] != 200:
+        raise CredentialRejected(outcome["code"], outcome["message"])
+    body: dict[str, Any] = outcome["body"]
+    return body
 
 
 def _change(
     svc: Services,
     caller: Caller,
     credential: CredentialName,
-    *,
+    change_id: str,
     secret: dict[str, str],
     expires_on: str | None,
     validate: Callable[[], dict[str, Any]],
 ) -> CredentialRecord:
     store, tenant_id = svc.store, caller.tenant.installation_id
-    secret_value = secret["apiKey"] if credential == "apiKey" else secret["apiToken"]
-    masked = mask(secret_value)
-    change_id = str(uuid.uuid4())
+    masked = mask(secret[credential])
 
     def event(outcome: str, code: str | None) -> HistoryEvent:
-        return HistoryEvent.model_validate(
-            {
-                "at": now_iso(),
-                "actor": caller.actor,
-                "credential": credential,
-                "action": "changed",
-                "outcome": outcome,
-                "code": code,
-                "maskedValue": masked,
-            }
-        )
+        return _event(caller, credential, "changed", outcome, code, masked)
 
     store.record_tenant(caller.tenant, now_iso())
     previous = store.acquire_lock(tenant_id, credential, change_id)
+    if previous is not None and previous.secret_version_id == change_id:
+        # A retry of this very change, committed before it was interrupted: only promoting may be left.
+        store.release_lock(tenant_id, credential, change_id)
+        store.promote_secret(tenant_id, credential, change_id, None)
+        return previous
     try:
         facts = validate()
-        version_id = store.stage_secret(tenant_id, credential, secret, change_id)
+        version_id = store.stage_secret(tenant_id, credential, secret, change_id, first=previous is None)
         now = now_iso()
         record = CredentialRecord.model_validate(
             {
@@ -244,7 +336,7 @@ def _change(
                 **facts,
             }
         )
-        store.commit(tenant_id, credential, record, change_id, event("succeeded", None))
+        _commit(store, tenant_id, credential, record, change_id, event("succeeded", None))
     except CredentialRejected as exc:
         store.finish_failed(tenant_id, credential, change_id, event("rejected", exc.code))
         metrics.add_metric(name="CredentialRejected", unit="Count", value=1)
@@ -259,11 +351,51 @@ def _change(
         store.promote_secret(
             tenant_id, credential, version_id, previous.secret_version_id if previous else None
         )
-    except Exception:  # the change is committed; the staging labels are fixed by the next change
+    except Exception:  # the change is committed; the staging labels are repaired by the next change
         logger.exception("Promoting the new secret version to AWSCURRENT failed")
     metrics.add_metric(name="CredentialChanged", unit="Count", value=1)
     logger.info("Credential changed", extra={"credential": credential, "tenant": tenant_id})
     return record
+
+
+def _commit(
+    store: CredentialStore,
+    tenant_id: str,
+    credential: CredentialName,
+    record: CredentialRecord,
+    change_id: str,
+    event: HistoryEvent,
+) -> None:
+    try:
+        store.commit(tenant_id, credential, record, change_id, event)
+    except ChangeInProgress:
+        raise
+    except Exception:
+        # The outcome is unknown (the call may have gone through before the failure): look.
+        if not store.committed(tenant_id, credential, record.secret_version_id):
+            raise
+        logger.warning("The commit's answer was lost, but the commit happened")
+
+
+def _event(
+    caller: Caller,
+    credential: CredentialName,
+    action: str,
+    outcome: str,
+    code: str | None,
+    masked: str | None,
+) -> HistoryEvent:
+    return HistoryEvent.model_validate(
+        {
+            "at": now_iso(),
+            "actor": caller.actor,
+            "credential": credential,
+            "action": action,
+            "outcome": outcome,
+            "code": code,
+            "maskedValue": masked,
+        }
+    )
 
 
 def _record_failure(
@@ -273,3 +405,89 @@ def _record_failure(
         store.finish_failed(tenant_id, credential, change_id, event)
     except Exception:  # best effort: AWS itself may be what failed; the lock expires on its own
         logger.exception("Could not record a failed change")
+
+
+# --- delete, uninstall, history -----------------------------------------------------------------
+
+
+def delete_credential(svc: Services, caller: Caller, credential: CredentialName) -> dict[str, Any]:
+    """Remove a stored credential: its record goes now, its secret is scheduled for deletion."""
+    store, tenant_id, change_id = svc.store, caller.tenant.installation_id, str(uuid.uuid4())
+    previous = store.acquire_lock(tenant_id, credential, change_id)
+    masked = previous.masked_value if previous else None
+    event = _event(caller, credential, "deleted", "succeeded", None, masked) if previous else None
+    store.delete_credential(tenant_id, credential, change_id, event)
+    if previous:
+        metrics.add_metric(name="CredentialDeleted", unit="Count", value=1)
+        logger.info("Credential deleted", extra={"credential": credential, "tenant": tenant_id})
+    info = key_info(None, svc.settings) if credential == "apiKey" else token_info(None, svc.settings)
+    return {credential: info.model_dump(mode="json", by_alias=True)}
+
+
+def uninstall(svc: Services, caller: Caller) -> None:
+    """Forget an installation: every item goes, and its secrets are scheduled for deletion."""
+    removed = svc.store.delete_tenant(caller.tenant.installation_id)
+    logger.info("Installation removed", extra={"tenant": caller.tenant.installation_id, "items": removed})
+
+
+def history(svc: Services, caller: Caller, limit: int, cursor: str | None) -> HistoryResponse:
+    """A page of the caller's tenant's audit trail, newest first."""
+    events, next_cursor = svc.store.history(caller.tenant.installation_id, limit, cursor)
+    return HistoryResponse(
+        events=[
+            HistoryEntry(
+                at=e.at,
+                actor=e.actor.public(),
+                credential=e.credential,
+                action=e.action,
+                outcome=e.outcome,
+                code=e.code,
+                masked_value=e.masked_value,
+            )
+            for e in events
+        ],
+        next_cursor=next_cursor,
+    )
+
+
+# --- reading credentials for the rest of the app ---------------------------------------------
+
+
+class CredentialReader:
+    """The tenant's current key or token, cached per container for a bounded time.
+
+    Reads the version the credential record names (not a staging label), so what the app uses is
+    always what GET /api-info describes. Call with `refresh=True` after Atlassian answered 401.
+    """
+
+    def __init__(self, store: CredentialStore, ttl_seconds: int) -> None:
+        self._store = store
+        self._ttl = ttl_seconds
+        self._cache: dict[tuple[str, str], tuple[float, CurrentCredential | None]] = {}
+        self._lock = threading.Lock()
+
+    def current(
+        self, tenant_id: str, credential: CredentialName, *, refresh: bool = False
+    ) -> CurrentCredential | None:
+        """The credential, or None when none is stored."""
+        key = (tenant_id, credential)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached and cached[0] > now and not refresh:
+            return cached[1]
+        record = self._store.load_credential(tenant_id, credential)
+        value = None
+        if record is not None:
+            secret = self._store.read_secret(tenant_id, credential, record.secret_version_id)
+            value = CurrentCredential.model_validate(
+                {
+                    "credential": credential,
+                    "value": secret[credential],
+                    "email": secret.get("email"),
+                    "version_id": record.secret_version_id,
+                }
+            )
+        with self._lock:
+            self._cache[key] = (now + self._ttl, value)
+        return value

@@ -24,6 +24,9 @@ class Settings(BaseModel):
     idempotency_table_name: str = "api-info-idempotency"
     secret_prefix: str = "flexible-user-license/api-info/"
     kms_key_arn: str | None = None
+    fingerprint_secret_arn: str | None = None
+    idempotency_expiry_seconds: int = Field(default=86400, ge=60)
+    credential_cache_seconds: int = Field(default=300, ge=0)
     history_retention_days: int = Field(default=400, ge=1)
     atlassian_timeout_seconds: float = Field(default=5.0, gt=0)
     admin_cache_seconds: int = Field(default=60, ge=0, le=60)

@@ -7,6 +7,7 @@ with the audit trail. Each secret lives in Secrets Manager under `<prefix><tenan
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import time
@@ -16,10 +17,12 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from api_info.errors import ChangeInProgress
+from api_info.errors import ChangeInProgress, ValidationFailed
 from api_info.models import CredentialName, CredentialRecord, HistoryEvent, Tenant
 from api_info.observability import logger
 from api_info.settings import Settings
@@ -44,6 +47,10 @@ def secrets_client() -> SecretsManagerClient:
     """The container's Secrets Manager client, created on first use."""
     client: SecretsManagerClient = boto3.client("secretsmanager")
     return client
+
+
+SECRET_CACHE_SECONDS = 300
+DELETION_RECOVERY_DAYS = 7
 
 
 def _to_item(values: dict[str, Any]) -> dict[str, Any]:
@@ -171,22 +178,28 @@ class CredentialStore:
             logger.warning("Could not release a change lock", extra={"error": exc.response["Error"]["Code"]})
 
     def stage_secret(
-        self, tenant_id: str, credential: CredentialName, secret: dict[str, str], change_id: str
+        self,
+        tenant_id: str,
+        credential: CredentialName,
+        secret: dict[str, str],
+        change_id: str,
+        *,
+        first: bool,
     ) -> str:
-        """Store a validated secret as a new AWSPENDING version; re-running with the same id is a no-op."""
+        """Store a validated secret as a new AWSPENDING version; re-running with the same id is a no-op.
+
+        `first`: no credential is recorded, so the secret may not exist yet or may be scheduled for
+        deletion by an earlier delete or uninstall; saving again brings it back.
+        """
         name = self.secret_name(tenant_id, credential)
-        value = json.dumps(secret)
-        try:
-            answer = self.secrets.put_secret_value(
-                SecretId=name, SecretString=value, ClientRequestToken=change_id, VersionStages=["AWSPENDING"]
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
-                raise
-            self._create_secret(name, tenant_id, credential)
-            answer = self.secrets.put_secret_value(
-                SecretId=name, SecretString=value, ClientRequestToken=change_id, VersionStages=["AWSPENDING"]
-            )
+        if first:
+            self._restore_or_create_secret(name, tenant_id, credential)
+        answer = self.secrets.put_secret_value(
+            SecretId=name,
+            SecretString=json.dumps(secret),
+            ClientRequestToken=change_id,
+            VersionStages=["AWSPENDING"],
+        )
         return answer["VersionId"]
 
     def commit(
@@ -222,6 +235,11 @@ class CredentialStore:
                 raise ChangeInProgress() from None
             raise
 
+    def committed(self, tenant_id: str, credential: CredentialName, version_id: str) -> bool:
+        """Whether the record names this version: settles a commit whose outcome is unknown."""
+        record = self.load_credential(tenant_id, credential)
+        return record is not None and record.secret_version_id == version_id
+
     def finish_failed(
         self, tenant_id: str, credential: CredentialName, change_id: str, event: HistoryEvent
     ) -> None:
@@ -247,6 +265,8 @@ class CredentialStore:
         """Move AWSCURRENT to the committed version (AWSPREVIOUS then keeps the old one)."""
         name = self.secret_name(tenant_id, credential)
         current = previous_version_id
+        if current == version_id:  # a retry of a change whose promote was interrupted
+            current = self._current_version(name)
         for _ in range(2):
             if current == version_id:
                 return  # already current: a first version is made AWSCURRENT by Secrets Manager itself
@@ -267,7 +287,95 @@ class CredentialStore:
                 current = self._current_version(name)
         raise RuntimeError("could not promote the secret version")
 
+    def delete_credential(
+        self, tenant_id: str, credential: CredentialName, change_id: str, event: HistoryEvent | None
+    ) -> None:
+        """Remove a credential's record (under our lock) with an event; schedule the secret's deletion."""
+        items: list[Any] = [
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": _to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
+                    "ConditionExpression": "lockId = :me",
+                    "ExpressionAttributeValues": _to_item({":me": change_id}),
+                }
+            }
+        ]
+        if event is not None:
+            items.append({"Put": {"TableName": self._table, "Item": self._event_item(tenant_id, event)}})
+        self.dynamodb.transact_write_items(TransactItems=items)
+        self._schedule_secret_deletion(self.secret_name(tenant_id, credential))
+
+    def delete_tenant(self, tenant_id: str) -> int:
+        """Delete every item held for a tenant and schedule its secrets' deletion; returns items removed."""
+        removed = 0
+        for pk in (tenant_pk(tenant_id), history_pk(tenant_id)):
+            keys = self._partition_keys(pk)
+            for start in range(0, len(keys), 25):
+                batch = [{"DeleteRequest": {"Key": key}} for key in keys[start : start + 25]]
+                pending: dict[str, Any] = {self._table: batch}
+                while pending:
+                    answer = self.dynamodb.batch_write_item(RequestItems=pending)
+                    pending = answer.get("UnprocessedItems") or {}
+            removed += len(keys)
+        for credential in ("apiKey", "apiToken"):
+            self._schedule_secret_deletion(self.secret_name(tenant_id, credential))
+        return removed
+
+    def read_secret(self, tenant_id: str, credential: CredentialName, version_id: str) -> dict[str, str]:
+        """The secret value of one version: the one a credential record names."""
+        name = self.secret_name(tenant_id, credential)
+        value = self.secrets.get_secret_value(SecretId=name, VersionId=version_id)["SecretString"]
+        parsed: dict[str, str] = json.loads(value)
+        return parsed
+
+    def load_credential(self, tenant_id: str, credential: CredentialName) -> CredentialRecord | None:
+        """One credential's record, read consistently."""
+        answer = self.dynamodb.get_item(
+            TableName=self._table,
+            Key=_to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
+            ConsistentRead=True,
+        )
+        item = _from_item(answer.get("Item", {}))
+        return CredentialRecord.model_validate(item) if "status" in item else None
+
+    def fingerprint_key(self) -> bytes:
+        """The key of the HMAC that fingerprints request bodies (never a plain hash of a secret)."""
+        arn = self._settings.fingerprint_secret_arn
+        if not arn:
+            raise RuntimeError("FINGERPRINT_SECRET_ARN is not set")
+        value = _secrets_provider(self.secrets).get(arn, max_age=SECRET_CACHE_SECONDS)
+        return str(value).encode()
+
+    def idempotency_layer(self) -> DynamoDBPersistenceLayer:
+        """Powertools' idempotency records, in their own table, through this store's DynamoDB client."""
+        return DynamoDBPersistenceLayer(
+            table_name=self._settings.idempotency_table_name, boto3_client=self.dynamodb
+        )
+
     # --- history --------------------------------------------------------------------------------
+
+    def history(
+        self, tenant_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[HistoryEvent], str | None]:
+        """A page of the tenant's audit trail, newest first, and the cursor of the next page."""
+        kwargs: dict[str, Any] = {}
+        if cursor:
+            kwargs["ExclusiveStartKey"] = _to_item(
+                {"PK": history_pk(tenant_id), "SK": _decode_cursor(cursor)}
+            )
+        answer = self.dynamodb.query(
+            TableName=self._table,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": history_pk(tenant_id)}},
+            ScanIndexForward=False,
+            Limit=limit,
+            **kwargs,
+        )
+        events = [HistoryEvent.model_validate(_from_item(item)) for item in answer.get("Items", [])]
+        last = answer.get("LastEvaluatedKey")
+        next_cursor = _encode_cursor(str(_from_item(last)["SK"])) if last else None
+        return events, next_cursor
 
     def add_event(self, tenant_id: str, event: HistoryEvent) -> None:
         """Append one event to the tenant's audit trail."""
@@ -290,7 +398,16 @@ class CredentialStore:
         digest = hashlib.sha256(tenant_id.encode()).hexdigest()[:40]
         return f"{self._settings.secret_prefix}{digest}/{credential}"
 
-    def _create_secret(self, name: str, tenant_id: str, credential: CredentialName) -> None:
+    def _restore_or_create_secret(self, name: str, tenant_id: str, credential: CredentialName) -> None:
+        try:
+            self.secrets.restore_secret(SecretId=name)
+            return
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            if code == "InvalidRequestException":
+                return  # exists and is not scheduled for deletion
+            if code != "ResourceNotFoundException":
+                raise
         kwargs: dict[str, Any] = {
             "Name": name,
             "Description": f"Flexible User License {credential} of one installation",
@@ -311,3 +428,51 @@ class CredentialStore:
     def _current_version(self, name: str) -> str | None:
         versions = self.secrets.describe_secret(SecretId=name).get("VersionIdsToStages", {})
         return next((v for v, stages in versions.items() if "AWSCURRENT" in stages), None)
+
+    def _schedule_secret_deletion(self, name: str) -> None:
+        try:
+            self.secrets.delete_secret(SecretId=name, RecoveryWindowInDays=DELETION_RECOVERY_DAYS)
+        except ClientError as exc:
+            # Never created, or already scheduled for deletion: nothing more to do.
+            if exc.response["Error"]["Code"] not in ("ResourceNotFoundException", "InvalidRequestException"):
+                raise
+
+    def _partition_keys(self, pk: str) -> list[dict[str, Any]]:
+        keys: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {}
+        while True:
+            answer = self.dynamodb.query(
+                TableName=self._table,
+                KeyConditionExpression="PK = :pk",
+                ExpressionAttributeValues={":pk": {"S": pk}},
+                ProjectionExpression="PK, SK",
+                ConsistentRead=True,
+                **kwargs,
+            )
+            keys.extend(answer.get("Items", []))
+            if "LastEvaluatedKey" not in answer:
+                return keys
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
+@cache
+def _secrets_provider(client: SecretsManagerClient) -> SecretsProvider:
+    return SecretsProvider(boto3_client=client)
+
+
+def _encode_cursor(sort_key: str) -> str:
+    # Only the sort key travels: the partition always comes from the caller's own tenant.
+    return base64.urlsafe_b64encode(sort_key.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> str:
+    try:
+        sort_key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except ValueError:
+        sort_key = ""
+    if not sort_key[:20].isdigit() or len(sort_key) > 64:
+        raise ValidationFailed(
+            "The cursor is not valid. Start again from the first page.",
+            details=[{"field": "cursor", "message": "Use the nextCursor of a previous answer."}],
+        )
+    return sort_key

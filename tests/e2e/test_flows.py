@@ -1,0 +1,93 @@
+"""The whole local stack over HTTP: what a person following the README does, and what can go wrong."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from tests.e2e.conftest import Stack
+
+
+def test_save_a_key_and_a_token_and_see_them_masked(stack: Stack) -> None:
+    # Given a site nobody has configured
+    headers = stack.headers(installation="e2e-flow")
+    first = stack.http.get("/api-info", headers=headers)
+    assert first.status_code == 200
+    assert first.json()["apiKey"]["status"] == "not_configured"
+
+    # When the administrator saves a key and a token
+    key = stack.http.put(
+        "/api-info/key",
+        headers=stack.headers(installation="e2e-flow"),
+        json={"apiKey": "sim-admin-key-unscoped-GOOD1", "expiresOn": "2099-05-01"},
+    )
+    token = stack.http.put(
+        "/api-info/token",
+        headers=stack.headers(installation="e2e-flow"),
+        json={"email": "ada@acme.test", "apiToken": "sim-token-classic-GOOD2"},
+    )
+
+    # Then both are valid and shown masked, never in full
+    assert key.status_code == 200, key.text
+    assert token.status_code == 200, token.text
+    info = stack.http.get("/api-info", headers=stack.headers(installation="e2e-flow"))
+    body = info.json()
+    assert body["apiKey"]["status"] == "valid"
+    assert body["apiKey"]["maskedValue"] == "••••••••OOD1"
+    assert body["apiToken"]["maskedValue"] == "••••••••OOD2"
+    assert body["apiToken"]["email"] == "ada@acme.test"
+    for answer in (key, token, info):
+        assert "sim-admin-key-unscoped-GOOD1" not in answer.text
+        assert "sim-token-classic-GOOD2" not in answer.text
+
+
+def test_a_scoped_key_is_refused_with_a_message_the_admin_can_act_on(stack: Stack) -> None:
+    answer = stack.request("PUT", "/api-info/key", json={"apiKey": "sim-admin-key-scoped-SCOP1"})
+
+    assert answer.status_code == 422
+    assert answer.json()["error"]["code"] == "api_key_has_scopes"
+    assert answer.headers["content-type"].startswith("application/json")
+
+
+def test_no_token_is_401_and_a_non_administrator_is_403(stack: Stack) -> None:
+    assert stack.http.get("/api-info").json()["error"]["code"] == "unauthenticated"
+    assert stack.request("GET", "/api-info", account="user").status_code == 403
+
+
+def test_an_unknown_route_is_404_in_the_contract_shape(stack: Stack) -> None:
+    answer = stack.request("GET", "/api-info/nothing-here")
+
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "not_found"
+    assert answer.json()["error"]["requestId"]
+
+
+def test_requests_are_served_concurrently(stack: Stack) -> None:
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda i: stack.request("GET", "/api-info").status_code, range(12)))
+
+    assert answers == [200] * 12
+
+
+def test_history_delete_and_uninstall_through_the_stack(stack: Stack) -> None:
+    def call(method: str, path: str, **kwargs: object) -> httpx.Response:
+        return stack.http.request(method, path, headers=stack.headers(installation="e2e-life"), **kwargs)  # type: ignore[arg-type]
+
+    assert call("PUT", "/api-info/key", json={"apiKey": "sim-admin-key-unscoped-GOOD1"}).status_code == 200
+    assert call("PUT", "/api-info/key", json={"apiKey": "sim-admin-key-scoped-SCOP1"}).status_code == 422
+
+    history = call("GET", "/api-info/history", params={"limit": "10"}).json()
+    assert [(e["outcome"], e["code"]) for e in history["events"]] == [
+        ("rejected", "api_key_has_scopes"),
+        ("succeeded", None),
+    ]
+
+    deleted = call("DELETE", "/api-info/key")
+    assert deleted.status_code == 200 and deleted.json()["apiKey"]["status"] == "not_configured"
+
+    assert (
+        call("POST", "/lifecycle/uninstalled", json={"eventType": "avi:forge:uninstalled:app"}).status_code
+        == 204
+    )
+    assert call("GET", "/api-info/history").json() == {"events": [], "nextCursor": None}

@@ -1,0 +1,154 @@
+"""The audit trail, removing a credential, and forgetting an uninstalled site."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from api_info.service import services
+from tests.support.harness import Api
+from tests.support.state import current_secret
+
+KEY = {"apiKey": "sim-admin-key-unscoped-GOOD1"}
+TOKEN = {"email": "ada@acme.test", "apiToken": "sim-token-classic-GOOD2"}
+
+
+def tenant_id(api: Api, tenant: str = "acme") -> str:
+    return str(api.call("get_info", tenant=tenant).body["tenant"]["installationId"])
+
+
+def test_history_lists_every_attempt_newest_first_with_actor_outcome_code_and_mask(api: Api) -> None:
+    api.call("change_key", body=KEY)
+    api.call("change_key", body={"apiKey": "sim-admin-key-scoped-SCOP1"})
+    api.call("change_token", body=TOKEN)
+    api.call("change_key", body={"apiKey": "sim-admin-key-error-ERR5"})
+    api.call("delete_token")
+
+    answer = api.call("history")
+
+    assert answer.status == 200
+    events = answer.body["events"]
+    assert [(e["credential"], e["action"], e["outcome"], e["code"]) for e in events] == [
+        ("apiToken", "deleted", "succeeded", None),
+        ("apiKey", "changed", "failed", "atlassian_error"),
+        ("apiToken", "changed", "succeeded", None),
+        ("apiKey", "changed", "rejected", "api_key_has_scopes"),
+        ("apiKey", "changed", "succeeded", None),
+    ]
+    assert events[-1]["maskedValue"] == "••••••••OOD1"
+    assert events[-1]["actor"] == {"type": "atlassian", "accountId": "sim-admin-0001", "displayName": None}
+    assert all(e["at"].endswith("Z") for e in events)
+    assert answer.body["nextCursor"] is None
+
+
+def test_history_pages_with_an_opaque_cursor(api: Api) -> None:
+    for _ in range(5):
+        api.call("change_key", body=KEY)
+
+    first = api.call("history", query={"limit": "2"}).body
+    second = api.call("history", query={"limit": "2", "cursor": first["nextCursor"]}).body
+    third = api.call("history", query={"limit": "2", "cursor": second["nextCursor"]}).body
+
+    seen = [e["at"] for page in (first, second, third) for e in page["events"]]
+    assert len(seen) == 5 and seen == sorted(seen, reverse=True)
+    assert third["nextCursor"] is None
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"limit": "0"}, "limit"),
+        ({"limit": "101"}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"cursor": "bogus"}, "cursor"),
+    ],
+)
+def test_history_refuses_bad_paging(api: Api, query: dict[str, str], field: str) -> None:
+    answer = api.call("history", query=query)
+
+    assert answer.status == 422
+    assert answer.body["error"]["code"] == "validation_error"
+    assert [d["field"] for d in answer.body["error"]["details"]] == [field]
+
+
+def test_a_cursor_never_reaches_into_another_tenant(api: Api) -> None:
+    for _ in range(3):
+        api.call("change_key", body=KEY, tenant="acme")
+    cursor = api.call("history", query={"limit": "1"}, tenant="acme").body["nextCursor"]
+
+    other = api.call("history", query={"limit": "10", "cursor": cursor}, tenant="globex")
+
+    assert other.status == 200
+    assert other.body["events"] == []
+
+
+def test_deleting_the_key_removes_it_and_schedules_its_secret_for_deletion(api: Api) -> None:
+    api.call("change_key", body=KEY)
+    api.call("change_token", body=TOKEN)
+
+    answer = api.call("delete_key")
+
+    assert answer.status == 200
+    assert answer.body == {"apiKey": api.call("get_info").body["apiKey"]}
+    assert answer.body["apiKey"]["status"] == "not_configured"
+    assert api.call("get_info").body["apiToken"]["status"] == "valid"
+    name = services().store.secret_name(tenant_id(api), "apiKey")
+    assert "DeletedDate" in boto3.client("secretsmanager").describe_secret(SecretId=name)
+    assert services().reader.current(tenant_id(api), "apiKey", refresh=True) is None
+
+
+def test_deleting_what_is_not_there_is_harmless_and_not_recorded(api: Api) -> None:
+    assert api.call("delete_token").status == 200
+    assert api.call("history").body["events"] == []
+
+
+def test_a_deleted_key_can_be_saved_again(api: Api) -> None:
+    api.call("change_key", body=KEY)
+    api.call("delete_key")
+
+    again = api.call("change_key", body=KEY)
+
+    assert again.status == 200
+    assert current_secret(tenant_id(api), "apiKey") == KEY
+
+
+def test_only_administrators_may_delete(api: Api) -> None:
+    api.call("change_key", body=KEY)
+
+    assert api.call("delete_key", account="sim-user-0002").status == 403
+    assert api.call("get_info").body["apiKey"]["status"] == "valid"
+
+
+def test_uninstall_forgets_everything_of_that_site_only(api: Api, aws: dict[str, str]) -> None:
+    for tenant in ("acme", "globex"):
+        api.call("change_key", body=KEY, tenant=tenant)
+        api.call("change_token", body=TOKEN, tenant=tenant)
+    acme = tenant_id(api, "acme")
+
+    answer = api.call("uninstalled", tenant="acme", account=None)
+
+    assert answer.status == 204
+    items = boto3.client("dynamodb").scan(TableName=aws["TABLE_NAME"])["Items"]
+    assert not [i for i in items if acme in i["PK"]["S"]]
+    assert [i for i in items if tenant_id(api, "globex") in i["PK"]["S"]]
+    secrets = boto3.client("secretsmanager")
+    for credential in ("apiKey", "apiToken"):
+        assert "DeletedDate" in secrets.describe_secret(
+            SecretId=services().store.secret_name(acme, credential)
+        )
+    assert api.call("get_info", tenant="globex").body["apiKey"]["status"] == "valid"
+
+
+def test_an_uninstalled_site_can_install_again_cleanly(api: Api) -> None:
+    api.call("change_key", body=KEY)
+    api.call("uninstalled", account=None)
+
+    fresh = api.call("get_info").body
+
+    assert fresh["apiKey"]["status"] == fresh["apiToken"]["status"] == "not_configured"
+    assert api.call("history").body["events"] == []
+    assert api.call("change_key", body=KEY).status == 200
+
+
+def test_uninstall_needs_a_valid_forge_token(api: Api) -> None:
+    assert api.call("uninstalled", token="forged").status == 401
