@@ -491,8 +491,9 @@ async function checkNow() {
   const answer = await call("POST", "/api-info/check");
   state.checking = false;
   if (answer.status >= 200 && answer.status < 300) {
-    const fresh = await call("GET", "/api-info");
-    if (fresh.status === 200) state.info = fresh.body;
+    // The check answers with the info page; should it not, ask for it.
+    const fresh = answer.body?.apiKey && answer.body?.apiToken ? answer : await call("GET", "/api-info");
+    if (fresh.status === 200 && fresh.body?.apiKey) state.info = fresh.body;
     renderAll();
     announce(t(state.lang, "check.done"));
   } else {
