@@ -20,6 +20,10 @@ run: $(BIN)/activate
 test: lint typecheck template-lint
 	$(BIN)/pytest
 
+## Only the end-to-end tests: the whole stack over HTTP, the settings page in Chromium, schemathesis.
+e2e: $(BIN)/activate
+	$(BIN)/pytest tests/e2e
+
 ## Regenerate docs/openapi.json from the functions' resolvers (a test fails while it is stale).
 openapi: $(BIN)/activate
 	$(BIN)/python -m scripts.openapi
@@ -45,7 +49,11 @@ $(SAM_VENV)/bin/activate:
 	touch $(SAM_VENV)/bin/activate
 
 ## Lint template.yaml with cfn-lint, then let SAM transform and lint it (both run locally).
-template-## Regenerate docs/openapi.json from the functions' resolvers (a test fails while it is stale).
+template-## Only the end-to-end tests: the whole stack over HTTP, the settings page in Chromium, schemathesis.
+e2e: $(BIN)/activate
+	$(BIN)/pytest tests/e2e
+
+## Regenerate docs/openapi.json from the functions' resolvers (a test fails while it is stale).
 openapi: $(BIN)/activate
 	$(BIN)/python -m scripts.openapi
 
