@@ -49,15 +49,7 @@ $(SAM_VENV)/bin/activate:
 	touch $(SAM_VENV)/bin/activate
 
 ## Lint template.yaml with cfn-lint, then let SAM transform and lint it (both run locally).
-template-## Only the end-to-end tests: the whole stack over HTTP, the settings page in Chromium, schemathesis.
-e2e: $(BIN)/activate
-	$(BIN)/pytest tests/e2e
-
-## Regenerate docs/openapi.json from the functions' resolvers (a test fails while it is stale).
-openapi: $(BIN)/activate
-	$(BIN)/python -m scripts.openapi
-
-lint: $(BIN)/activate $(SAM_VENV)/bin/activate
+template-lint: $(BIN)/activate $(SAM_VENV)/bin/activate
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml --region us-east-1
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+import pytest
 from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from local.gateway import PAGE_DIR
-from tests.e2e.conftest import Stack, screenshot
+from tests.e2e.conftest import Stack, chromium_path, screenshot
 
 GOOD_KEY = "sim-admin-key-unscoped-GOOD1"
 SCOPED_KEY = "sim-admin-key-scoped-SCOP1"
@@ -334,3 +335,9 @@ def test_served_by_forge_the_page_calls_the_api_through_invoke_remote(
         expect(page.get_by_role("alert").first).to_contain_text("Forge Invocation Token")
     finally:
         context.close()
+
+
+def test_without_chromium_the_browser_tests_fail_instead_of_skipping(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHROMIUM", "/nonexistent/chromium")
+    with pytest.raises(pytest.fail.Exception, match="apt-get install chromium"):
+        chromium_path()
