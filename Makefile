@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 3000
 
-.PHONY: run test lint typecheck template-lint scan audit unit integration e2e build clean
+.PHONY: run test lint typecheck template-lint scan audit openapi unit integration e2e build clean
 
 $(BIN)/activate: requirements-dev.txt layers/shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,14 @@ run: $(BIN)/activate
 ## The whole suite: lint, types, template lint, security scanners, unit, integration and end-to-end tests.
 test: lint typecheck template-lint scan
 	$(BIN)/pytest
+
+## Only the end-to-end tests: the whole stack over HTTP, the settings page in Chromium, schemathesis.
+e2e: $(BIN)/activate
+	$(BIN)/pytest tests/e2e
+
+## Regenerate docs/openapi.json from the functions' resolvers (a test fails while it is stale).
+openapi: $(BIN)/activate
+	$(BIN)/python -m scripts.openapi
 
 lint: $(BIN)/activate
 	$(BIN)/ruff check .

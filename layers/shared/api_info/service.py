@@ -25,8 +25,6 @@ from api_info.atlassian import AtlassianClient
 from api_info.auth import AdminCheck, Caller, TokenVerifier
 from api_info.errors import (
     ApiError,
-    AtlassianError,
-    AtlassianUnavailable,
     ChangeInProgress,
     CredentialRejected,
     IdempotencyKeyReused,
@@ -351,11 +349,9 @@ def _change(
         store.finish_failed(tenant_id, credential, change_id, event("rejected", exc.code))
         metrics.add_metric(name="CredentialRejected", unit="Count", value=1)
         raise
-    except (AtlassianError, AtlassianUnavailable) as exc:
-        store.finish_failed(tenant_id, credential, change_id, event("failed", exc.code))
-        raise
-    except Exception:
-        _record_failure(store, tenant_id, credential, change_id, event("failed", "internal_error"))
+    except Exception as exc:
+        code = exc.code if isinstance(exc, ApiError) else "internal_error"
+        _record_failure(store, tenant_id, credential, change_id, event("failed", code))
         raise
     try:
         store.promote_secret(
