@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
+from local.cfn import functions, load_template
 from local.dev_issuer import installation
 from tests.support.harness import REPO, Api, LambdaContext
 from tests.support.state import current_secret
@@ -136,3 +137,27 @@ def test_a_raw_event_naming_b_in_every_field_but_the_token_serves_a(
 
     assert result["statusCode"] == 200
     assert B_ID not in result["body"]
+
+
+def test_every_route_of_the_template_is_covered_above() -> None:
+    # A route added to template.yaml must get its line in A_REQUESTS (and its sample event).
+    covered = {
+        "get_info",
+        "change_key",
+        "change_token",
+        "history",
+        "delete_key",
+        "delete_token",
+        "uninstalled",
+    }
+    samples = {
+        (event["httpMethod"], event["resource"])
+        for event in (json.loads((REPO / "events" / f"{name}.json").read_text()) for name in covered)
+    }
+    routes = {
+        (route.method, route.path)
+        for spec in functions(load_template(REPO / "template.yaml"))
+        for route in spec.routes
+        if not route.path.startswith("/ops/")
+    }
+    assert routes == samples, "a route without an isolation test: add it to A_REQUESTS and to `covered`"
