@@ -28,6 +28,11 @@ class Settings(BaseModel):
     atlassian_timeout_seconds: float = Field(default=5.0, gt=0)
     admin_cache_seconds: int = Field(default=60, ge=0, le=60)
     change_lock_seconds: int = Field(default=60, ge=1)
+    # Credential checks (scheduled and on demand).
+    check_queue_url: str | None = None
+    event_bus_name: str = "default"
+    check_concurrency: int = Field(default=25, ge=1, le=100)  # Atlassian requests in flight per worker
+    check_dispatch_page_size: int = Field(default=1000, ge=1, le=10000)  # tenants per index Query
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:

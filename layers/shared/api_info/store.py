@@ -11,6 +11,7 @@ import hashlib
 import json
 import time
 import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -18,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+from pydantic import SecretStr
 
-from api_info.errors import ChangeInProgress
-from api_info.models import CredentialName, CredentialRecord, HistoryEvent, Tenant
+from api_info.errors import ChangeInProgress, RateLimited
+from api_info.models import CredentialName, CredentialRecord, HistoryEvent, LastCheck, StoredStatus, Tenant
 from api_info.observability import logger
 from api_info.settings import Settings
 
@@ -72,6 +74,8 @@ class TenantState:
 
     tenant: Tenant | None = None
     credentials: dict[str, CredentialRecord] = field(default_factory=dict)
+    # Per credential, the status the app was last told about by a "Credential status changed" event.
+    notified: dict[str, str] = field(default_factory=dict)
 
 
 class CredentialStore:
@@ -111,6 +115,7 @@ class CredentialStore:
             item = _from_item(raw)
             if item["SK"] == "TENANT":
                 state.tenant = Tenant.model_validate(item)
+                state.notified = _notified(item)
             elif item["SK"].startswith("CRED#") and "status" in item:
                 state.credentials[item["SK"].removeprefix("CRED#")] = CredentialRecord.model_validate(item)
         return state
@@ -283,6 +288,139 @@ class CredentialStore:
         }
         return _to_item(values)
 
+    # --- credential checks ----------------------------------------------------------------------
+
+    def tenant_id_pages(self, page_size: int) -> Iterator[list[str]]:
+        """Every tenant's id, a page at a time, from the sparse `tenants` index: one Query per page."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "tenants",
+            "KeyConditionExpression": "entity = :tenant",
+            "ExpressionAttributeValues": {":tenant": {"S": "tenant"}},
+            "Limit": page_size,
+        }
+        while True:
+            answer = self.dynamodb.query(**kwargs)
+            ids = [item["PK"]["S"].removeprefix("TENANT#") for item in answer.get("Items", [])]
+            if ids:
+                yield ids
+            if "LastEvaluatedKey" not in answer:
+                return
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def load_many(self, tenant_ids: Sequence[str]) -> dict[str, TenantState]:
+        """Several tenants and their credential records by key, 100 keys per BatchGetItem."""
+        states = {tenant_id: TenantState() for tenant_id in tenant_ids}
+        pending: list[dict[str, Any]] = [
+            _to_item({"PK": tenant_pk(tenant_id), "SK": sk})
+            for tenant_id in states
+            for sk in ("TENANT", cred_sk("apiKey"), cred_sk("apiToken"))
+        ]
+        retries = 0
+        while pending:
+            chunk, pending = pending[:100], pending[100:]
+            answer = self.dynamodb.batch_get_item(
+                RequestItems={self._table: {"Keys": chunk, "ConsistentRead": True}}
+            )
+            for raw in answer.get("Responses", {}).get(self._table, []):
+                item = _from_item(raw)
+                _add_to_state(states[item["PK"].removeprefix("TENANT#")], item)
+            left = answer.get("UnprocessedKeys", {}).get(self._table)
+            unprocessed: list[dict[str, Any]] = list(left["Keys"]) if left else []
+            if unprocessed:
+                # DynamoDB hands back keys it had no capacity for: retry them after a short backoff.
+                retries += 1
+                if retries > 5:
+                    raise RuntimeError("DynamoDB kept returning unprocessed keys")
+                time.sleep(0.05 * 2**retries)
+                pending = unprocessed + pending
+        return states
+
+    def read_secret(
+        self, tenant_id: str, credential: CredentialName, version_id: str
+    ) -> dict[str, SecretStr]:
+        """The secret version the app uses, read by its VersionId (not whatever is AWSCURRENT)."""
+        answer = self.secrets.get_secret_value(
+            SecretId=self.secret_name(tenant_id, credential), VersionId=version_id
+        )
+        values = json.loads(answer["SecretString"])
+        return {name: SecretStr(value) for name, value in values.items() if isinstance(value, str)}
+
+    def record_check(
+        self,
+        tenant_id: str,
+        credential: CredentialName,
+        version_id: str,
+        *,
+        last_check: LastCheck,
+        status: StoredStatus | None,
+    ) -> bool:
+        """Write a check's result unless the credential was changed meanwhile (then the change wins)."""
+        values: dict[str, Any] = {
+            ":check": last_check.model_dump(exclude_none=True),
+            ":version": version_id,
+        }
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": _to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
+            "UpdateExpression": "SET lastCheck = :check",
+            "ConditionExpression": "secretVersionId = :version",
+        }
+        if status is not None:  # a check Atlassian could not answer leaves the status as it was
+            kwargs["UpdateExpression"] += ", #status = :status"
+            kwargs["ExpressionAttributeNames"] = {"#status": "status"}
+            values[":status"] = status
+        kwargs["ExpressionAttributeValues"] = _to_item(values)
+        try:
+            self.dynamodb.update_item(**kwargs)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def mark_notified(self, tenant_id: str, credential: CredentialName, status: str) -> None:
+        """Remember, on the tenant item, the status the app was last told about."""
+        try:
+            self.dynamodb.update_item(
+                TableName=self._table,
+                Key=_to_item({"PK": tenant_pk(tenant_id), "SK": "TENANT"}),
+                UpdateExpression="SET #notified = :status",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeNames={"#notified": _notified_attribute(credential)},
+                ExpressionAttributeValues=_to_item({":status": status}),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            # The tenant was removed meanwhile: nothing left to remember.
+
+    def reserve_check(self, tenant_id: str, interval_seconds: int) -> None:
+        """Note an on-demand check of the tenant, or raise RateLimited if the last one is too recent."""
+        now = int(time.time())
+        try:
+            self.dynamodb.update_item(
+                TableName=self._table,
+                Key=_to_item({"PK": tenant_pk(tenant_id), "SK": "TENANT"}),
+                UpdateExpression="SET lastCheckRequestedAt = :now",
+                ConditionExpression=(
+                    "attribute_exists(PK) AND "
+                    "(attribute_not_exists(lastCheckRequestedAt) OR lastCheckRequestedAt <= :since)"
+                ),
+                ExpressionAttributeValues=_to_item({":now": now, ":since": now - interval_seconds}),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            old: dict[str, Any] = exc.response.get("Item", {})  # type: ignore[assignment]
+            last = _from_item(old).get("lastCheckRequestedAt", now)
+            raise RateLimited(
+                f"The credentials of this site were checked less than {interval_seconds} seconds ago. "
+                "Wait a moment and check again.",
+                retry_after=max(1, int(last) + interval_seconds - now),
+            ) from None
+
     # --- secrets plumbing -----------------------------------------------------------------------
 
     def secret_name(self, tenant_id: str, credential: CredentialName) -> str:
@@ -311,3 +449,24 @@ class CredentialStore:
     def _current_version(self, name: str) -> str | None:
         versions = self.secrets.describe_secret(SecretId=name).get("VersionIdsToStages", {})
         return next((v for v, stages in versions.items() if "AWSCURRENT" in stages), None)
+
+
+def _notified_attribute(credential: CredentialName) -> str:
+    return f"{credential}NotifiedStatus"
+
+
+def _notified(tenant_item: dict[str, Any]) -> dict[str, str]:
+    names: tuple[CredentialName, ...] = ("apiKey", "apiToken")
+    return {
+        name: str(tenant_item[_notified_attribute(name)])
+        for name in names
+        if _notified_attribute(name) in tenant_item
+    }
+
+
+def _add_to_state(state: TenantState, item: dict[str, Any]) -> None:
+    if item["SK"] == "TENANT":
+        state.tenant = Tenant.model_validate(item)
+        state.notified = _notified(item)
+    elif item["SK"].startswith("CRED#") and "status" in item:
+        state.credentials[item["SK"].removeprefix("CRED#")] = CredentialRecord.model_validate(item)
