@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 import pytest
-from api_info import service, settings, store
+from api_info import checks, messaging, service, settings, store
 from moto import mock_aws
 
 from local.atlassian_sim import AtlassianSimulator
@@ -38,6 +38,8 @@ def jwks(issuer: DevTokenIssuer) -> Iterator[JwksServer]:
 
 def reset_caches() -> None:
     for cached in (settings.get_settings, service.services, store.dynamodb_client, store.secrets_client):
+        cached.cache_clear()
+    for cached in (checks.check_services, messaging.sqs_client, messaging.events_client):
         cached.cache_clear()
 
 
