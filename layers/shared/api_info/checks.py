@@ -225,7 +225,7 @@ def check_credential(
     last_check = LastCheck(at=now, outcome=outcome, detail=code)
     checked = record.model_copy(update={"status": stored, "last_check": last_check})
     status = status_of(checked, settings, today)
-    previous = _previous_status(record, notified.get(credential), settings)
+    previous = previous_status(record, notified.get(credential), settings)
     written = store.record_check(
         tenant_id,
         credential,
@@ -297,7 +297,7 @@ def _validate(
     )
 
 
-def _previous_status(record: CredentialRecord, notified: str | None, settings: Settings) -> Status:
+def previous_status(record: CredentialRecord, notified: str | None, settings: Settings) -> Status:
     """The status the app was last told about; never told, the status it had when it was saved."""
     if notified in STATUSES:
         return cast(Status, notified)
