@@ -217,6 +217,9 @@ Answer = tuple[int, Any, dict[str, str]]
 class _Handler(BaseHTTPRequestHandler):
     sim: AtlassianSimulator
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm the body would wait for the
+    # client's delayed ACK (about 40 ms on Linux loopback), which a real server does not add.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._serve()
