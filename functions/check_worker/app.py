@@ -34,5 +34,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     response = async_process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
-    batch.tally.emit()
+    batch.finish()  # the history of the whole batch; if it cannot be written, the batch is retried
     return dict(response)

@@ -15,11 +15,12 @@ import boto3
 import pytest
 from api_info import checks as checks_module
 from api_info.messaging import CheckQueue
+from api_info.store import CredentialStore
 
 from local.atlassian_sim import ORG_ID, ORG_NAME, RATE_LIMITED, AtlassianSimulator
 from tests.support.checks import STATUS_CHANGED, Checks, function_module, sample, tenant_id
 from tests.support.harness import Api, LambdaContext
-from tests.support.state import history_items
+from tests.support.state import current_secret, history_items
 
 TODAY = datetime.now(UTC).date()
 
@@ -363,14 +364,14 @@ def test_a_change_made_during_a_check_wins_over_its_result(
     save_key(api, old)
     simulator.remove_key(old)
     store_class = type(checks_module.check_services().core.store)
-    load_many = store_class.load_many
+    load_for_checks = store_class.load_for_checks
 
     def load_then_change(self: Any, tenant_ids: Any) -> Any:
-        states = load_many(self, tenant_ids)
+        states = load_for_checks(self, tenant_ids)
         save_key(api, new)
         return states
 
-    monkeypatch.setattr(store_class, "load_many", load_then_change)
+    monkeypatch.setattr(store_class, "load_for_checks", load_then_change)
 
     # When
     response = checks.run("acme")
@@ -381,6 +382,35 @@ def test_a_change_made_during_a_check_wins_over_its_result(
     assert (info["status"], info["maskedValue"]) == ("valid", "••••••••" + new[-4:])
     assert checks.events() == []
     assert checked_history(aws) == [("apiKey", "rejected", "api_key_invalid")]
+
+
+def test_the_worker_checks_the_version_the_app_uses_even_when_it_is_not_awscurrent(
+    api: Api,
+    aws: dict[str, str],
+    simulator: AtlassianSimulator,
+    checks: Checks,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a change whose promotion to AWSCURRENT failed: the record names the new version, while
+    # AWSCURRENT still holds the old key, which Atlassian no longer accepts
+    old, new = new_key(simulator), new_key(simulator)
+    save_key(api, old)
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("promotion interrupted")
+
+    monkeypatch.setattr(CredentialStore, "promote_secret", fail)
+    save_key(api, new)
+    simulator.remove_key(old)
+    assert current_secret(tenant_id(), "apiKey") == {"apiKey": old}
+
+    # When
+    checks.run("acme")
+
+    # Then the new key, the one the app uses, was checked
+    assert stored(aws, "apiKey")["status"] == "valid"
+    assert stored(aws, "apiKey")["lastCheck"]["outcome"] == "ok"
+    assert checks.events() == []
 
 
 # --- metrics ------------------------------------------------------------------------------------

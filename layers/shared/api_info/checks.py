@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -41,7 +41,7 @@ from api_info.models import (
 from api_info.observability import logger, metrics
 from api_info.service import Services, now_iso, services, show_info, status_of
 from api_info.settings import Settings
-from api_info.store import TenantState
+from api_info.store import PendingEvent, TenantState
 
 EVENT_SOURCE = "flexible-user-license.api-info"
 STATUS_CHANGED = "Credential status changed"
@@ -102,6 +102,7 @@ class CredentialCheck:
     status: Status  # the status shown after the check
     retry_after: int | None = None
     superseded: bool = False  # the credential was changed while it was checked: the change won
+    history: PendingEvent | None = None  # the "checked" event, written by the caller in a batch
 
     @property
     def changed(self) -> bool:
@@ -124,6 +125,10 @@ class TenantCheck:
     def retry_after(self) -> int | None:
         waits = [c.retry_after for c in self.credentials if c.retry_after is not None]
         return max(waits) if waits else None
+
+    @property
+    def history(self) -> list[PendingEvent]:
+        return [c.history for c in self.credentials if c.history is not None]
 
 
 class CheckIncomplete(Exception):
@@ -172,10 +177,15 @@ def check_tenant(
     state: TenantState,
     actor: Actor,
     *,
+    secrets: Mapping[tuple[str, CredentialName], dict[str, SecretStr]] | None = None,
     parallel: bool = False,
     today: date | None = None,
 ) -> TenantCheck:
-    """Check each stored credential of a tenant (both at once when `parallel`) and record the results."""
+    """Check each stored credential of a tenant (both at once when `parallel`) and record the results.
+
+    `secrets` may hold values read ahead in a batch; the rest are read one by one. The results carry
+    their history events for the caller to write.
+    """
     tenant = state.tenant
     if tenant is None:
         return TenantCheck(tenant_id)  # uninstalled meanwhile: nothing to check
@@ -183,9 +193,9 @@ def check_tenant(
     stored = sorted(state.credentials.items())
 
     def one(item: tuple[str, CredentialRecord]) -> CredentialCheck:
-        return check_credential(
-            svc, tenant, cast(CredentialName, item[0]), item[1], state.notified, actor, day
-        )
+        credential = cast(CredentialName, item[0])
+        secret = (secrets or {}).get((tenant_id, credential))
+        return check_credential(svc, tenant, credential, item[1], state.notified, actor, day, secret)
 
     if parallel and len(stored) > 1:
         with ThreadPoolExecutor(max_workers=len(stored)) as pool:
@@ -201,6 +211,7 @@ def check_credential(
     notified: dict[str, str],
     actor: Actor,
     today: date,
+    secret: dict[str, SecretStr] | None = None,
 ) -> CredentialCheck:
     """Validate one stored credential with Atlassian, record the result and announce a status change."""
     store, settings, tenant_id = svc.core.store, svc.core.settings, tenant.installation_id
@@ -209,7 +220,8 @@ def check_credential(
     stored: StoredStatus = record.status  # what an error leaves in place
     retry_after: int | None = None
     try:
-        secret = store.read_secret(tenant_id, credential, record.secret_version_id)
+        if secret is None:
+            secret = store.read_secret(tenant_id, credential, record.secret_version_id)
         _validate(svc, tenant, credential, secret)
         outcome, stored = "ok", "valid"
     except CredentialRejected as exc:
@@ -231,9 +243,9 @@ def check_credential(
         credential,
         record.secret_version_id,
         last_check=last_check,
-        status=None if outcome == "error" else stored,
+        status=None if outcome == "error" or stored == record.status else stored,
     )
-    store.add_event(
+    history = PendingEvent(
         tenant_id,
         HistoryEvent.model_validate(
             {
@@ -255,6 +267,7 @@ def check_credential(
         status=status,
         retry_after=retry_after,
         superseded=not written,
+        history=history,
     )
     if result.changed:
         # Publish first, then remember: if EventBridge fails, the next check announces it again.
@@ -323,36 +336,52 @@ def dispatch_checks(svc: CheckServices, requested_at: str | None = None) -> int:
 
 
 class WorkerBatch:
-    """One worker invocation: the batch's tenants loaded up front, each checked on the shared pool."""
+    """One worker invocation: the batch's tenants and secrets read up front in a few batched calls,
+    each tenant checked on the shared pool, the history written in batches at the end."""
 
     def __init__(self, svc: CheckServices, bodies: Sequence[str]) -> None:
         self.svc = svc
         self.tally = CheckTally()
+        self.history: list[PendingEvent] = []  # appended from the pool's threads (list.append is atomic)
         ids = []
         for body in bodies:
             try:
                 ids.append(CheckRequest.model_validate_json(body).tenant_id)
             except ValueError:
                 continue  # its record fails on its own in `check`
-        self.states = svc.core.store.load_many(ids) if ids else {}
+        store = svc.core.store
+        self.states = store.load_for_checks(ids) if ids else {}
+        wanted = {
+            (tenant_id, cast(CredentialName, name)): record.secret_version_id
+            for tenant_id, state in self.states.items()
+            for name, record in state.credentials.items()
+        }
+        self.secrets = store.read_secrets(wanted) if wanted else {}
 
     def check(self, body: str, receipt_handle: str, attempt: int) -> TenantCheck:
         """Check one queued tenant; on failure delay the message's retry and raise."""
         try:
-            request = CheckRequest.model_validate_json(body)
-            tenant_id = request.tenant_id
-            result = check_tenant(self.svc, tenant_id, self.states.get(tenant_id, TenantState()), SCHEDULER)
+            tenant_id = CheckRequest.model_validate_json(body).tenant_id
+            state = self.states.get(tenant_id, TenantState())
+            result = check_tenant(self.svc, tenant_id, state, SCHEDULER, secrets=self.secrets)
         except Exception:
             logger.exception("Could not check a queued tenant", extra={"attempt": attempt})
             self._defer(receipt_handle, retry_delay(attempt, None))
             raise
         self.tally.add(result)
+        self.history.extend(result.history)
         if result.failed:
             delay = retry_delay(attempt, result.retry_after)
             logger.info("Check to be retried", extra={"tenant": tenant_id, "attempt": attempt, "in": delay})
             self._defer(receipt_handle, delay)
             raise CheckIncomplete(result)
         return result
+
+    def finish(self) -> None:
+        """Write the batch's history events and emit its metrics; raises if the history was not written."""
+        self.tally.emit()
+        if self.history:
+            self.svc.core.store.add_events(self.history)
 
     def _defer(self, receipt_handle: str, seconds: int) -> None:
         try:
@@ -367,6 +396,7 @@ def check_now(svc: CheckServices, caller: Caller) -> InfoResponse:
     store.record_tenant(caller.tenant, now_iso())
     store.reserve_check(tenant_id, ON_DEMAND_INTERVAL_SECONDS)
     result = check_tenant(svc, tenant_id, store.load(tenant_id), caller.actor, parallel=True)
+    store.add_events(result.history)
     tally = CheckTally()
     tally.add(result)
     tally.emit()

@@ -11,7 +11,7 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ from api_info.settings import Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import WriteRequestOutputTypeDef, WriteRequestTypeDef
     from mypy_boto3_secretsmanager.client import SecretsManagerClient
 
 _serializer = TypeSerializer()
@@ -66,6 +67,15 @@ def history_pk(tenant_id: str) -> str:
 
 def cred_sk(credential: CredentialName) -> str:
     return f"CRED#{credential}"
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """A history event written later in a batch, keeping the time it happened for its sort key."""
+
+    tenant_id: str
+    event: HistoryEvent
+    at_ns: int = field(default_factory=time.time_ns)
 
 
 @dataclass
@@ -278,11 +288,18 @@ class CredentialStore:
         """Append one event to the tenant's audit trail."""
         self.dynamodb.put_item(TableName=self._table, Item=self._event_item(tenant_id, event))
 
-    def _event_item(self, tenant_id: str, event: HistoryEvent) -> dict[str, Any]:
+    def add_events(self, pending: Sequence[PendingEvent]) -> None:
+        """Append many events to their tenants' audit trails, 25 to a BatchWriteItem call."""
+        items: list[WriteRequestTypeDef | WriteRequestOutputTypeDef] = [
+            {"PutRequest": {"Item": self._event_item(p.tenant_id, p.event, p.at_ns)}} for p in pending
+        ]
+        self._batch_write(items)
+
+    def _event_item(self, tenant_id: str, event: HistoryEvent, at_ns: int | None = None) -> dict[str, Any]:
         ttl = int(time.time()) + self._settings.history_retention_days * 86400
         values = {
             "PK": history_pk(tenant_id),
-            "SK": f"{time.time_ns():020d}#{uuid.uuid4().hex[:8]}",  # sorts by time, newest last
+            "SK": f"{at_ns or time.time_ns():020d}#{uuid.uuid4().hex[:8]}",  # sorts by time, newest last
             "ttl": ttl,
             **event.model_dump(by_alias=True, exclude_none=True),
         }
@@ -308,8 +325,8 @@ class CredentialStore:
                 return
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
-    def load_many(self, tenant_ids: Sequence[str]) -> dict[str, TenantState]:
-        """Several tenants and their credential records by key, 100 keys per BatchGetItem."""
+    def load_for_checks(self, tenant_ids: Sequence[str]) -> dict[str, TenantState]:
+        """Several tenants and their credentials, 100 items per BatchGetItem, with only what a check reads."""
         states = {tenant_id: TenantState() for tenant_id in tenant_ids}
         pending: list[dict[str, Any]] = [
             _to_item({"PK": tenant_pk(tenant_id), "SK": sk})
@@ -320,7 +337,14 @@ class CredentialStore:
         while pending:
             chunk, pending = pending[:100], pending[100:]
             answer = self.dynamodb.batch_get_item(
-                RequestItems={self._table: {"Keys": chunk, "ConsistentRead": True}}
+                RequestItems={
+                    self._table: {
+                        "Keys": chunk,
+                        "ConsistentRead": True,
+                        "ProjectionExpression": CHECK_PROJECTION,
+                        "ExpressionAttributeNames": {"#status": "status"},
+                    }
+                }
             )
             for raw in answer.get("Responses", {}).get(self._table, []):
                 item = _from_item(raw)
@@ -343,8 +367,26 @@ class CredentialStore:
         answer = self.secrets.get_secret_value(
             SecretId=self.secret_name(tenant_id, credential), VersionId=version_id
         )
-        values = json.loads(answer["SecretString"])
-        return {name: SecretStr(value) for name, value in values.items() if isinstance(value, str)}
+        return _secret_fields(answer["SecretString"])
+
+    def read_secrets(
+        self, wanted: Mapping[tuple[str, CredentialName], str]
+    ) -> dict[tuple[str, CredentialName], dict[str, SecretStr]]:
+        """The secret versions the app uses, 20 per BatchGetSecretValue call.
+
+        That call reads AWSCURRENT, so a secret whose current version is not the recorded one (a
+        promotion still pending, or a change under way) is left out: read it with `read_secret`.
+        """
+        names = {self.secret_name(*key): key for key in wanted}
+        found: dict[tuple[str, CredentialName], dict[str, SecretStr]] = {}
+        batch = list(names)
+        for start in range(0, len(batch), 20):
+            answer = self.secrets.batch_get_secret_value(SecretIdList=batch[start : start + 20])
+            for value in answer.get("SecretValues", []):
+                key = names.get(value.get("Name", ""))
+                if key and value.get("VersionId") == wanted[key] and "SecretString" in value:
+                    found[key] = _secret_fields(value["SecretString"])
+        return found
 
     def record_check(
         self,
@@ -366,7 +408,7 @@ class CredentialStore:
             "UpdateExpression": "SET lastCheck = :check",
             "ConditionExpression": "secretVersionId = :version",
         }
-        if status is not None:  # a check Atlassian could not answer leaves the status as it was
+        if status is not None:  # None: the status stays as it is (unchanged, or Atlassian could not answer)
             kwargs["UpdateExpression"] += ", #status = :status"
             kwargs["ExpressionAttributeNames"] = {"#status": "status"}
             values[":status"] = status
@@ -421,6 +463,20 @@ class CredentialStore:
                 retry_after=max(1, int(last) + interval_seconds - now),
             ) from None
 
+    def _batch_write(self, requests: list[WriteRequestTypeDef | WriteRequestOutputTypeDef]) -> None:
+        retries = 0
+        while requests:
+            chunk, requests = requests[:25], requests[25:]
+            answer = self.dynamodb.batch_write_item(RequestItems={self._table: chunk})
+            unprocessed = list(answer.get("UnprocessedItems", {}).get(self._table, []))
+            if unprocessed:
+                # DynamoDB hands back writes it had no capacity for: retry them after a short backoff.
+                retries += 1
+                if retries > 5:
+                    raise RuntimeError("DynamoDB kept returning unprocessed items")
+                time.sleep(0.05 * 2**retries)
+                requests = [*unprocessed, *requests]
+
     # --- secrets plumbing -----------------------------------------------------------------------
 
     def secret_name(self, tenant_id: str, credential: CredentialName) -> str:
@@ -449,6 +505,18 @@ class CredentialStore:
     def _current_version(self, name: str) -> str | None:
         versions = self.secrets.describe_secret(SecretId=name).get("VersionIdsToStages", {})
         return next((v for v, stages in versions.items() if "AWSCURRENT" in stages), None)
+
+
+# What a check reads of a tenant item and its credential items (not the organization, account, locks...).
+CHECK_PROJECTION = (
+    "PK, SK, installationId, cloudId, siteUrl, apiKeyNotifiedStatus, apiTokenNotifiedStatus, "
+    "#status, maskedValue, secretVersionId, expiresOn, lastUpdatedAt, createdBy"
+)
+
+
+def _secret_fields(secret_string: str) -> dict[str, SecretStr]:
+    values = json.loads(secret_string)
+    return {name: SecretStr(value) for name, value in values.items() if isinstance(value, str)}
 
 
 def _notified_attribute(credential: CredentialName) -> str:
