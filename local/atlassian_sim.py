@@ -126,6 +126,8 @@ class AtlassianSimulator:
         self.slow_seconds: float = 10.0  # how long the *-slow-SLOW credentials take
         self.redirect_to = METADATA_URL  # the Location of REDIRECT credentials' answers
         self.requests: list[tuple[str, str]] = []  # (method, path without query) of each request
+        self.in_flight = 0  # requests being answered right now
+        self.max_in_flight = 0  # the most answered at once since the last reset
         self.keys = _default_keys()
         self.tokens = _default_tokens()
         self.admins = {ADMIN_ACCOUNT}
@@ -160,6 +162,7 @@ class AtlassianSimulator:
         """Forget the recorded requests."""
         with self._lock:
             self.requests.clear()
+            self.max_in_flight = self.in_flight
 
     def add_key(
         self, key: str, org_id: str | None, org_name: str | None, scoped: bool = False, behaviour: str = OK
@@ -184,6 +187,14 @@ class AtlassianSimulator:
             account_id, display_name, email_address or email, active, scoped, behaviour
         )
 
+    def remove_key(self, key: str) -> None:
+        """Stop accepting an Admin API key, as when an admin revokes it (it then gets 401)."""
+        self.keys.pop(key, None)
+
+    def remove_token(self, email: str, token: str) -> None:
+        """Stop accepting an API token, as when its owner revokes it (it then gets 401)."""
+        self.tokens.pop((email.lower(), token), None)
+
     def add_admin(self, account_id: str) -> None:
         """Make an account a Jira administrator (global permission ADMINISTER)."""
         self.admins.add(account_id)
@@ -191,6 +202,12 @@ class AtlassianSimulator:
     def _record(self, method: str, path: str) -> None:
         with self._lock:
             self.requests.append((method, path))
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def _done(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def _pause(self, seconds: float) -> None:
         if seconds > 0:
@@ -203,6 +220,9 @@ Answer = tuple[int, Any, dict[str, str]]
 class _Handler(BaseHTTPRequestHandler):
     sim: AtlassianSimulator
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm the body would wait for the
+    # client's delayed ACK (about 40 ms on Linux loopback), which a real server does not add.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._serve()
@@ -230,7 +250,10 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:
             log.exception("atlassian-sim: internal error on %s %s", self.command, path)
             status, payload, headers = 500, {"message": "simulator error"}, {}
-        self.sim._pause(self.sim.latency_ms / 1000)
+        finally:
+            self.sim._pause(self.sim.latency_ms / 1000)
+            # Counted out before the answer leaves, so a caller's next request never overlaps this one.
+            self.sim._done()
         data = json.dumps(payload).encode()
         try:
             self.send_response(status)

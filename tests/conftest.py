@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from api_info import service, settings, store
+from api_info import checks, messaging, service, settings, store
 from local.atlassian_sim import AtlassianSimulator
 from local.dev_issuer import DevTokenIssuer
 from local.resources import create_from_template
@@ -38,6 +38,8 @@ def jwks(issuer: DevTokenIssuer) -> Iterator[JwksServer]:
 
 def reset_caches() -> None:
     for cached in (settings.get_settings, service.services, store.dynamodb_client, store.secrets_client):
+        cached.cache_clear()
+    for cached in (checks.check_services, messaging.sqs_client, messaging.events_client):
         cached.cache_clear()
 
 

@@ -56,6 +56,7 @@ A_REQUESTS: dict[str, Callable[[Api], Any]] = {
         "change_token", body={"email": "ada@acme.test", "apiToken": TOKEN_B}, tenant=A
     ),
     "history": lambda api: api.call("history", tenant=A),
+    "check now": lambda api: api.call("check_now", tenant=A),
     "delete key": lambda api: api.call("delete_key", tenant=A),
     "delete token": lambda api: api.call("delete_token", tenant=A),
     "uninstall": lambda api: api.call("uninstalled", tenant=A, account=None),
@@ -146,6 +147,7 @@ def test_every_route_of_the_template_is_covered_above() -> None:
         "change_key",
         "change_token",
         "history",
+        "check_now",
         "delete_key",
         "delete_token",
         "uninstalled",

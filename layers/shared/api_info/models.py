@@ -237,6 +237,27 @@ class CurrentCredential(BaseModel):
     version_id: str
 
 
+class CheckRequest(BaseModel):
+    """Body of a check queue message: one tenant whose credentials are to be checked."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    tenant_id: str = Field(alias="tenantId", min_length=1)
+    requested_at: str | None = Field(default=None, alias="requestedAt")
+
+
+class CredentialStatusChanged(BaseModel):
+    """Detail of the EventBridge event sent when a credential's shown status changes (never a secret)."""
+
+    tenant: TenantInfo
+    credential: CredentialName
+    previous_status: Status = Field(serialization_alias="previousStatus")
+    status: Status
+    expires_on: str | None = Field(serialization_alias="expiresOn")
+    masked_value: str = Field(serialization_alias="maskedValue")
+    last_check: LastCheck = Field(serialization_alias="lastCheck")
+
+
 class ErrorDetail(BaseModel):
     field: str
     message: str

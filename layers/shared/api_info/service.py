@@ -486,13 +486,12 @@ class CredentialReader:
         value = None
         if record is not None:
             secret = self._store.read_secret(tenant_id, credential, record.secret_version_id)
-            value = CurrentCredential.model_validate(
-                {
-                    "credential": credential,
-                    "value": secret[credential],
-                    "email": secret.get("email"),
-                    "version_id": record.secret_version_id,
-                }
+            email = secret.get("email")
+            value = CurrentCredential(
+                credential=credential,
+                value=secret[credential],
+                email=email.get_secret_value() if email else None,
+                version_id=record.secret_version_id,
             )
         with self._lock:
             self._cache[key] = (now + self._ttl, value)

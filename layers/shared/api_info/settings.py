@@ -34,6 +34,11 @@ class Settings(BaseModel):
     # Per-tenant limit on change attempts (PUT key/token): at most this many per fixed window.
     change_attempts_limit: int = Field(default=20, ge=1)
     change_attempts_window_seconds: int = Field(default=60, ge=1)
+    # Credential checks (scheduled and on demand).
+    check_queue_url: str | None = None
+    event_bus_name: str = "default"
+    check_concurrency: int = Field(default=25, ge=1, le=100)  # Atlassian requests in flight per worker
+    check_dispatch_page_size: int = Field(default=1000, ge=1, le=10000)  # tenants per index Query
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import time
 import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -21,14 +22,16 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+from pydantic import SecretStr
 
 from api_info.errors import ChangeInProgress, RateLimited, ValidationFailed
-from api_info.models import CredentialName, CredentialRecord, HistoryEvent, Tenant
+from api_info.models import CredentialName, CredentialRecord, HistoryEvent, LastCheck, StoredStatus, Tenant
 from api_info.observability import logger
 from api_info.settings import Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import WriteRequestOutputTypeDef, WriteRequestTypeDef
     from mypy_boto3_secretsmanager.client import SecretsManagerClient
 
 _serializer = TypeSerializer()
@@ -78,12 +81,23 @@ def limit_pk(tenant_id: str) -> str:
     return f"LIMIT#{tenant_id}"
 
 
+@dataclass(frozen=True)
+class PendingEvent:
+    """A history event written later in a batch, keeping the time it happened for its sort key."""
+
+    tenant_id: str
+    event: HistoryEvent
+    at_ns: int = field(default_factory=time.time_ns)
+
+
 @dataclass
 class TenantState:
     """A tenant's item and its credentials' records, as one Query returns them."""
 
     tenant: Tenant | None = None
     credentials: dict[str, CredentialRecord] = field(default_factory=dict)
+    # Per credential, the status the app was last told about by a "Credential status changed" event.
+    notified: dict[str, str] = field(default_factory=dict)
 
 
 class CredentialStore:
@@ -123,6 +137,7 @@ class CredentialStore:
             item = _from_item(raw)
             if item["SK"] == "TENANT":
                 state.tenant = Tenant.model_validate(item)
+                state.notified = _notified(item)
             elif item["SK"].startswith("CRED#") and "status" in item:
                 state.credentials[item["SK"].removeprefix("CRED#")] = CredentialRecord.model_validate(item)
         return state
@@ -396,13 +411,6 @@ class CredentialStore:
             self._schedule_secret_deletion(self.secret_name(tenant_id, credential))
         return removed
 
-    def read_secret(self, tenant_id: str, credential: CredentialName, version_id: str) -> dict[str, str]:
-        """The secret value of one version: the one a credential record names."""
-        name = self.secret_name(tenant_id, credential)
-        value = self.secrets.get_secret_value(SecretId=name, VersionId=version_id)["SecretString"]
-        parsed: dict[str, str] = json.loads(value)
-        return parsed
-
     def load_credential(self, tenant_id: str, credential: CredentialName) -> CredentialRecord | None:
         """One credential's record, read consistently."""
         answer = self.dynamodb.get_item(
@@ -455,15 +463,194 @@ class CredentialStore:
         """Append one event to the tenant's audit trail."""
         self.dynamodb.put_item(TableName=self._table, Item=self._event_item(tenant_id, event))
 
-    def _event_item(self, tenant_id: str, event: HistoryEvent) -> dict[str, Any]:
+    def add_events(self, pending: Sequence[PendingEvent]) -> None:
+        """Append many events to their tenants' audit trails, 25 to a BatchWriteItem call."""
+        items: list[WriteRequestTypeDef | WriteRequestOutputTypeDef] = [
+            {"PutRequest": {"Item": self._event_item(p.tenant_id, p.event, p.at_ns)}} for p in pending
+        ]
+        self._batch_write(items)
+
+    def _event_item(self, tenant_id: str, event: HistoryEvent, at_ns: int | None = None) -> dict[str, Any]:
         ttl = int(time.time()) + self._settings.history_retention_days * 86400
         values = {
             "PK": history_pk(tenant_id),
-            "SK": f"{time.time_ns():020d}#{uuid.uuid4().hex[:8]}",  # sorts by time, newest last
+            "SK": f"{at_ns or time.time_ns():020d}#{uuid.uuid4().hex[:8]}",  # sorts by time, newest last
             "ttl": ttl,
             **event.model_dump(by_alias=True, exclude_none=True),
         }
         return _to_item(values)
+
+    # --- credential checks ----------------------------------------------------------------------
+
+    def tenant_id_pages(self, page_size: int) -> Iterator[list[str]]:
+        """Every tenant's id, a page at a time, from the sparse `tenants` index: one Query per page."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "tenants",
+            "KeyConditionExpression": "entity = :tenant",
+            "ExpressionAttributeValues": {":tenant": {"S": "tenant"}},
+            "Limit": page_size,
+        }
+        while True:
+            answer = self.dynamodb.query(**kwargs)
+            ids = [item["PK"]["S"].removeprefix("TENANT#") for item in answer.get("Items", [])]
+            if ids:
+                yield ids
+            if "LastEvaluatedKey" not in answer:
+                return
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def load_for_checks(self, tenant_ids: Sequence[str]) -> dict[str, TenantState]:
+        """Several tenants and their credentials, 100 items per BatchGetItem, with only what a check reads."""
+        states = {tenant_id: TenantState() for tenant_id in tenant_ids}
+        pending: list[dict[str, Any]] = [
+            _to_item({"PK": tenant_pk(tenant_id), "SK": sk})
+            for tenant_id in states
+            for sk in ("TENANT", cred_sk("apiKey"), cred_sk("apiToken"))
+        ]
+        retries = 0
+        while pending:
+            chunk, pending = pending[:100], pending[100:]
+            answer = self.dynamodb.batch_get_item(
+                RequestItems={
+                    self._table: {
+                        "Keys": chunk,
+                        "ConsistentRead": True,
+                        "ProjectionExpression": CHECK_PROJECTION,
+                        "ExpressionAttributeNames": {"#status": "status"},
+                    }
+                }
+            )
+            for raw in answer.get("Responses", {}).get(self._table, []):
+                item = _from_item(raw)
+                _add_to_state(states[item["PK"].removeprefix("TENANT#")], item)
+            left = answer.get("UnprocessedKeys", {}).get(self._table)
+            unprocessed: list[dict[str, Any]] = list(left["Keys"]) if left else []
+            if unprocessed:
+                # DynamoDB hands back keys it had no capacity for: retry them after a short backoff.
+                retries += 1
+                if retries > 5:
+                    raise RuntimeError("DynamoDB kept returning unprocessed keys")
+                time.sleep(0.05 * 2**retries)
+                pending = unprocessed + pending
+        return states
+
+    def read_secret(
+        self, tenant_id: str, credential: CredentialName, version_id: str
+    ) -> dict[str, SecretStr]:
+        """The secret version the app uses, read by its VersionId (not whatever is AWSCURRENT)."""
+        answer = self.secrets.get_secret_value(
+            SecretId=self.secret_name(tenant_id, credential), VersionId=version_id
+        )
+        return _secret_fields(answer["SecretString"])
+
+    def read_secrets(
+        self, wanted: Mapping[tuple[str, CredentialName], str]
+    ) -> dict[tuple[str, CredentialName], dict[str, SecretStr]]:
+        """The secret versions the app uses, 20 per BatchGetSecretValue call.
+
+        That call reads AWSCURRENT, so a secret whose current version is not the recorded one (a
+        promotion still pending, or a change under way) is left out: read it with `read_secret`.
+        """
+        names = {self.secret_name(*key): key for key in wanted}
+        found: dict[tuple[str, CredentialName], dict[str, SecretStr]] = {}
+        batch = list(names)
+        for start in range(0, len(batch), 20):
+            answer = self.secrets.batch_get_secret_value(SecretIdList=batch[start : start + 20])
+            for value in answer.get("SecretValues", []):
+                key = names.get(value.get("Name", ""))
+                if key and value.get("VersionId") == wanted[key] and "SecretString" in value:
+                    found[key] = _secret_fields(value["SecretString"])
+        return found
+
+    def record_check(
+        self,
+        tenant_id: str,
+        credential: CredentialName,
+        version_id: str,
+        *,
+        last_check: LastCheck,
+        status: StoredStatus | None,
+    ) -> bool:
+        """Write a check's result unless the credential was changed meanwhile (then the change wins)."""
+        values: dict[str, Any] = {
+            ":check": last_check.model_dump(exclude_none=True),
+            ":version": version_id,
+        }
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": _to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
+            "UpdateExpression": "SET lastCheck = :check",
+            "ConditionExpression": "secretVersionId = :version",
+        }
+        if status is not None:  # None: the status stays as it is (unchanged, or Atlassian could not answer)
+            kwargs["UpdateExpression"] += ", #status = :status"
+            kwargs["ExpressionAttributeNames"] = {"#status": "status"}
+            values[":status"] = status
+        kwargs["ExpressionAttributeValues"] = _to_item(values)
+        try:
+            self.dynamodb.update_item(**kwargs)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def mark_notified(self, tenant_id: str, credential: CredentialName, status: str) -> None:
+        """Remember, on the tenant item, the status the app was last told about."""
+        try:
+            self.dynamodb.update_item(
+                TableName=self._table,
+                Key=_to_item({"PK": tenant_pk(tenant_id), "SK": "TENANT"}),
+                UpdateExpression="SET #notified = :status",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeNames={"#notified": _notified_attribute(credential)},
+                ExpressionAttributeValues=_to_item({":status": status}),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            # The tenant was removed meanwhile: nothing left to remember.
+
+    def reserve_check(self, tenant_id: str, interval_seconds: int) -> None:
+        """Note an on-demand check of the tenant, or raise RateLimited if the last one is too recent."""
+        now = int(time.time())
+        try:
+            self.dynamodb.update_item(
+                TableName=self._table,
+                Key=_to_item({"PK": tenant_pk(tenant_id), "SK": "TENANT"}),
+                UpdateExpression="SET lastCheckRequestedAt = :now",
+                ConditionExpression=(
+                    "attribute_exists(PK) AND "
+                    "(attribute_not_exists(lastCheckRequestedAt) OR lastCheckRequestedAt <= :since)"
+                ),
+                ExpressionAttributeValues=_to_item({":now": now, ":since": now - interval_seconds}),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            old: dict[str, Any] = exc.response.get("Item", {})  # type: ignore[assignment]
+            last = _from_item(old).get("lastCheckRequestedAt", now)
+            raise RateLimited(
+                f"The credentials of this site were checked less than {interval_seconds} seconds ago. "
+                "Wait a moment and check again.",
+                retry_after=max(1, int(last) + interval_seconds - now),
+            ) from None
+
+    def _batch_write(self, requests: list[WriteRequestTypeDef | WriteRequestOutputTypeDef]) -> None:
+        retries = 0
+        while requests:
+            chunk, requests = requests[:25], requests[25:]
+            answer = self.dynamodb.batch_write_item(RequestItems={self._table: chunk})
+            unprocessed = list(answer.get("UnprocessedItems", {}).get(self._table, []))
+            if unprocessed:
+                # DynamoDB hands back writes it had no capacity for: retry them after a short backoff.
+                retries += 1
+                if retries > 5:
+                    raise RuntimeError("DynamoDB kept returning unprocessed items")
+                time.sleep(0.05 * 2**retries)
+                requests = [*unprocessed, *requests]
 
     # --- secrets plumbing -----------------------------------------------------------------------
 
@@ -550,3 +737,36 @@ def _decode_cursor(cursor: str) -> str:
             details=[{"field": "cursor", "message": "Use the nextCursor of a previous answer."}],
         )
     return sort_key
+
+
+# What a check reads of a tenant item and its credential items (not the organization, account, locks...).
+CHECK_PROJECTION = (
+    "PK, SK, installationId, cloudId, siteUrl, apiKeyNotifiedStatus, apiTokenNotifiedStatus, "
+    "#status, maskedValue, secretVersionId, expiresOn, lastUpdatedAt, createdBy"
+)
+
+
+def _secret_fields(secret_string: str) -> dict[str, SecretStr]:
+    values = json.loads(secret_string)
+    return {name: SecretStr(value) for name, value in values.items() if isinstance(value, str)}
+
+
+def _notified_attribute(credential: CredentialName) -> str:
+    return f"{credential}NotifiedStatus"
+
+
+def _notified(tenant_item: dict[str, Any]) -> dict[str, str]:
+    names: tuple[CredentialName, ...] = ("apiKey", "apiToken")
+    return {
+        name: str(tenant_item[_notified_attribute(name)])
+        for name in names
+        if _notified_attribute(name) in tenant_item
+    }
+
+
+def _add_to_state(state: TenantState, item: dict[str, Any]) -> None:
+    if item["SK"] == "TENANT":
+        state.tenant = Tenant.model_validate(item)
+        state.notified = _notified(item)
+    elif item["SK"].startswith("CRED#") and "status" in item:
+        state.credentials[item["SK"].removeprefix("CRED#")] = CredentialRecord.model_validate(item)

@@ -1,0 +1,17 @@
+"""Started by the EventBridge Scheduler schedule: send every tenant to the check queue."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from api_info import checks
+from api_info.observability import logger, metrics, tracer
+
+
+# The schedule's Input carries Scheduler's execution id (see template.yaml): one id per dispatch run.
+@logger.inject_lambda_context(correlation_id_path="executionId")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    sent = checks.dispatch_checks(checks.check_services(), requested_at=event.get("scheduledTime"))
+    return {"tenants": sent}

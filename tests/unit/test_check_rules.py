@@ -1,0 +1,91 @@
+"""The checks' rules, with no AWS and no HTTP: retry timing, the status a change is judged from, tallies."""
+
+from __future__ import annotations
+
+import pytest
+
+from api_info.checks import (
+    CheckTally,
+    CredentialCheck,
+    TenantCheck,
+    previous_status,
+    retry_delay,
+)
+from api_info.models import CredentialRecord
+from api_info.settings import Settings
+
+SETTINGS = Settings(forge_app_id="ari:cloud:ecosystem::app/x")
+
+
+def record(**overrides: object) -> CredentialRecord:
+    values: dict[str, object] = {
+        "status": "valid",
+        "maskedValue": "••••••••ABCD",
+        "secretVersionId": "v1",
+        "lastUpdatedAt": "2026-01-10T08:00:00Z",
+        "createdBy": {"type": "atlassian", "accountId": "a"},
+        **overrides,
+    }
+    return CredentialRecord.model_validate(values)
+
+
+@pytest.mark.parametrize(
+    ("attempt", "low", "high"), [(1, 60, 66), (2, 120, 132), (3, 240, 264), (5, 900, 900)]
+)
+def test_retries_back_off_doubling_with_jitter_up_to_15_minutes(attempt: int, low: int, high: int) -> None:
+    delays = {retry_delay(attempt, None) for _ in range(200)}
+
+    assert min(delays) >= low and max(delays) <= high
+
+
+def test_a_retry_never_comes_before_atlassians_retry_after() -> None:
+    assert retry_delay(1, 7) >= 60
+    assert retry_delay(1, 600) == 600
+    assert retry_delay(6, 3600) == 3600
+    assert retry_delay(1, 10**9) == 43200  # SQS cannot hide a message longer
+
+
+def test_theprevious_status_is_the_one_the_app_was_told() -> None:
+    assert previous_status(record(), "invalid", SETTINGS) == "invalid"
+
+
+def test_never_told_theprevious_status_is_the_one_at_save_time() -> None:
+    # Saved on 2026-01-10, expiring on 2026-01-20: it was already "expiring" (14 days) when saved.
+    assert previous_status(record(expiresOn="2026-01-20"), None, SETTINGS) == "expiring"
+    assert previous_status(record(expiresOn="2026-12-31"), None, SETTINGS) == "valid"
+    assert previous_status(record(), "garbage", SETTINGS) == "valid"
+
+
+def check(outcome: str, status: str, previous: str = "valid", **kw: object) -> CredentialCheck:
+    return CredentialCheck("apiKey", outcome, None, previous, status, **kw)  # type: ignore[arg-type]
+
+
+def test_a_tenant_check_fails_when_any_credential_could_not_be_checked() -> None:
+    result = TenantCheck("t", (check("ok", "valid"), check("error", "valid", retry_after=7)))
+
+    assert result.failed and result.retry_after == 7
+    assert not TenantCheck("t", (check("ok", "valid"), check("rejected", "invalid"))).failed
+    assert TenantCheck("t").retry_after is None
+
+
+def test_a_superseded_check_announces_nothing() -> None:
+    assert check("rejected", "invalid").changed
+    assert not check("rejected", "invalid", superseded=True).changed
+    assert not check("ok", "valid").changed
+
+
+def test_the_tally_counts_statuses_errors_and_changes() -> None:
+    tally = CheckTally()
+    tally.add(TenantCheck("a", (check("ok", "valid"), check("rejected", "invalid"))))
+    tally.add(TenantCheck("b", (check("error", "expiring", previous="expiring"),)))
+    tally.add(TenantCheck("c", (check("ok", "expired", previous="expiring"),)))
+
+    assert dict(tally.counts) == {
+        "CredentialsChecked": 4,
+        "CredentialsValid": 1,
+        "CredentialsInvalid": 1,
+        "CredentialsExpiring": 1,
+        "CredentialsExpired": 1,
+        "CheckErrors": 1,
+        "CredentialStatusChanged": 2,
+    }
