@@ -17,8 +17,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
@@ -28,6 +26,8 @@ from api_info.observability import logger
 from api_info.settings import Settings
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_secretsmanager.client import SecretsManagerClient
 
@@ -349,6 +349,10 @@ class CredentialStore:
 
     def idempotency_layer(self) -> DynamoDBPersistenceLayer:
         """Powertools' idempotency records, in their own table, through this store's DynamoDB client."""
+        # Imported here: only the change routes use it, and its package pulls in all of Powertools'
+        # idempotency (and boto3's resource layer) on import.
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
         return DynamoDBPersistenceLayer(
             table_name=self._settings.idempotency_table_name, boto3_client=self.dynamodb
         )
@@ -457,6 +461,9 @@ class CredentialStore:
 
 @cache
 def _secrets_provider(client: SecretsManagerClient) -> SecretsProvider:
+    # Imported here: the parameters package loads every provider (SSM, AppConfig, DynamoDB) on import.
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
     return SecretsProvider(boto3_client=client)
 
 
