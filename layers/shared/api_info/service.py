@@ -351,9 +351,8 @@ def _change(
         _record_failure(store, tenant_id, credential, change_id, event("failed", "internal_error"))
         raise
     try:
-        store.promote_secret(
-            tenant_id, credential, version_id, previous.secret_version_id if previous else None
-        )
+        if previous is not None:  # a first save is AWSCURRENT already (store.stage_secret)
+            store.promote_secret(tenant_id, credential, version_id, previous.secret_version_id)
     except Exception:  # the change is committed; the staging labels are repaired by the next change
         logger.exception("Promoting the new secret version to AWSCURRENT failed")
     metrics.add_metric(name="CredentialChanged", unit="Count", value=1)
