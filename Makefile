@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 3000
 
-.PHONY: run test lint typecheck template-lint unit integration e2e build clean
+.PHONY: run test lint typecheck template-lint unit integration e2e build bench clean
 
 $(BIN)/activate: requirements-dev.txt layers/shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,5 +49,10 @@ template-lint: $(BIN)/activate $(SAM_VENV)/bin/activate
 build: $(SAM_VENV)/bin/activate
 	export PYENV_VERSION=$(SAM_PYENV_VERSION); $(SAM) build --template template.yaml
 
+## Performance figures of docs/PERFORMANCE.md, from one run on this machine: cold init and warm
+## handler time against their baselines, calls per request, footprint after sam build (a few minutes).
+bench: $(BIN)/activate $(SAM_VENV)/bin/activate
+	export PYENV_VERSION=$(SAM_PYENV_VERSION); SAM=$(SAM_VENV)/bin/sam $(BIN)/python -m bench.run
+
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .aws-sam .bench .pytest_cache .mypy_cache .ruff_cache
