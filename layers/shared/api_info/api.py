@@ -10,10 +10,13 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from api_info import snapstart
 from api_info.auth import Caller, bearer_token, forge_caller
 from api_info.errors import ApiError, BadRequest, NotFound, PayloadTooLarge, ValidationFailed
 from api_info.observability import logger
 from api_info.service import Services, services
+
+snapstart.register()
 
 MAX_BODY_BYTES = 8 * 1024
 IDEMPOTENCY_KEY = r"^[A-Za-z0-9_-]{1,128}$"
