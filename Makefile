@@ -4,9 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 3000
 
-.PHONY: run test lint typecheck template-lint unit integration e2e build bench clean
+.PHONY: run test lint typecheck template-lint openapi unit integration e2e build bench clean
 
-$(BIN)/activate: requirements-dev.txt layers/shared/requirements.txt
+$(BIN)/activate: requirements-dev.txt layers/shared/requirements.txt layers/shared/requirements-no-deps.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
@@ -19,6 +19,14 @@ run: $(BIN)/activate
 ## The whole suite: lint, types, template lint, unit, integration and end-to-end tests.
 test: lint typecheck template-lint
 	$(BIN)/pytest
+
+## Only the end-to-end tests: the whole stack over HTTP, the settings page in Chromium, schemathesis.
+e2e: $(BIN)/activate
+	$(BIN)/pytest tests/e2e
+
+## Regenerate docs/openapi.json from the functions' resolvers (a test fails while it is stale).
+openapi: $(BIN)/activate
+	$(BIN)/python -m scripts.openapi
 
 lint: $(BIN)/activate
 	$(BIN)/ruff check .

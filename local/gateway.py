@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import importlib.util
 import json
 import logging
 import mimetypes
@@ -43,6 +44,31 @@ _INSTALLATION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # Passed from the gateway's environment to the containers; everything else comes from the template.
 _PASSED_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR")
 
+# /swagger: Swagger UI from the flask-swagger-ui wheel's dist files (served under /swagger/, so it works
+# offline); without that package, a plain list of the operations.
+SWAGGER_UI_PAGE = b"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>API Information service: API</title>
+<link rel="stylesheet" href="/swagger/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/swagger/swagger-ui-bundle.js"></script>
+<script src="/swagger/local-init.js"></script>
+</body></html>
+"""
+# Try it out: a request that carries no Authorization gets a fresh development token (they live 25 s).
+SWAGGER_INIT = b"""window.ui = SwaggerUIBundle({
+  url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true, persistAuthorization: true,
+  presets: [SwaggerUIBundle.presets.apis], layout: "BaseLayout",
+  requestInterceptor: async (request) => {
+    const url = new URL(request.url, location.href);
+    const hasAuth = Object.keys(request.headers || {}).some((h) => h.toLowerCase() === "authorization");
+    if (url.origin !== location.origin || url.pathname === "/openapi.json" || hasAuth) return request;
+    if (url.pathname.startsWith("/ops/")) return request;
+    const answer = await fetch("/dev/token", { method: "POST" });
+    if (answer.ok) Object.assign(request.headers, (await answer.json()).headers);
+    return request;
+  },
+});
+"""
 SWAGGER_PAGE = b"""<!doctype html>
 <html><head><meta charset="utf-8"><title>API Information service: API</title></head>
 <body><h1>API Information service</h1>
@@ -59,6 +85,15 @@ fetch("/openapi.json").then(r => r.json()).then(doc => {
 }).catch(() => { document.getElementById("ops").textContent = "docs/openapi.json is not there yet."; });
 </script></body></html>
 """
+
+
+def swagger_ui_dir() -> Path | None:
+    """Where Swagger UI's dist files are (the flask-swagger-ui wheel ships them), or None."""
+    spec = importlib.util.find_spec("flask_swagger_ui")
+    if spec is None or spec.origin is None:
+        return None
+    dist = Path(spec.origin).parent / "dist"
+    return dist if (dist / "swagger-ui-bundle.js").is_file() else None
 
 
 class InvokeError(Exception):
@@ -533,6 +568,13 @@ class _GatewayHandler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._serve()
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, ...) goes to the router too, which has no route for it: the
+        # template's unknown-route answer, as API Gateway gives, not http.server's HTML 501.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("gateway: " + format, *args)
 
@@ -569,8 +611,14 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         if gw.issuer is not None and path == "/dev/token" and self.command == "POST":
             return self._dev_token(query, body, request_id)
         if self.command in ("GET", "HEAD"):
+            swagger = swagger_ui_dir()
             if path == "/swagger":
-                return self._send(200, [("Content-Type", "text/html; charset=utf-8")], SWAGGER_PAGE)
+                page = SWAGGER_UI_PAGE if swagger else SWAGGER_PAGE
+                return self._send(200, [("Content-Type", "text/html; charset=utf-8")], page)
+            if path == "/swagger/local-init.js":
+                return self._send(200, [("Content-Type", "text/javascript; charset=utf-8")], SWAGGER_INIT)
+            if swagger and path.startswith("/swagger/"):
+                return self._file(swagger / unquote(path[len("/swagger/") :]), request_id, within=swagger)
             if path == "/openapi.json":
                 return self._file(gw.root / "docs" / "openapi.json", request_id)
             if path == "/" or not path.endswith("/"):

@@ -1,28 +1,56 @@
-"""The local stack, started once for the end-to-end tests, exactly as `make run` starts it."""
+"""The local stack, started once for the end-to-end tests exactly as `make run` starts it, and Debian's
+Chromium driven by Playwright for the settings page.
+
+Tests keep out of each other's way by using a simulated site (installation) of their own. Chromium must
+be installed (`apt-get install chromium`, as .ci/run does): without it the browser tests fail, they never
+skip.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+# The stack decides these for itself unless they are set: a developer's shell must not redirect it.
 SETTINGS = (
     "FORGE_APP_ID",
     "FORGE_JWKS_URL",
     "ATLASSIAN_API_URL",
     "ALLOW_INSECURE_LOOPBACK",
+    "EXPIRY_WARNING_DAYS",
+    "ATLASSIAN_SITE_HOSTS",
     "AWS_ENDPOINT_URL",
+    "PORT",
 )
+# Without these Chromium waits on the network this machine does not have (and cannot sandbox as root).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# A cold container imports its function before it answers: give the page's first calls time.
+expect.set_options(timeout=20_000)
 
 
 def free_port() -> int:
@@ -72,3 +100,57 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+# --- the browser ------------------------------------------------------------------------------------
+
+
+def chromium_path() -> str:
+    """Debian's Chromium; its absence fails the browser tests instead of skipping them."""
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).is_file():
+        pytest.fail(
+            "Chromium is not installed, so the browser tests cannot run: `apt-get install chromium` "
+            "(.ci/run does), or set CHROMIUM to its path.",
+            pytrace=False,
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def site() -> str:
+    """A simulated Jira site of this test's own: nothing another test saved shows up in it."""
+    return f"e2e-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="en-US", viewport={"width": 1100, "height": 900})
+    context.set_default_timeout(20_000)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    yield tab
+    context.close()
+    assert not errors, f"the page raised JavaScript errors: {errors}"
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save the whole page as test-artifacts/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

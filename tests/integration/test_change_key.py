@@ -77,6 +77,20 @@ def test_a_refused_key_is_answered_with_its_code_and_changes_nothing(
     assert last["outcome"]["S"] == ("rejected" if status == 422 else "failed")
 
 
+@pytest.mark.parametrize("key", ["sim-admin-key-ünicode", "key-\U000ae197-x", "ctrl-\x01-char"])
+def test_a_key_that_cannot_be_sent_to_atlassian_is_invalid_not_a_server_error(
+    api: Api, simulator: AtlassianSimulator, key: str
+) -> None:
+    # Found by schemathesis: such a key used to fail in the HTTP client and answer 500.
+    simulator.reset()
+
+    answer = api.call("change_key", body={"apiKey": key})
+
+    assert answer.status == 422
+    assert answer.body["error"]["code"] == "api_key_invalid"
+    assert not [path for _, path in simulator.requests if path.startswith("/admin/")]
+
+
 def test_scoped_key_message_says_how_to_create_the_right_key(api: Api) -> None:
     answer = api.call("change_key", body={"apiKey": "sim-admin-key-scoped-SCOP1"})
 
@@ -117,12 +131,45 @@ def test_invalid_fields_get_422_with_details_and_change_nothing(
     assert api.call("get_info").body["apiKey"]["status"] == "not_configured"
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("", "This field must not be empty."), ("x" * 1025, "This field must be at most 1024 characters long.")],
+)
+def test_a_key_of_the_wrong_length_is_explained(api: Api, value: str, message: str) -> None:
+    # The settings page shows this message next to the key field.
+    answer = api.call("change_key", body={"apiKey": value})
+
+    assert answer.body["error"]["details"] == [{"field": "apiKey", "message": message}]
+
+
 @pytest.mark.parametrize("raw", ["[1, 2]", "not json", '"a string"', "", "null"])
 def test_a_body_that_is_not_a_json_object_is_400(api: Api, raw: str) -> None:
     answer = api.call("change_key", raw_body=raw)
 
     assert answer.status == 400
     assert answer.body["error"]["code"] == "bad_request"
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
+)
+def test_a_body_that_is_not_sent_as_json_is_400(api: Api, content_type: str) -> None:
+    # Found by schemathesis: text/plain used to answer 500; a form body was parsed like JSON.
+    raw = "apiKey=sim-admin-key-unscoped-GOOD1" if "form" in content_type else json.dumps({"apiKey": GOOD})
+    answer = api.call("change_key", raw_body=raw, headers={"Content-Type": content_type})
+
+    assert answer.status == 400
+    assert answer.body["error"]["code"] == "bad_request"
+    assert api.call("get_info").body["apiKey"]["status"] == "not_configured"
+
+
+def test_json_with_a_charset_or_without_a_content_type_is_accepted(api: Api) -> None:
+    answer = api.call(
+        "change_key", body={"apiKey": GOOD}, headers={"Content-Type": "application/json; charset=utf-8"}
+    )
+    assert answer.status == 200
+    answer = api.call("change_key", body={"apiKey": GOOD}, headers={"Content-Type": None})
+    assert answer.status == 200
 
 
 def test_a_body_over_8_kib_is_413(api: Api) -> None:

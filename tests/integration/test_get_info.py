@@ -105,6 +105,13 @@ def test_a_user_who_is_not_a_jira_administrator_is_403(api: Api) -> None:
     assert answer.body["error"]["code"] == "forbidden"
 
 
+def test_a_system_token_that_cannot_be_sent_fails_closed(api: Api) -> None:
+    answer = api.call("get_info", headers={"x-forge-oauth-system": "sim-system-token-\u00fc"})
+
+    assert answer.status == 403
+    assert answer.body["error"]["code"] == "forbidden"
+
+
 def test_without_the_app_system_token_the_administrator_check_fails_closed(api: Api) -> None:
     answer = api.call("get_info", headers={"x-forge-oauth-system": None})
 

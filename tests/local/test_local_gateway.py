@@ -491,6 +491,24 @@ def test_page_and_docs(http: httpx.Client) -> None:
     assert http.get("/%2e%2e/secret.txt").status_code == 404
 
 
+@pytest.mark.parametrize("method", ["TRACE", "QUERY", "PROPFIND"])
+def test_a_method_no_route_has_gets_the_unknown_route_answer(http: httpx.Client, method: str) -> None:
+    answer = http.request(method, "/items")
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "not_found"
+
+
+def test_swagger_ui_is_served_from_an_installed_package(http: httpx.Client) -> None:
+    # Offline: the Swagger UI files come from the flask-swagger-ui wheel, not from a CDN.
+    page = http.get("/swagger").text
+    assert 'src="/swagger/swagger-ui-bundle.js"' in page
+    bundle = http.get("/swagger/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and bundle.headers["content-type"].startswith("text/javascript")
+    assert http.get("/swagger/swagger-ui.css").headers["content-type"].startswith("text/css")
+    assert "requestInterceptor" in http.get("/swagger/local-init.js").text
+    assert http.get("/swagger/%2e%2e/__init__.py").status_code == 404
+
+
 def test_default_page_exists() -> None:
     assert (Path(__file__).parents[2] / "local" / "page" / "index.html").is_file()
 

@@ -7,7 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api_info import snapstart
@@ -19,6 +22,7 @@ from api_info.service import Services, services
 snapstart.register()
 
 MAX_BODY_BYTES = 8 * 1024
+NOT_JSON = "The request body must be a JSON object, sent with Content-Type: application/json."
 IDEMPOTENCY_KEY = r"^[A-Za-z0-9_-]{1,128}$"
 BODY_ERRORS = {"json_invalid", "model_attributes_type", "dict_type", "model_type", "missing"}
 
@@ -34,6 +38,10 @@ def create_app() -> APIGatewayRestResolver:
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[Any]:
         return error_response(validation_error(list(exc.errors())), _request_id(app.current_event.raw_event))
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _not_json(exc: RequestUnsupportedContentType) -> Response[Any]:
+        return error_response(BadRequest(NOT_JSON), _request_id(app.current_event.raw_event))
 
     @app.not_found
     def _not_found(exc: Exception) -> Response[Any]:
@@ -54,6 +62,9 @@ def serve(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaCon
         if len(body.encode()) > MAX_BODY_BYTES:
             raise PayloadTooLarge()
         caller = identify(services(), event)
+        if body and not _is_json(event):
+            # Powertools would parse a form body into the model too; the contract's bodies are JSON only.
+            raise BadRequest(NOT_JSON)
     except ApiError as exc:
         return proxy_error(exc, _request_id(event))
     except Exception:
@@ -108,9 +119,10 @@ def _field_message(field: str, error: Mapping[str, Any]) -> str:
         return "This field is required."
     if kind == "extra_forbidden":
         return "This field is not expected here."
-    if kind == "string_too_short":
+    # SecretStr fields report too_short / too_long rather than the string_ kinds.
+    if kind in ("string_too_short", "too_short"):
         return "This field must not be empty."
-    if kind == "string_too_long":
+    if kind in ("string_too_long", "too_long"):
         return f"This field must be at most {ctx.get('max_length')} characters long."
     if kind == "string_pattern_mismatch":
         if field.lower() == "idempotency-key":
@@ -159,6 +171,12 @@ def proxy_error(exc: ApiError, request_id: str | None) -> dict[str, Any]:
         "body": json.dumps(error_body(exc, request_id)),
         "isBase64Encoded": False,
     }
+
+
+def _is_json(event: Mapping[str, Any]) -> bool:
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    media_type = str(headers.get("content-type") or "application/json").split(";")[0].strip()
+    return media_type == "application/json"
 
 
 def _request_id(event: Mapping[str, Any]) -> str | None:

@@ -97,6 +97,11 @@ class AtlassianClient:
 
     def validate_key(self, api_key: str) -> KeyFacts:
         """Check an org Admin API key: it must reach an organization and be a key without scopes."""
+        if not _header_safe(api_key):
+            # Atlassian's keys are printable ASCII; anything else cannot even be sent as a header.
+            raise CredentialRejected(
+                "api_key_invalid", "Atlassian did not accept this API key. Check that you copied all of it."
+            )
         auth = {"Authorization": f"Bearer {api_key}"}
         orgs = self._send("GET", f"{self._api_url}/admin/v1/orgs", headers=auth)
         if orgs.status_code in (401, 403):
@@ -183,6 +188,9 @@ class AtlassianClient:
 
     def is_admin(self, *, api_base_url: str, system_token: str, account_id: str) -> bool:
         """Ask Jira whether the account holds the global ADMINISTER permission; any doubt is a no."""
+        if not _header_safe(system_token):
+            logger.warning("Administrator check failed closed", extra={"reason": "UnsendableSystemToken"})
+            return False
         try:
             base = self.vet_url(api_base_url)
             answer = self._send(
@@ -244,3 +252,8 @@ def _is_dns_name(host: str) -> bool:
     except ValueError:
         return all(DNS_LABEL.match(part) for part in host.split("."))
     return False
+
+
+def _header_safe(value: str) -> bool:
+    """Whether a credential can be sent in an HTTP header as it is: printable ASCII, no spaces."""
+    return value.isascii() and all(33 <= ord(ch) <= 126 for ch in value)

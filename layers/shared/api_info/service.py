@@ -18,8 +18,6 @@ from api_info.atlassian import AtlassianClient
 from api_info.auth import AdminCheck, Caller, TokenVerifier
 from api_info.errors import (
     ApiError,
-    AtlassianError,
-    AtlassianUnavailable,
     ChangeInProgress,
     CredentialRejected,
     IdempotencyKeyReused,
@@ -344,11 +342,9 @@ def _change(
         store.finish_failed(tenant_id, credential, change_id, event("rejected", exc.code))
         metrics.add_metric(name="CredentialRejected", unit="Count", value=1)
         raise
-    except (AtlassianError, AtlassianUnavailable) as exc:
-        store.finish_failed(tenant_id, credential, change_id, event("failed", exc.code))
-        raise
-    except Exception:
-        _record_failure(store, tenant_id, credential, change_id, event("failed", "internal_error"))
+    except Exception as exc:
+        code = exc.code if isinstance(exc, ApiError) else "internal_error"
+        _record_failure(store, tenant_id, credential, change_id, event("failed", code))
         raise
     try:
         if previous is not None:  # a first save is AWSCURRENT already (store.stage_secret)

@@ -1,0 +1,243 @@
+// The page's text in the languages the product ships: English and Korean.
+// A value that is an array is [before, emphasised, after]: the option name a notice stresses.
+
+export const LANGUAGES = { en: "English", ko: "한국어" };
+
+const en = {
+  "page.title": "API Information",
+  "page.intro":
+    "View and manage the API key and API token that the Flexible User License app uses. " +
+    "Every new key or token is checked with Atlassian before it is saved.",
+  "page.language": "Language",
+  "page.loading": "Loading the API information…",
+  "page.dev": "Local stack: signed in as “{account}” on the simulated site “{installation}”.",
+  "page.important": "Important:",
+  "check.now": "Check now",
+  "check.running": "Checking…",
+  "check.done": "Both credentials were checked with Atlassian just now.",
+  "check.help": "Asks Atlassian again whether the saved key and token still work.",
+
+  "status.not_configured": "Not configured",
+  "status.valid": "Valid",
+  "status.expiring": "Expiring soon",
+  "status.expired": "Expired",
+  "status.invalid": "Invalid",
+  "outcome.ok": "Accepted by Atlassian",
+  "outcome.rejected": "Rejected by Atlassian",
+  "outcome.error": "Atlassian could not be asked",
+
+  "field.expiresOn": "Expiry date (optional)",
+  "field.expiresOn.hint": "When the credential stops working; the page warns you before that day.",
+  "button.save": "Save",
+  "button.saving": "Saving…",
+  "button.cancel": "Cancel",
+  "meta.status": "Status",
+  "meta.expiresOn": "Expires on",
+  "meta.lastUpdated": "Last updated",
+  "meta.updatedBy": "Saved by",
+  "meta.lastCheck": "Last check",
+  "meta.none": "—",
+
+  "key.heading": "API Key",
+  "key.info": "API key info",
+  "key.change": "Change API key",
+  "key.field": "Admin API key",
+  "key.placeholder": "Paste the new API key",
+  "key.masked": "API key",
+  "key.organization": "Organization",
+  "key.manage": "Create and manage API keys",
+  "key.guide": "View guide to create API key",
+  "key.notice": [
+    "To use this app, you must select the ",
+    "API key without scopes",
+    " option when creating your API key. The app will not work if this option is not selected.",
+  ],
+  "key.saved": "The API key was saved.",
+
+  "token.heading": "API Token",
+  "token.info": "API token info",
+  "token.change": "Change API token",
+  "token.field": "User API token",
+  "token.placeholder": "Paste the new API token",
+  "token.email": "Email address",
+  "token.masked": "API token",
+  "token.account": "Atlassian account",
+  "token.manage": "Create and manage API tokens",
+  "token.guide": "View guide to create API token",
+  "token.notice": [
+    "To use this app, you must select the ",
+    "Create API token",
+    " button when creating your API token. The app will not work if this option is not selected.",
+  ],
+  "token.saved": "The API token was saved.",
+
+  "history.heading": "History",
+  "history.caption": "Changes and checks of the API key and API token, newest first",
+  "history.when": "When",
+  "history.credential": "Credential",
+  "history.action": "Action",
+  "history.outcome": "Outcome",
+  "history.by": "By",
+  "history.value": "Value",
+  "history.empty": "Nothing has been changed or checked yet.",
+  "history.more": "Show older entries",
+  "history.unavailable": "The history could not be loaded.",
+  "credential.apiKey": "API key",
+  "credential.apiToken": "API token",
+  "action.changed": "Changed",
+  "action.checked": "Checked",
+  "action.deleted": "Deleted",
+  "result.succeeded": "Succeeded",
+  "result.rejected": "Rejected",
+  "result.failed": "Failed",
+  "actor.forge": "Forge (app uninstalled)",
+  "actor.scheduler": "Scheduled check",
+  "actor.aws": "Operator {arn}",
+
+  "error.retry": "Try again in {seconds} seconds.",
+  "error.network": "The service could not be reached. Check your connection and try again.",
+};
+
+const ko = {
+  "page.title": "API 정보",
+  "page.intro":
+    "Flexible User License 앱이 사용하는 API 키와 API 토큰을 확인하고 관리합니다. " +
+    "새 키나 토큰은 저장하기 전에 Atlassian에서 확인합니다.",
+  "page.language": "언어",
+  "page.loading": "API 정보를 불러오는 중…",
+  "page.dev": "로컬 스택: 시뮬레이션 사이트 “{installation}”에 “{account}”(으)로 로그인했습니다.",
+  "page.important": "중요:",
+  "check.now": "지금 확인",
+  "check.running": "확인 중…",
+  "check.done": "방금 Atlassian에서 두 자격 증명을 모두 확인했습니다.",
+  "check.help": "저장된 키와 토큰이 아직 작동하는지 Atlassian에 다시 확인합니다.",
+
+  "status.not_configured": "설정되지 않음",
+  "status.valid": "유효함",
+  "status.expiring": "곧 만료됨",
+  "status.expired": "만료됨",
+  "status.invalid": "유효하지 않음",
+  "outcome.ok": "Atlassian에서 승인됨",
+  "outcome.rejected": "Atlassian에서 거부됨",
+  "outcome.error": "Atlassian에 확인할 수 없음",
+
+  "field.expiresOn": "만료일 (선택 사항)",
+  "field.expiresOn.hint": "자격 증명이 더 이상 작동하지 않는 날짜입니다. 그 전에 페이지에서 미리 알려 드립니다.",
+  "button.save": "저장",
+  "button.saving": "저장 중…",
+  "button.cancel": "취소",
+  "meta.status": "상태",
+  "meta.expiresOn": "만료일",
+  "meta.lastUpdated": "마지막 업데이트",
+  "meta.updatedBy": "저장한 사용자",
+  "meta.lastCheck": "마지막 확인",
+  "meta.none": "—",
+
+  "key.heading": "API 키",
+  "key.info": "API 키 정보",
+  "key.change": "API 키 변경",
+  "key.field": "Admin API 키",
+  "key.placeholder": "새 API 키를 붙여 넣으세요",
+  "key.masked": "API 키",
+  "key.organization": "조직",
+  "key.manage": "API 키 생성 및 관리",
+  "key.guide": "API 키 생성 가이드 보기",
+  "key.notice": [
+    "이 앱을 사용하려면 API 키를 만들 때 반드시 ",
+    "API key without scopes",
+    " 옵션을 선택해야 합니다. 이 옵션을 선택하지 않으면 앱이 작동하지 않습니다.",
+  ],
+  "key.saved": "API 키를 저장했습니다.",
+
+  "token.heading": "API 토큰",
+  "token.info": "API 토큰 정보",
+  "token.change": "API 토큰 변경",
+  "token.field": "사용자 API 토큰",
+  "token.placeholder": "새 API 토큰을 붙여 넣으세요",
+  "token.email": "이메일 주소",
+  "token.masked": "API 토큰",
+  "token.account": "Atlassian 계정",
+  "token.manage": "API 토큰 생성 및 관리",
+  "token.guide": "API 토큰 생성 가이드 보기",
+  "token.notice": [
+    "이 앱을 사용하려면 API 토큰을 만들 때 반드시 ",
+    "Create API token",
+    " 버튼을 선택해야 합니다. 이 옵션을 선택하지 않으면 앱이 작동하지 않습니다.",
+  ],
+  "token.saved": "API 토큰을 저장했습니다.",
+
+  "history.heading": "기록",
+  "history.caption": "API 키와 API 토큰의 변경 및 확인 기록 (최신순)",
+  "history.when": "일시",
+  "history.credential": "자격 증명",
+  "history.action": "작업",
+  "history.outcome": "결과",
+  "history.by": "사용자",
+  "history.value": "값",
+  "history.empty": "아직 변경하거나 확인한 기록이 없습니다.",
+  "history.more": "이전 기록 더 보기",
+  "history.unavailable": "기록을 불러올 수 없습니다.",
+  "credential.apiKey": "API 키",
+  "credential.apiToken": "API 토큰",
+  "action.changed": "변경",
+  "action.checked": "확인",
+  "action.deleted": "삭제",
+  "result.succeeded": "성공",
+  "result.rejected": "거부됨",
+  "result.failed": "실패",
+  "actor.forge": "Forge (앱 제거)",
+  "actor.scheduler": "예약된 확인",
+  "actor.aws": "운영자 {arn}",
+
+  "error.retry": "{seconds}초 후에 다시 시도하세요.",
+  "error.network": "서비스에 연결할 수 없습니다. 연결 상태를 확인한 뒤 다시 시도하세요.",
+  // The API writes its messages in English; these are the Korean ones for the contract's codes.
+  "code.bad_request": "요청을 읽을 수 없습니다. 페이지를 새로 고친 뒤 다시 시도하세요.",
+  "code.unauthenticated": "로그인 상태를 확인할 수 없습니다. Jira에서 앱을 다시 연 뒤 시도하세요.",
+  "code.forbidden": "Jira 관리자만 API 정보를 보거나 변경할 수 있습니다.",
+  "code.not_found": "요청한 주소가 없습니다. 페이지를 새로 고치고, 문제가 계속되면 앱을 업데이트하세요.",
+  "code.idempotency_key_reused": "같은 요청 키가 다른 내용으로 이미 사용되었습니다. 다시 저장하세요.",
+  "code.change_in_progress": "이 자격 증명을 다른 곳에서 변경하고 있습니다. 잠시 후 다시 시도하세요.",
+  "code.payload_too_large": "입력한 값이 너무 깁니다. 값을 줄인 뒤 다시 시도하세요.",
+  "code.validation_error": "입력한 값을 확인하세요.",
+  "code.api_key_invalid": "Atlassian이 이 API 키를 거부했습니다. 키를 다시 복사해 붙여 넣으세요.",
+  "code.api_key_has_scopes":
+    "범위(scope)가 있는 API 키입니다. ‘API key without scopes’ 옵션으로 키를 다시 만드세요.",
+  "code.api_key_no_organization": "이 API 키로 접근할 수 있는 조직이 없습니다. 조직 관리자가 키를 만들어야 합니다.",
+  "code.api_token_invalid": "Atlassian이 이 이메일 주소와 API 토큰을 거부했습니다. 둘 다 확인하세요.",
+  "code.api_token_has_scopes":
+    "범위(scope)가 있는 API 토큰입니다. ‘Create API token’ 버튼으로 토큰을 다시 만드세요.",
+  "code.api_token_email_mismatch":
+    "이 API 토큰은 다른 이메일 주소의 계정에 속합니다. 토큰을 만든 계정의 이메일 주소를 입력하세요.",
+  "code.api_token_account_inactive": "이 API 토큰의 계정이 비활성화되어 있습니다. 활성 계정으로 토큰을 만드세요.",
+  "code.rate_limited": "요청이 너무 많습니다. 잠시 후 다시 시도하세요.",
+  "code.atlassian_error": "Atlassian이 오류로 응답했습니다. 몇 분 후 다시 시도하세요.",
+  "code.atlassian_unavailable": "지금은 Atlassian에 연결할 수 없습니다. 몇 분 후 다시 시도하세요.",
+  "code.internal_error": "일시적인 오류가 발생했습니다. 몇 분 후 다시 시도하세요.",
+  "code.network": "서비스에 연결할 수 없습니다. 연결 상태를 확인한 뒤 다시 시도하세요.",
+  "detail.field": "이 항목의 값이 올바르지 않습니다.",
+};
+
+const STRINGS = { en, ko };
+
+/** The language to start in: the one chosen before, else the browser's first supported language. */
+export function initialLanguage(saved, preferred) {
+  if (saved && saved in STRINGS) return saved;
+  for (const tag of preferred || []) {
+    const base = String(tag).toLowerCase().split("-")[0];
+    if (base in STRINGS) return base;
+  }
+  return "en";
+}
+
+/** The text of `key` in `lang` (English when missing), with {name} placeholders filled in. */
+export function t(lang, key, values = {}) {
+  const text = STRINGS[lang]?.[key] ?? en[key] ?? key;
+  if (Array.isArray(text)) return text;
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
+
+/** Whether `lang` has its own text for `key` (used for the API's error codes). */
+export function has(lang, key) {
+  return Boolean(STRINGS[lang] && key in STRINGS[lang]);
+}

@@ -1,0 +1,343 @@
+"""The reference settings page in a real browser, against the whole local stack.
+
+Each test leaves a screenshot of the state it reached in test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, Route, expect
+
+from local.gateway import PAGE_DIR
+from tests.e2e.conftest import Stack, chromium_path, screenshot
+
+GOOD_KEY = "sim-admin-key-unscoped-GOOD1"
+SCOPED_KEY = "sim-admin-key-scoped-SCOP1"
+EMAIL = "ada@acme.test"
+GOOD_TOKEN = "sim-token-classic-GOOD2"
+
+
+def open_page(page: Page, stack: Stack, site: str) -> None:
+    page.goto(f"{stack.url}/?installation={site}")
+    expect(page.locator("#api-key")).to_be_visible()
+
+
+def key_section(page: Page) -> Locator:
+    return page.get_by_role("region", name="API Key")
+
+
+def token_section(page: Page) -> Locator:
+    return page.get_by_role("region", name="API Token")
+
+
+def info(section: Locator, term: str) -> Locator:
+    """The value shown under `term` in a credential's info list."""
+    return section.locator("dl div").filter(has=section.page.locator("dt", has_text=term)).locator("dd")
+
+
+def save_key_through_the_api(stack: Stack, site: str) -> None:
+    answer = stack.http.put(
+        "/api-info/key", headers=stack.headers(installation=site), json={"apiKey": GOOD_KEY}
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_the_empty_page_shows_both_credentials_as_not_configured(page: Page, stack: Stack, site: str) -> None:
+    open_page(page, stack, site)
+
+    for section in (key_section(page), token_section(page)):
+        expect(section.locator(".card-heading .status")).to_have_text("○Not configured")
+        expect(info(section, "Status")).to_contain_text("Not configured")
+        expect(info(section, "Last updated")).to_have_text("—")
+        for field in section.locator("input").all():
+            expect(field).to_be_disabled()
+    key, token = key_section(page), token_section(page)
+    expect(key.get_by_role("note")).to_contain_text("API key without scopes")
+    expect(token.get_by_role("note")).to_contain_text("Create API token")
+    expect(key.get_by_role("link", name="Create and manage API keys")).to_have_attribute(
+        "href", "https://admin.atlassian.com/"
+    )
+    expect(key.get_by_role("link", name="View guide to create API key")).to_have_attribute(
+        "href",
+        "https://support.atlassian.com/organization-administration/docs/manage-an-organization-with-the-admin-apis/",
+    )
+    expect(token.get_by_role("link", name="Create and manage API tokens")).to_have_attribute(
+        "href", "https://id.atlassian.com/manage-profile/security/api-tokens"
+    )
+    expect(token.get_by_role("link", name="View guide to create API token")).to_have_attribute(
+        "href",
+        "https://support.atlassian.com/atlassian-account/docs/manage-api-tokens-for-your-atlassian-account/",
+    )
+    expect(page.get_by_role("button", name="Check now")).to_be_enabled()
+    screenshot(page, "01-empty")
+
+
+def test_saving_a_valid_key_with_the_keyboard_alone(page: Page, stack: Stack, site: str) -> None:
+    open_page(page, stack, site)
+    key = key_section(page)
+    expires = (datetime.now(UTC).date() + timedelta(days=400)).isoformat()
+
+    # Given the "Change API key" button has focus / When Enter is pressed
+    key.get_by_role("button", name="Change API key").focus()
+    page.keyboard.press("Enter")
+    # Then the key field is enabled and focused, with Save and Cancel
+    field = key.get_by_label("Admin API key")
+    expect(field).to_be_focused()
+    expect(field).to_be_enabled()
+    expect(key.get_by_role("button", name="Cancel")).to_be_visible()
+
+    page.keyboard.type(GOOD_KEY)
+    page.keyboard.press("Tab")
+    expect(key.get_by_label("Expiry date (optional)")).to_be_focused()
+    key.get_by_label("Expiry date (optional)").fill(expires)
+    page.keyboard.press("Enter")  # submits the form
+
+    expect(page.get_by_role("status")).to_have_text("The API key was saved.")
+    expect(key.locator(".card-heading .status")).to_have_text("✓Valid")
+    expect(info(key, "API key")).to_have_text("••••••••OOD1")
+    expect(info(key, "Organization")).to_have_text("Acme (simulated)")
+    expect(info(key, "Saved by")).to_have_text("sim-admin-0001")
+    expect(info(key, "Expires on")).not_to_have_text("—")
+    expect(info(key, "Last check")).to_contain_text("Accepted by Atlassian")
+    # Focus lands on what changed, and the form is back to its resting state.
+    expect(key.get_by_role("heading", name="API key info")).to_be_focused()
+    expect(field).to_be_disabled()
+    expect(field).to_have_value("")
+    expect(field).to_have_attribute("placeholder", "••••••••OOD1")
+    expect(key.get_by_role("link", name="Create and manage API keys")).to_have_attribute(
+        "href", "https://admin.atlassian.com/o/sim-org-acme/api-keys"
+    )
+    screenshot(page, "02-key-saved")
+
+
+def test_a_rejected_key_shows_the_apis_message_next_to_the_key_field(
+    page: Page, stack: Stack, site: str
+) -> None:
+    open_page(page, stack, site)
+    key = key_section(page)
+    key.get_by_role("button", name="Change API key").click()
+    field = key.get_by_label("Admin API key")
+    field.fill(SCOPED_KEY)
+    key.get_by_role("button", name="Save").click()
+
+    error = key.locator("#key-value-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("without scopes")  # the API's own message for api_key_has_scopes
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_have_attribute("aria-describedby", "key-value-error")
+    expect(field).to_be_focused()
+    expect(key.locator(".card-heading .status")).to_have_text("○Not configured")
+    screenshot(page, "03-key-rejected")
+
+    # An empty key is refused by the API's validation, next to the same field.
+    field.fill("")
+    key.get_by_role("button", name="Save").click()
+    expect(error).to_have_text("This field must not be empty.")
+
+    # Escape cancels the change and gives focus back to the button that started it.
+    page.keyboard.press("Escape")
+    expect(key.get_by_role("button", name="Change API key")).to_be_focused()
+    expect(error).to_be_hidden()
+    expect(field).to_be_disabled()
+
+
+def test_saving_a_token_and_a_refused_email(page: Page, stack: Stack, site: str) -> None:
+    open_page(page, stack, site)
+    token = token_section(page)
+    token.get_by_role("button", name="Change API token").click()
+    email = token.get_by_label("Email address")
+    secret = token.get_by_label("User API token")
+    expect(email).to_be_focused()
+    expect(email).to_be_enabled()
+    expect(secret).to_be_enabled()
+
+    # An email that is not the token's account: the message is next to the email field.
+    email.fill("alias@acme.test")
+    secret.fill("sim-token-alias-ALS2")
+    token.get_by_role("button", name="Save").click()
+    expect(token.locator("#token-email-error")).to_be_visible()
+    expect(email).to_have_attribute("aria-invalid", "true")
+    expect(token.locator("#token-value-error")).to_be_hidden()
+
+    email.fill(EMAIL)
+    secret.fill(GOOD_TOKEN)
+    token.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_role("status")).to_have_text("The API token was saved.")
+    expect(token.locator(".card-heading .status")).to_have_text("✓Valid")
+    expect(info(token, "API token")).to_have_text("••••••••OOD2")
+    expect(info(token, "Email address")).to_have_text(EMAIL)
+    expect(info(token, "Atlassian account")).to_have_text("Ada Admin")
+    expect(token.get_by_role("heading", name="API token info")).to_be_focused()
+    expect(email).to_be_disabled()
+    expect(email).to_have_value(EMAIL)
+    expect(token.locator("#token-email-error")).to_be_hidden()
+    screenshot(page, "04-token-saved")
+
+
+def test_switching_language(page: Page, browser: Browser, stack: Stack, site: str) -> None:
+    save_key_through_the_api(stack, site)
+    open_page(page, stack, site)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+    page.get_by_label("Language").select_option("ko")
+
+    expect(page.locator("html")).to_have_attribute("lang", "ko")
+    expect(page.get_by_role("heading", level=1)).to_have_text("API 정보")
+    key = page.get_by_role("region", name="API 키")
+    expect(key.get_by_role("heading", name="API 키 정보")).to_be_visible()
+    expect(key.locator(".card-heading .status")).to_have_text("✓유효함")
+    expect(key.get_by_role("button", name="API 키 변경")).to_be_visible()
+    expect(
+        page.get_by_role("region", name="API 토큰").get_by_role("link", name="API 토큰 생성 및 관리")
+    ).to_be_visible()
+    expect(page.get_by_role("button", name="지금 확인")).to_be_visible()
+
+    # The API's message is English; in Korean the page shows its own text for the code.
+    key.get_by_role("button", name="API 키 변경").click()
+    key.get_by_label("Admin API 키").fill(SCOPED_KEY)
+    key.get_by_role("button", name="저장").click()
+    expect(key.locator("#key-value-error")).to_contain_text("API key without scopes")
+    expect(key.locator("#key-value-error")).to_contain_text("범위")
+    screenshot(page, "05-korean")
+
+    # The choice is remembered; and a browser set to Korean starts in Korean.
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("API 정보")
+    context = browser.new_context(locale="ko-KR")
+    try:
+        korean = context.new_page()
+        korean.goto(f"{stack.url}/?installation={site}")
+        expect(korean.get_by_role("heading", level=1)).to_have_text("API 정보")
+        expect(korean.get_by_label("언어")).to_have_value("ko")
+    finally:
+        context.close()
+    page.get_by_label("언어").select_option("en")
+    expect(page.get_by_role("heading", level=1)).to_have_text("API Information")
+
+
+def test_check_now_checks_both_credentials_and_the_history_lists_it(
+    page: Page, stack: Stack, site: str
+) -> None:
+    # Needs POST /api-info/check and GET /api-info/history.
+    save_key_through_the_api(stack, site)
+    open_page(page, stack, site)
+    history = page.get_by_role("region", name="History")
+    expect(history.get_by_role("table")).to_be_visible()
+    expect(history.get_by_role("row").nth(1)).to_contain_text("Changed")
+
+    page.get_by_role("button", name="Check now").click()
+
+    expect(page.get_by_role("status")).to_have_text("Both credentials were checked with Atlassian just now.")
+    expect(history.get_by_role("row").nth(1)).to_contain_text("Checked")
+    expect(info(key_section(page), "Last check")).to_contain_text("Accepted by Atlassian")
+    screenshot(page, "06-checked")
+
+
+def test_the_history_lists_changes_and_refusals_newest_first(page: Page, stack: Stack, site: str) -> None:
+    # Needs GET /api-info/history.
+    open_page(page, stack, site)
+    key = key_section(page)
+    key.get_by_role("button", name="Change API key").click()
+    key.get_by_label("Admin API key").fill(SCOPED_KEY)
+    key.get_by_role("button", name="Save").click()
+    expect(key.locator("#key-value-error")).to_be_visible()
+    key.get_by_label("Admin API key").fill(GOOD_KEY)
+    key.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("The API key was saved.")
+
+    rows = page.get_by_role("region", name="History").get_by_role("row")
+    expect(rows).to_have_count(3)  # the header and two events
+    expect(rows.nth(1)).to_contain_text("Succeeded")
+    expect(rows.nth(1)).to_contain_text("••••••••OOD1")
+    expect(rows.nth(2)).to_contain_text("Rejected")
+    expect(rows.nth(2)).to_contain_text("api_key_has_scopes")
+    expect(rows.nth(2)).to_contain_text("sim-admin-0001")
+    screenshot(page, "07-history")
+
+
+def test_a_jira_user_who_is_not_an_administrator_sees_why(page: Page, stack: Stack, site: str) -> None:
+    page.goto(f"{stack.url}/?installation={site}&account=user")
+    expect(page.get_by_role("alert")).to_contain_text("administrators")
+    expect(page.locator("#api-key")).to_be_hidden()
+    screenshot(page, "08-not-an-administrator")
+
+
+# Stands in for the ES module build of @forge/bridge the README describes: like Forge, it sends the request
+# to the remote (here /forge-remote, which the test plays), answers {status, headers: {name: [values]}, body}
+# and rejects when the remote answers 401.
+FAKE_BRIDGE = """
+export async function invokeRemote({ path, method, headers = {}, body }) {
+  window.invocations = [...(window.invocations || []), `${method} ${path}`];
+  const answer = await fetch(`/forge-remote${path}`, {
+    method,
+    headers: { ...headers, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (answer.status === 401) throw new Error("Remote could not verify the Forge Invocation Token");
+  const headersOut = {};
+  answer.headers.forEach((value, name) => { headersOut[name] = [value]; });
+  const text = await answer.text();
+  return { status: answer.status, headers: headersOut, body: text ? JSON.parse(text) : undefined };
+}
+"""
+FORGE_ORIGIN = "https://forge-cdn.example"
+
+
+def test_served_by_forge_the_page_calls_the_api_through_invoke_remote(
+    browser: Browser, stack: Stack, site: str
+) -> None:
+    context = browser.new_context(locale="en-US")
+    sign_in = {"valid": True}
+    seen: list[str] = []
+
+    def resource(route: Route) -> None:  # the Custom UI resource: local/page/ as it is, plus the bridge
+        name = urlsplit(route.request.url).path.lstrip("/") or "index.html"
+        seen.append(name)
+        if name == "vendor/forge-bridge.js":
+            route.fulfill(body=FAKE_BRIDGE, content_type="text/javascript")
+        else:
+            route.fulfill(path=PAGE_DIR / name)
+
+    def forge(route: Route) -> None:  # Forge: a fresh invocation token and system token, then the remote
+        parts = urlsplit(route.request.url)
+        path = parts.path.removeprefix("/forge-remote") + (f"?{parts.query}" if parts.query else "")
+        headers = dict(route.request.headers)
+        if sign_in["valid"]:
+            headers.update(stack.headers(installation=site))
+        route.fulfill(response=route.fetch(url=stack.url + path, headers=headers))
+
+    context.route(f"{FORGE_ORIGIN}/**", resource)
+    context.route(f"{FORGE_ORIGIN}/forge-remote/**", forge)  # later routes are tried first
+    try:
+        page = context.new_page()
+        page.goto(f"{FORGE_ORIGIN}/index.html")
+        key = key_section(page)
+        expect(key.locator(".card-heading .status")).to_have_text("○Not configured")
+        expect(page.locator("#dev-banner")).to_be_hidden()
+
+        key.get_by_role("button", name="Change API key").click()
+        key.get_by_label("Admin API key").fill(GOOD_KEY)
+        key.get_by_role("button", name="Save").click()
+        expect(page.get_by_role("status")).to_have_text("The API key was saved.")
+        expect(info(key, "API key")).to_have_text("••••••••OOD1")
+        invocations = page.evaluate("window.invocations")
+        assert invocations[:2] == ["GET /api-info", "GET /api-info/history?limit=20"]
+        assert "PUT /api-info/key" in invocations
+        assert not any("dev/token" in name for name in seen)
+
+        # A token Forge could not get verified: invokeRemote rejects, the page says so.
+        sign_in["valid"] = False
+        page.reload()
+        expect(page.get_by_role("alert").first).to_contain_text("Forge Invocation Token")
+    finally:
+        context.close()
+
+
+def test_without_chromium_the_browser_tests_fail_instead_of_skipping(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHROMIUM", "/nonexistent/chromium")
+    with pytest.raises(pytest.fail.Exception, match="apt-get install chromium"):
+        chromium_path()
