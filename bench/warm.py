@@ -3,8 +3,8 @@
 For every route: record one request in the warm steady state over moto (its AWS calls and Atlassian
 requests are the "calls per request" figures), then time the real `lambda_handler` many times with
 AWS answered instantly by botocore's Stubber (replaying the recording) and Atlassian by respx. The
-baseline is a bare Powertools REST resolver route returning a constant, timed on the same event,
-interleaved with the route so that both see the same machine.
+baseline is a bare Powertools REST resolver route returning a constant, timed on the same event
+right after each route; all routes take turns, round after round, so that all see the same machine.
 
 Also records, for the cold-start benchmark, each route's first request in a fresh container and
 each function's environment. Writes warm.json and replays.pickle to OUT_DIR; stdout is the
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.stack import CASES, Case, Recording, Stack
+from bench.stack import CASES, Recording, Stack
 
 
 def stubbed(stack: Stack) -> dict[str, Any]:
@@ -63,51 +63,70 @@ def quantiles(samples: list[float]) -> dict[str, float]:
     return {"median": statistics.median(samples), "p25": q[0], "p75": q[2], "n": len(samples)}
 
 
-def time_case(stack: Stack, case: Case, rec: Recording, bare: Any, iterations: int) -> dict[str, Any]:
-    """Median and quartiles (microseconds, CPU and wall) of the route and of the baseline, interleaved.
+def time_all(stack: Stack, recs: dict[str, Recording], bare: Any, iterations: int) -> dict[str, Any]:
+    """Median and quartiles (µs) of every route, of the baseline after each, and of the parts of
+    GET /api-info, all in one round-robin loop so that a busy moment of the machine hits all alike.
 
     CPU time is the figure compared: on a shared machine it does not count the time the process
-    waited for a core, which wall time does.
+    waited for a core, which wall time (kept as *_wall) does.
     """
     from tests.support.harness import LambdaContext
 
-    handler = stack.handler(case)
+    handlers = {case.name: stack.handler(case) for case in CASES}
+    parts = breakdown_steps(stack, recs[CASES[0].sample])
     stubbers = stubbed(stack)
-    samples: dict[str, list[float]] = {"route": [], "baseline": [], "route_wall": [], "baseline_wall": []}
+    samples: dict[str, list[float]] = {}
+
+    def keep(name: str, cpu: float, wall: float | None = None) -> None:
+        samples.setdefault(name, []).append(cpu * 1e6)
+        if wall is not None:
+            samples.setdefault(f"{name}_wall", []).append(wall * 1e6)
+
     warmup = max(10, iterations // 10)
     try:
         for i in range(warmup + iterations):
-            event, base_event = stack.event(case), stack.event(case)
-            queue(stubbers, rec)
-            context = LambdaContext()
-            wall, cpu = time.perf_counter(), time.process_time()
-            answer = handler(event, context)
-            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-            if answer["statusCode"] >= 300:
-                raise RuntimeError(f"{case.name} answered {answer['statusCode']}: {answer.get('body')}")
-            for stubber in stubbers.values():
-                stubber.assert_no_pending_responses()
-            base_wall, base_cpu = time.perf_counter(), time.process_time()
-            bare.resolve(base_event, context)
-            base_cpu, base_wall = time.process_time() - base_cpu, time.perf_counter() - base_wall
-            if i >= warmup:
-                for name, value in (
-                    ("route", cpu),
-                    ("baseline", base_cpu),
-                    ("route_wall", wall),
-                    ("baseline_wall", base_wall),
-                ):
-                    samples[name].append(value * 1e6)
+            for case in CASES:
+                event, base_event, context = stack.event(case), stack.event(case), LambdaContext()
+                queue(stubbers, recs[case.sample])
+                wall, cpu = time.perf_counter(), time.process_time()
+                answer = handlers[case.name](event, context)
+                cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+                if answer["statusCode"] >= 300:
+                    raise RuntimeError(f"{case.name} answered {answer['statusCode']}: {answer.get('body')}")
+                for stubber in stubbers.values():
+                    stubber.assert_no_pending_responses()
+                base_wall, base_cpu = time.perf_counter(), time.process_time()
+                bare.resolve(base_event, context)
+                base_cpu, base_wall = time.process_time() - base_cpu, time.perf_counter() - base_wall
+                if i >= warmup:
+                    keep(case.name, cpu, wall)
+                    keep(f"{case.name} baseline", base_cpu, base_wall)
+            for name, (prepare, step) in parts.items():
+                argument = prepare(stubbers)
+                cpu = time.process_time()
+                step(argument)
+                if i >= warmup:
+                    keep(f"part {name}", time.process_time() - cpu)
     finally:
         for stubber in stubbers.values():
             stubber.deactivate()
-    return {name: quantiles(values) for name, values in samples.items()}
+    timings: dict[str, Any] = {
+        case.name: {
+            "route": quantiles(samples[case.name]),
+            "baseline": quantiles(samples[f"{case.name} baseline"]),
+            "route_wall": quantiles(samples[f"{case.name}_wall"]),
+            "baseline_wall": quantiles(samples[f"{case.name} baseline_wall"]),
+        }
+        for case in CASES
+    }
+    timings["breakdown"] = {name: statistics.median(samples[f"part {name}"]) for name in parts}
+    return timings
 
 
-def breakdown(stack: Stack, rec: Recording, iterations: int) -> dict[str, float]:
-    """Where warm GET /api-info time goes (CPU µs, medians): the token check, the DynamoDB call through
-    botocore, and Powertools around the route (resolver with validation and the handler's decorators,
-    timed on a route that returns a ready answer); the rest is the service's own code."""
+def breakdown_steps(stack: Stack, rec: Recording) -> dict[str, tuple[Any, Any]]:
+    """The parts of warm GET /api-info, each as (prepare, timed step): the token check, the DynamoDB
+    call through botocore, and Powertools around the route (the resolver with validation and the
+    handler's decorators, on a route that returns a ready answer). The rest is the service's code."""
     from aws_lambda_powertools.logging import correlation_paths
 
     from api_info.api import create_app, identify
@@ -118,10 +137,11 @@ def breakdown(stack: Stack, rec: Recording, iterations: int) -> dict[str, float]
 
     svc = services()
     case = CASES[0]
-    caller = identify(svc, stack.event(case))
     stubbers = stubbed(stack)
     queue(stubbers, rec)
-    answer = show_info(svc, caller)
+    answer = show_info(svc, identify(svc, stack.event(case)))
+    for stubber in stubbers.values():
+        stubber.deactivate()
     app = create_app()
 
     def ready() -> Any:
@@ -136,31 +156,17 @@ def breakdown(stack: Stack, rec: Recording, iterations: int) -> dict[str, float]
     def framework(event: dict[str, Any], context: Any) -> Any:
         return app.resolve(event, context)
 
-    def cpu_us(step: Any, before: Any = None) -> float:
-        samples = []
-        for _ in range(iterations):
-            argument = before() if before else None
-            start = time.process_time()
-            step(argument)
-            samples.append((time.process_time() - start) * 1e6)
-        return statistics.median(samples)
-
-    try:
-        if framework(stack.event(case), LambdaContext())["statusCode"] != 200:
-            raise RuntimeError("the framework-only route failed")
-        tenant_id = stack.ids["installationId"]
-        return {
-            "token check": cpu_us(lambda _: svc.verifier.verify(stack.token)),
-            "DynamoDB Query (botocore)": cpu_us(
-                lambda _: svc.store.load(tenant_id), lambda: queue(stubbers, rec)
-            ),
-            "Powertools around the route": cpu_us(
-                lambda event: framework(event, LambdaContext()), lambda: stack.event(case)
-            ),
-        }
-    finally:
-        for stubber in stubbers.values():
-            stubber.deactivate()
+    if framework(stack.event(case), LambdaContext())["statusCode"] != 200:
+        raise RuntimeError("the framework-only route failed")
+    tenant_id = stack.ids["installationId"]
+    return {
+        "token check": (lambda _: None, lambda _: svc.verifier.verify(stack.token)),
+        "DynamoDB Query (botocore)": (lambda s: queue(s, rec), lambda _: svc.store.load(tenant_id)),
+        "Powertools around the route": (
+            lambda _: (stack.event(case), LambdaContext()),
+            lambda arguments: framework(*arguments),
+        ),
+    }
 
 
 def bare_resolver() -> Any:
@@ -200,18 +206,18 @@ def main(argv: list[str] | None = None) -> int:
             replays[case.sample] = {"first": stack.record(case, fresh=True), "warm": stack.record(case)}
         stack.prepare()
         stack.stop_aws()
+        timings = time_all(stack, {s: r["warm"] for s, r in replays.items()}, bare, args.iterations)
         for case in CASES:
-            warm = replays[case.sample]["warm"]
             results["cases"].append(
                 {
                     "name": case.name,
                     "sample": case.sample,
-                    "calls": calls(warm),
+                    "calls": calls(replays[case.sample]["warm"]),
                     "first_request_calls": calls(replays[case.sample]["first"]),
-                    **time_case(stack, case, warm, bare, args.iterations),
+                    **timings[case.name],
                 }
             )
-        results["breakdown"] = breakdown(stack, replays[CASES[0].sample]["warm"], args.iterations)
+        results["breakdown"] = timings["breakdown"]
         results["function_env"] = stack.function_env
     finally:
         stack.close()
