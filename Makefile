@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 3000
 
-.PHONY: run test lint typecheck template-lint openapi unit integration e2e build bench clean
+.PHONY: run test lint typecheck template-lint scan audit openapi unit integration e2e build bench clean
 
 $(BIN)/activate: requirements-dev.txt layers/shared/requirements.txt layers/shared/requirements-no-deps.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,8 @@ $(BIN)/activate: requirements-dev.txt layers/shared/requirements.txt layers/shar
 run: $(BIN)/activate
 	PORT=$(PORT) $(BIN)/python -m local
 
-## The whole suite: lint, types, template lint, unit, integration and end-to-end tests.
-test: lint typecheck template-lint
+## The whole suite: lint, types, template lint, security scanners, unit, integration and end-to-end tests.
+test: lint typecheck template-lint scan
 	$(BIN)/pytest
 
 ## Only the end-to-end tests: the whole stack over HTTP, the settings page in Chromium, schemathesis.
@@ -53,6 +53,30 @@ template-lint: $(BIN)/activate $(SAM_VENV)/bin/activate
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml --region us-east-1
 
+# checkov gets a venv of its own too: it pins an older boto3 than the one the code is tested with.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
+
+$(CHECKOV_VENV)/bin/activate:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $(CHECKOV_VENV)/bin/activate
+
+## Security scanners, all offline: bandit on the code (no medium or high finding may remain) and
+## checkov on template.yaml (no failed check; each skip is justified in the resource's Metadata).
+scan: $(BIN)/activate $(CHECKOV_VENV)/bin/activate
+	$(BIN)/bandit --recursive layers functions local --severity-level medium --quiet
+	@echo "bandit: no medium or high severity issue in layers/ functions/ local/"
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --skip-download --compact --quiet
+
+## Known vulnerabilities in the pinned dependencies (pip-audit asks PyPI's JSON API, so this needs
+## that network access). --strict: a dependency that could not be audited fails the run; it never
+## passes silently. Not part of `make test`: see docs/SECURITY.md.
+audit: $(BIN)/activate
+	$(BIN)/pip-audit --strict --progress-spinner off --requirement requirements-dev.txt \
+	  || { echo "pip-audit FAILED: a known vulnerability, or a dependency that could not be audited (is https://pypi.org/pypi/<name>/<version>/json reachable?)" >&2; exit 1; }
+
 ## Build the layer and functions for arm64 into .aws-sam/build (no Docker needed).
 build: $(SAM_VENV)/bin/activate
 	export PYENV_VERSION=$(SAM_PYENV_VERSION); $(SAM) build --template template.yaml
@@ -63,4 +87,4 @@ bench: $(BIN)/activate $(SAM_VENV)/bin/activate
 	export PYENV_VERSION=$(SAM_PYENV_VERSION); SAM=$(SAM_VENV)/bin/sam $(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .aws-sam .bench .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .bench .pytest_cache .mypy_cache .ruff_cache

@@ -41,24 +41,40 @@ TENANT = "acme"
 
 @dataclass(frozen=True)
 class Case:
-    """One route as the benchmarks call it: a sample event, a body, an Idempotency-Key or not."""
+    """One route as the benchmarks call it: a sample event, a body, an Idempotency-Key or not, and
+    whether it goes to the operators' IAM twin of the route."""
 
     name: str
     sample: str  # events/<sample>.json
     body: dict[str, Any] | None = None
     keyed: bool = False  # sends a fresh Idempotency-Key, as the settings page does
+    operator: bool = False  # the /ops/tenants/{tenantId} twin, signed by an IAM identity
 
 
-CASES = [
-    Case("GET /api-info", "get_info"),
-    Case("PUT /api-info/key", "change_key", KEY_BODY, keyed=True),
-    Case("PUT /api-info/token", "change_token", TOKEN_BODY, keyed=True),
+GET_INFO = Case("GET /api-info", "get_info")
+CHANGE_KEY = Case("PUT /api-info/key", "change_key", KEY_BODY, keyed=True)
+CHANGE_TOKEN = Case("PUT /api-info/token", "change_token", TOKEN_BODY, keyed=True)
+UNINSTALL = Case("POST /lifecycle/uninstalled", "uninstalled")
+FORGE_CASES = [
+    GET_INFO,
+    CHANGE_KEY,
+    CHANGE_TOKEN,
     Case("GET /api-info/history", "history"),
     Case("DELETE /api-info/key", "delete_key"),
     Case("DELETE /api-info/token", "delete_token"),
-    Case("POST /lifecycle/uninstalled", "uninstalled"),
+    UNINSTALL,
 ]
-UNINSTALL = CASES[-1]
+OPS = "/ops/tenants/{tenantId}"
+
+
+def ops_twin(case: Case) -> Case:
+    """The operators' IAM twin of a Forge route (every /api-info route has one)."""
+    method, path = case.name.split(" ", 1)
+    return Case(f"{method} {OPS}{path}", case.sample, case.body, case.keyed, operator=True)
+
+
+CASES = FORGE_CASES + [ops_twin(case) for case in FORGE_CASES if " /api-info" in case.name]
+OPERATOR_ARN = "arn:aws:iam::123456789012:user/bench-operator"
 
 
 @dataclass
@@ -192,12 +208,19 @@ class Stack:
     # --- requests -------------------------------------------------------------------------------
 
     def event(self, case: Case, token: str | None = None) -> dict[str, Any]:
-        """The sample event of a case with the token, the body and (if keyed) a fresh Idempotency-Key."""
+        """The sample event of a case with the token, the body and (if keyed) a fresh Idempotency-Key;
+        for an operator's case, its /ops twin as API Gateway passes a signed call."""
+        from tests.support.harness import as_operator
+
         event: dict[str, Any] = json.loads((REPO / "events" / f"{case.sample}.json").read_text())
         headers = event["headers"]
         headers["Authorization"] = f"Bearer {token or self.token}"
         if "x-forge-oauth-system" in headers:
             headers["x-forge-oauth-system"] = "sim-system-token-bench"
+        if case.operator:
+            as_operator(event, self.ids["installationId"], OPERATOR_ARN)
+            headers.pop("x-forge-oauth-system", None)
+            headers["Authorization"] = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261128/us-east-1/..."
         if case.keyed:
             headers["Idempotency-Key"] = uuid.uuid4().hex
         if case.body is not None:
@@ -207,7 +230,7 @@ class Stack:
         return event
 
     def handler(self, case: Case) -> Any:
-        event = json.loads((REPO / "events" / f"{case.sample}.json").read_text())
+        event = self.event(case)
         return self.handlers[(event["httpMethod"], event["resource"])].lambda_handler
 
     def call(self, case: Case) -> dict[str, Any]:
@@ -228,7 +251,7 @@ class Stack:
         """A known tenant with both credentials saved, its administrator's answer cached, the JWKS
         fetched and the fingerprint key read: the warm steady state the budget is written for.
         The tenant is wiped first, so that every recording starts from the same items."""
-        for case in (UNINSTALL, CASES[0], CASES[1], CASES[2]):
+        for case in (UNINSTALL, GET_INFO, CHANGE_KEY, CHANGE_TOKEN):
             answer = self.call(case)
             if answer["statusCode"] >= 300:
                 raise RuntimeError(f"preparing with {case.name} answered {answer['statusCode']}: {answer}")

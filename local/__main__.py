@@ -29,7 +29,12 @@ log = logging.getLogger("local")
 DEFAULT_APP_ID = "ari:cloud:ecosystem::app/00000000-0000-4000-8000-000000000000"
 REGION = "us-east-1"
 # Settings handed to the functions as they are when the developer sets them.
-PASSED_THROUGH = ("ATLASSIAN_SITE_HOSTS", "EXPIRY_WARNING_DAYS")
+PASSED_THROUGH = (
+    "ATLASSIAN_SITE_HOSTS",
+    "EXPIRY_WARNING_DAYS",
+    "CHANGE_ATTEMPTS_LIMIT",
+    "CHANGE_ATTEMPTS_WINDOW_SECONDS",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

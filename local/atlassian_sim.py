@@ -1,7 +1,7 @@
 """An Atlassian simulator: the API gateway (Admin API, /ex/jira) and one Jira site, on loopback.
 
 Its credentials are fixed test values (listed in CREDENTIALS_HELP and docs/LOCAL_STACK.md). It never
-logs a credential and never redirects.
+logs a credential. It redirects only for a key or token a test added with behaviour REDIRECT.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ SYSTEM_TOKEN_PREFIX = "sim-system-token"
 RETRY_AFTER_SECONDS = "7"
 
 # Behaviours a key or token can carry besides answering normally.
-OK, ERROR, RATE_LIMITED, SLOW = "ok", "error", "rate_limited", "slow"
+OK, ERROR, RATE_LIMITED, SLOW, REDIRECT = "ok", "error", "rate_limited", "slow", "redirect"
+# Where REDIRECT credentials are sent: the instance metadata service, as an attacker would choose.
+METADATA_URL = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ class AtlassianSimulator:
         self.port = port
         self.latency_ms = latency_ms  # added to every answer; may be changed while running
         self.slow_seconds: float = 10.0  # how long the *-slow-SLOW credentials take
+        self.redirect_to = METADATA_URL  # the Location of REDIRECT credentials' answers
         self.requests: list[tuple[str, str]] = []  # (method, path without query) of each request
         self.keys = _default_keys()
         self.tokens = _default_tokens()
@@ -341,4 +344,6 @@ class _Handler(BaseHTTPRequestHandler):
             return 429, {"code": 429, "message": "Too Many Requests"}, {"Retry-After": RETRY_AFTER_SECONDS}
         if behaviour == SLOW:
             self.sim._pause(self.sim.slow_seconds)
+        if behaviour == REDIRECT:
+            return 302, {"message": "Found"}, {"Location": self.sim.redirect_to}
         return None

@@ -41,7 +41,8 @@ def load_template(path: str | Path) -> dict[str, Any]:
     """Parse a CloudFormation/SAM YAML template, keeping intrinsic functions as plain dicts."""
     try:
         with open(path, encoding="utf-8") as handle:
-            template = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+            # _CfnLoader is a SafeLoader subclass: it builds plain data only.
+            template = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506  # nosec B506
     except yaml.YAMLError as exc:
         raise TemplateError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):

@@ -106,6 +106,15 @@ REJECTIONS: dict[tuple[str, str], str] = {
     "api_token_account_inactive",
     ("post", "check"): "the codes of both PUT routes",
 }
+# The /ops twins serve the same function as their /api-info route, which takes no tenantId argument
+# (the gate reads it): the parameter is documented here.
+TENANT_ID = {
+    "name": "tenantId",
+    "in": "path",
+    "required": True,
+    "description": "The installation id (`ari:cloud:ecosystem::installation/<uuid>`), URL-encoded.",
+    "schema": {"type": "string", "minLength": 1},
+}
 RETRY_AFTER = {
     "Retry-After": {
         "description": "Seconds to wait before trying again.",
@@ -196,6 +205,11 @@ def _add_errors_and_security(
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
             route, spec = routes[(method, path)]
+            parameters = operation.setdefault("parameters", [])
+            if "{tenantId}" in path and not any(p.get("name") == "tenantId" for p in parameters):
+                parameters.insert(0, TENANT_ID)
+            if not parameters:
+                del operation["parameters"]
             if route.iam:
                 operation["security"] = [{"awsSigV4": []}]
             elif path.startswith("/lifecycle/"):

@@ -7,14 +7,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api_info import service
-from api_info.api import IDEMPOTENCY_KEY, create_app, current_caller, serve
+from api_info.api import IDEMPOTENCY_KEY, create_app, current_caller, route, serve
 from api_info.models import ChangeKeyRequest, ChangeKeyResponse
 from api_info.observability import logger, metrics, tracer
 
 app = create_app()
 
 
-@app.put("/api-info/key")
+@route(app, "PUT", "/api-info/key")
 @tracer.capture_method
 def change_key(
     body: Annotated[ChangeKeyRequest, Body()],
@@ -25,7 +25,7 @@ def change_key(
     )
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -6,14 +6,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api_info import service
-from api_info.api import create_app, current_caller, serve
+from api_info.api import create_app, current_caller, route, serve
 from api_info.models import ChangeKeyResponse, ChangeTokenResponse
 from api_info.observability import logger, metrics, tracer
 
 app = create_app()
 
 
-@app.delete("/api-info/key")
+@route(app, "DELETE", "/api-info/key")
 @tracer.capture_method
 def delete_key() -> ChangeKeyResponse:
     return ChangeKeyResponse.model_validate(
@@ -21,14 +21,14 @@ def delete_key() -> ChangeKeyResponse:
     )
 
 
-@app.delete("/api-info/token")
+@route(app, "DELETE", "/api-info/token")
 @tracer.capture_method
 def delete_token() -> ChangeTokenResponse:
     answer = service.delete_credential(service.services(), current_caller(app), "apiToken")
     return ChangeTokenResponse.model_validate(answer)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -7,14 +7,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api_info import service
-from api_info.api import create_app, current_caller, serve
+from api_info.api import create_app, current_caller, route, serve
 from api_info.models import HistoryResponse
 from api_info.observability import logger, metrics, tracer
 
 app = create_app()
 
 
-@app.get("/api-info/history")
+@route(app, "GET", "/api-info/history")
 @tracer.capture_method
 def history(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -23,7 +23,7 @@ def history(
     return service.history(service.services(), current_caller(app), limit, cursor)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 
 from local.atlassian_sim import AtlassianSimulator
 from tests.support.calls import Calls, counting
-from tests.support.harness import Api
+from tests.support.harness import OPERATOR, Api
 
 KEY = {"apiKey": "sim-admin-key-unscoped-GOOD1"}
 TOKEN = {"email": "ada@acme.test", "apiToken": "sim-token-classic-GOOD2"}
@@ -64,9 +64,14 @@ def test_a_keyed_change_makes_five_dynamodb_two_secrets_manager_and_at_most_two_
         answer = warm.call(sample, body=body, headers={"Idempotency-Key": "budget"})
 
     assert answer.status == 200
-    # Idempotency record put and completed, tenant recorded, change lock, commit transaction.
+    # The idempotency record (put, then completed), the tenant recorded with the change attempt
+    # counted for the rate limit (one transaction), the change lock, the commit (one transaction).
     assert calls.count("dynamodb") == 5, calls.by_operation
-    assert calls.by_operation["dynamodb.TransactWriteItems"] == 1
+    assert {k: v for k, v in calls.by_operation.items() if k.startswith("dynamodb.")} == {
+        "dynamodb.PutItem": 1,
+        "dynamodb.TransactWriteItems": 2,
+        "dynamodb.UpdateItem": 2,
+    }
     # The new version staged, then promoted to AWSCURRENT.
     assert [op for service, op in calls.aws if service == "secretsmanager"] == [
         "PutSecretValue",
@@ -172,10 +177,42 @@ def test_the_other_routes(warm: Api, simulator: AtlassianSimulator) -> None:
         "dynamodb.TransactWriteItems": 1,
         "secretsmanager.DeleteSecret": 1,
     }
-    # Both partitions listed and removed (fewer than 25 items each), both secrets scheduled for deletion.
+    # The tenant's, history and rate-limit partitions listed and removed (fewer than 25 items each),
+    # both secrets scheduled for deletion.
     assert uninstall.by_operation == {
-        "dynamodb.Query": 2,
-        "dynamodb.BatchWriteItem": 2,
+        "dynamodb.Query": 3,
+        "dynamodb.BatchWriteItem": 3,
         "secretsmanager.DeleteSecret": 2,
     }
     assert history.atlassian == delete.atlassian == uninstall.atlassian == []
+
+
+@pytest.mark.parametrize(
+    ("sample", "body", "dynamodb", "secretsmanager"),
+    [
+        ("get_info", None, 2, 0),
+        ("history", None, 2, 0),
+        ("change_key", KEY, 6, 2),
+        ("change_token", TOKEN, 6, 2),
+    ],
+    ids=["get-info", "history", "change-key", "change-token"],
+)
+def test_an_operators_twin_route_adds_one_read_of_the_tenant_and_asks_no_administrator(
+    warm: Api,
+    simulator: AtlassianSimulator,
+    sample: str,
+    body: dict[str, str] | None,
+    dynamodb: int,
+    secretsmanager: int,
+) -> None:
+    # The /ops routes are IAM-signed: no Forge token and no administrator check, but the tenant of the
+    # path is read (GetItem) to refuse an unknown one and to know its site.
+    headers = {"Idempotency-Key": "ops"} if body else None
+    with counting(simulator) as calls:
+        answer = warm.call(sample, body=body, headers=headers, operator=OPERATOR)
+
+    assert answer.status == 200
+    assert calls.by_operation["dynamodb.GetItem"] == 1
+    assert calls.count("dynamodb") == dynamodb, calls.by_operation
+    assert calls.count("secretsmanager") == secretsmanager
+    assert all("/permissions/" not in path for _, path in calls.atlassian)

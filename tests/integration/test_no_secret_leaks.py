@@ -1,16 +1,20 @@
-"""No key or token ever reaches an answer, a log line, a metric, or a DynamoDB item: every flow, one sweep."""
+"""No key or token ever reaches an answer, a log line, a metric, or a DynamoDB item: every flow, one sweep,
+with the service's logger at DEBUG and botocore, urllib3, httpx and Powertools' own loggers at DEBUG too."""
 
 from __future__ import annotations
 
 import json
 import logging
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 
+from api_info import observability, service, settings
 from api_info.observability import logger
-from tests.support.harness import NOT_ADMIN, Api
+from tests.support.harness import NOT_ADMIN, OPERATOR, Api
 
 KEYS = [
     "sim-admin-key-unscoped-GOOD1",
@@ -64,6 +68,16 @@ def run_every_flow(api: Api, tables: list[str]) -> list[str]:
     api.call("change_key", body={"apiKey": KEYS[1]}, headers={"Idempotency-Key": "sweep"})
     api.call("get_info")
     api.call("history", query={"limit": "100"})
+    # the operators' routes, and the reader the rest of the app uses (GetSecretValue's answer)
+    api.call("change_key", body={"apiKey": KEYS[0]}, operator=OPERATOR)
+    api.call("change_token", body={"email": TOKENS[0][0], "apiToken": TOKENS[0][1]}, operator=OPERATOR)
+    api.call("get_info", operator=OPERATOR)
+    api.call("history", operator=OPERATOR)
+    tenant_id = api.call("get_info").body["tenant"]["installationId"]
+    for credential in ("apiKey", "apiToken"):
+        current = service.services().reader.current(tenant_id, credential, refresh=True)  # type: ignore[arg-type]
+        assert current is not None
+    api.call("delete_token", operator=OPERATOR)
     api.call("delete_key")
     api.call("delete_token")
     api.call("change_key", body={"apiKey": KEYS[0]})
@@ -72,17 +86,49 @@ def run_every_flow(api: Api, tables: list[str]) -> list[str]:
     return items + scan(tables)
 
 
-def test_no_secret_appears_anywhere(
-    api: Api, aws: dict[str, str], capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
-) -> None:
-    # Given the most talkative logging the service allows
+class ToStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is when a record comes (capfd swaps it per test)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+@pytest.fixture
+def talkative_logging(monkeypatch: pytest.MonkeyPatch, aws: dict[str, str]) -> Iterator[None]:
+    """The most talkative logging anyone could configure: every logger involved at DEBUG, to stderr."""
+    monkeypatch.setenv("CHANGE_ATTEMPTS_LIMIT", "1000")  # the sweep is far faster than a person
+    settings.get_settings.cache_clear()
+    service.services.cache_clear()
+    names = ("botocore", "boto3", "urllib3", "httpx", "httpcore", "aws_lambda_powertools")
+    before = {name: (logging.getLogger(name).level, list(logging.getLogger(name).handlers)) for name in names}
+    boto3.set_stream_logger("botocore", logging.DEBUG)  # what AWS's docs suggest for debugging
+    for name in names:
+        logging.getLogger(name).handlers = [ToStderr()]
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    logging.getLogger("botocore.endpoint").setLevel(logging.DEBUG)
     logger.setLevel(logging.DEBUG)
+    yield
+    logger.setLevel(logging.INFO)
+    logging.getLogger("botocore.endpoint").setLevel(logging.NOTSET)
+    for name, (level, handlers) in before.items():
+        logging.getLogger(name).handlers = handlers
+        logging.getLogger(name).setLevel(level)
+    observability.install_log_redaction()
+
+
+def test_no_secret_appears_anywhere(
+    api: Api,
+    aws: dict[str, str],
+    talkative_logging: None,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given the most talkative logging there is
     caplog.set_level(logging.DEBUG)
-    try:
-        # When every flow runs
-        items = run_every_flow(api, [aws["TABLE_NAME"], aws["IDEMPOTENCY_TABLE_NAME"]])
-    finally:
-        logger.setLevel(logging.INFO)
+
+    # When every flow runs
+    items = run_every_flow(api, [aws["TABLE_NAME"], aws["IDEMPOTENCY_TABLE_NAME"]])
 
     # Then
     out, err = capfd.readouterr()
@@ -95,7 +141,22 @@ def test_no_secret_appears_anywhere(
     }
     secrets = KEYS + [t for _, t in TOKENS] + INVALID
     assert len(api.answers) >= 50 and len(items) > 10 and out  # the sweep really ran and logged
+    assert "Making request for" in err and "Response body" in err  # botocore really talked at DEBUG
     for where, text in seen.items():
         blob = text if isinstance(text, str) else "\n".join(text)
         leaked = [s for s in secrets if s in blob]
         assert not leaked, f"{len(leaked)} secret(s) found in {where}"
+
+
+def test_without_the_control_botocore_debug_output_would_carry_the_secret(
+    api: Api, talkative_logging: None, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Proves the sweep above can see a leak: take the control away, and botocore prints the secret
+    factory = logging.getLogRecordFactory()
+    logging.setLogRecordFactory(factory.inner)  # type: ignore[attr-defined]
+    try:
+        api.call("change_key", body={"apiKey": KEYS[0]})
+    finally:
+        logging.setLogRecordFactory(factory)
+
+    assert KEYS[0] in capfd.readouterr().err

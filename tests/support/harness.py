@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import quote
 
 from local.cfn import functions, load_template
 from local.dev_issuer import DevTokenIssuer, installation
@@ -21,6 +22,7 @@ APP_ID = "ari:cloud:ecosystem::app/11111111-2222-4333-8444-555555555555"
 ADMIN = "sim-admin-0001"
 NOT_ADMIN = "sim-user-0002"
 SYSTEM_TOKEN = "sim-system-token-tests"
+OPERATOR = "arn:aws:iam::123456789012:user/alice"
 
 
 @dataclass
@@ -134,8 +136,17 @@ class Api:
         headers: dict[str, str | None] | None = None,
         query: dict[str, str] | None = None,
         path_parameters: dict[str, str] | None = None,
+        operator: str | None = None,
+        ops_tenant: str | None = None,
     ) -> Answer:
-        """Run the handler for events/<sample>.json with this request's token, body and headers."""
+        """Run the handler for events/<sample>.json with this request's token, body and headers.
+
+        With `operator` (an IAM ARN, or "" for none) the request goes to the /ops twin of the route,
+        for the installation id `ops_tenant` (default: that of `tenant`), as API Gateway's AWS_IAM
+        authorization passes it on.
+        """
+        if operator is not None and ops_tenant is None:
+            ops_tenant = installation(tenant)["installationId"]
         event = copy.deepcopy(json.loads((REPO / "events" / f"{sample}.json").read_text()))
         event["headers"]["Authorization"] = f"Bearer {token or self.token(tenant=tenant, account=account)}"
         if "x-forge-oauth-system" in event["headers"]:
@@ -154,6 +165,8 @@ class Api:
             event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
         if path_parameters is not None:
             event["pathParameters"] = path_parameters
+        if operator is not None:
+            as_operator(event, ops_tenant, operator)
         event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
         event["requestContext"]["requestId"] = str(uuid.uuid4())
         module = self.handlers[(event["httpMethod"], event["resource"])]
@@ -170,3 +183,15 @@ class Api:
         )
         self.answers.append(answer)
         return answer
+
+
+def as_operator(event: dict[str, Any], tenant_id: str | None, arn: str) -> None:
+    """Turn an /api-info sample event into its /ops twin, as API Gateway sends it for a signed call."""
+    tenant_id = tenant_id or ""
+    if not event["resource"].startswith("/ops/"):
+        event["resource"] = "/ops/tenants/{tenantId}" + event["resource"]
+        event["requestContext"]["resourcePath"] = event["resource"]
+    event["path"] = event["resource"].replace("{tenantId}", quote(tenant_id, safe=""))
+    event["pathParameters"] = {"tenantId": tenant_id}  # API Gateway decodes path parameters
+    identity = event["requestContext"]["identity"]
+    identity.update({"userArn": arn or None, "caller": arn or None, "user": arn or None})

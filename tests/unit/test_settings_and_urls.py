@@ -78,11 +78,75 @@ def test_atlassian_sites_are_allowed(url: str) -> None:
         "https://acme.atlassian.net/?x=1",
         "ftp://acme.atlassian.net",
         "",
+        # the instance metadata service and the Lambda extensions' port, however written
+        "https://169.254.169.254:443/latest/meta-data",
+        "https://[::ffff:169.254.169.254]",
+        "https://[::ffff:a9fe:a9fe]",
+        "https://[fd00:ec2::254]",
+        "http://2852039166",
+        "https://2852039166",
+        "https://0xa9fea9fe",
+        "https://0251.0376.0251.0376",
+        "https://169.254.169.254.nip.io",
+        "http://localhost:2773/secretsmanager/get?secretId=x",
+        "https://localhost:2773",
+        "https://localhost",
+        "https://127.0.0.1",
+        "http://2130706433",
+        "https://0x7f000001",
+        "https://0177.0.0.1",
+        "https://127.1",
+        "https://[::1]",
+        "https://[::ffff:127.0.0.1]:443",
+        "https://0.0.0.0",
+        # look-alikes of an Atlassian site
+        "https://acme.atlassian.net.evil.com/",
+        "https://acmeatlassian.net",
+        "https://acme-atlassian.net",
+        "https://evil.com/acme.atlassian.net",
+        "https://evil.com?.atlassian.net",
+        "https://evil.com#.atlassian.net",
+        "https://evil.com\\.atlassian.net",
+        "https://user@evil.com",
+        "https://user:pass@acme.atlassian.net",
+        "https://acme.atlassian.net:443@evil.com",
+        "https://acme.atlassian.net%2F@evil.com",
+        "https://evil.com%2F.atlassian.net",
+        "https://xn--cme-8cd.atlassian.net.evil.com",
+        "https://\u0430cme.atlassian.net",  # a Cyrillic a
+        "https://api.atlassian.com.evil.com",
+        "https://api.atlassian.com@evil.com",
+        # schemes and ports
+        "http://acme.atlassian.net:443",
+        "https://acme.atlassian.net:80",
+        "https://acme.atlassian.net:0",
+        "https://acme.atlassian.net:65536",
+        "https://acme.atlassian.net:x",
+        "file:///etc/passwd",
+        "gopher://acme.atlassian.net",
+        "//acme.atlassian.net",
+        "acme.atlassian.net",
+        "javascript:alert(1)",
     ],
 )
 def test_anything_else_is_refused(url: str) -> None:
     with pytest.raises(UnsafeUrl):
         client().vet_url(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1", "http://localhost:2773", "http://127.0.0.1:4010/ex/jira/x", "https://localhost"],
+)
+def test_without_the_loopback_flag_no_loopback_address_is_allowed(url: str) -> None:
+    with pytest.raises(UnsafeUrl):
+        client(loopback=False).vet_url(url)
+
+
+def test_the_loopback_flag_allows_loopback_names_only() -> None:
+    for url in ("http://127.0.0.2", "http://2130706433", "http://[::1]:4010", "http://0.0.0.0:4010"):
+        with pytest.raises(UnsafeUrl):
+            client(loopback=True).vet_url(url)
 
 
 def test_loopback_is_allowed_only_with_the_flag() -> None:

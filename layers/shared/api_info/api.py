@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote, unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -15,7 +17,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api_info import snapstart
 from api_info.auth import Caller, bearer_token, forge_caller
-from api_info.errors import ApiError, BadRequest, NotFound, PayloadTooLarge, ValidationFailed
+from api_info.errors import ApiError, BadRequest, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
+from api_info.models import Actor
 from api_info.observability import logger
 from api_info.service import Services, services
 
@@ -25,11 +28,19 @@ MAX_BODY_BYTES = 8 * 1024
 NOT_JSON = "The request body must be a JSON object, sent with Content-Type: application/json."
 IDEMPOTENCY_KEY = r"^[A-Za-z0-9_-]{1,128}$"
 BODY_ERRORS = {"json_invalid", "model_attributes_type", "dict_type", "model_type", "missing"}
+# The operators' twin of every /api-info route; API Gateway checks SigV4 (AWS_IAM) before it.
+OPS_PREFIX = "/ops/tenants/{tenantId}"  # as API Gateway names the resource
+OPS_ROUTE_PREFIX = "/ops/tenants/<tenantId>"  # as the Powertools resolver matches it
+# Marketplace security requirement 3: HSTS with at least a year's max-age on every answer.
+HSTS = "max-age=31536000; includeSubDomains"
+IAM_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$")
 
 
 def create_app() -> APIGatewayRestResolver:
     """A REST resolver whose every error, expected or not, answers in the contract's shape."""
-    app = APIGatewayRestResolver(enable_validation=True)
+    # debug=False whatever POWERTOOLS_DEV says: in debug mode the resolver prints every event, and
+    # a change's event carries the new key or token in its body.
+    app = APIGatewayRestResolver(enable_validation=True, debug=False)
 
     @app.exception_handler(ApiError)
     def _api_error(exc: ApiError) -> Response[Any]:
@@ -55,6 +66,17 @@ def create_app() -> APIGatewayRestResolver:
     return app
 
 
+def route(app: APIGatewayRestResolver, method: str, path: str, **kwargs: Any) -> Callable[[Any], Any]:
+    """Register a route function on its /api-info path and on the operators' /ops twin of it."""
+
+    def register(func: Any) -> Any:
+        app.route(path, method, **kwargs)(func)
+        app.route(OPS_ROUTE_PREFIX + path, method, **kwargs)(func)
+        return func
+
+    return register
+
+
 def serve(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Check the body size and the caller before any route runs, then resolve the route."""
     try:
@@ -65,13 +87,19 @@ def serve(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaCon
         if body and not _is_json(event):
             # Powertools would parse a form body into the model too; the contract's bodies are JSON only.
             raise BadRequest(NOT_JSON)
+        event = _ops_path(event, caller)
     except ApiError as exc:
-        return proxy_error(exc, _request_id(event))
+        return _with_hsts(proxy_error(exc, _request_id(event)))
     except Exception:
         logger.exception("Unexpected error while identifying the caller")
-        return proxy_error(ApiError(), _request_id(event))
+        return _with_hsts(proxy_error(ApiError(), _request_id(event)))
     app.context["caller"] = caller
-    return app.resolve(event, context)
+    return _with_hsts(app.resolve(event, context))
+
+
+def _with_hsts(answer: dict[str, Any]) -> dict[str, Any]:
+    answer["headers"] = {**(answer.get("headers") or {}), "Strict-Transport-Security": HSTS}
+    return answer
 
 
 def current_caller(app: APIGatewayRestResolver) -> Caller:
@@ -81,7 +109,9 @@ def current_caller(app: APIGatewayRestResolver) -> Caller:
 
 
 def identify(svc: Services, event: Mapping[str, Any]) -> Caller:
-    """Who is calling: a Jira administrator with a Forge Invocation Token, or Forge itself."""
+    """Who is calling: an operator (IAM) on /ops, a Jira administrator (Forge token), or Forge itself."""
+    if str(event.get("resource", "")).startswith("/ops/"):
+        return operator_caller(svc, event)
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     claims = svc.verifier.verify(bearer_token(headers))
     if str(event.get("resource", "")).startswith("/lifecycle/"):
@@ -94,6 +124,35 @@ def identify(svc: Services, event: Mapping[str, Any]) -> Caller:
         system_token=headers.get("x-forge-oauth-system"),
     )
     return caller
+
+
+def operator_caller(svc: Services, event: Mapping[str, Any]) -> Caller:
+    """An operator on /ops: the IAM identity API Gateway verified, acting on the tenant of the path.
+
+    Any Forge token on the request is ignored. The API Gateway console's Test feature sends the
+    console user's ARN in `identity.userArn` too, so it works the same way.
+    """
+    identity = (event.get("requestContext") or {}).get("identity") or {}
+    arn = identity.get("userArn")
+    if not isinstance(arn, str) or not IAM_ARN.match(arn):
+        raise Forbidden("This route needs a request signed with AWS credentials (SigV4).")
+    tenant_id = str((event.get("pathParameters") or {}).get("tenantId") or "")
+    if "%" in tenant_id:  # typed still encoded (e.g. in the console's Test); an installation id has no %
+        tenant_id = unquote(tenant_id)
+    tenant = svc.store.tenant(tenant_id) if tenant_id else None
+    if tenant is None:
+        raise NotFound("No installation with this id is known to this service.")
+    return Caller(tenant=tenant, actor=Actor(type="aws", arn=arn))
+
+
+def _ops_path(event: dict[str, Any], caller: Caller) -> dict[str, Any]:
+    # The resolver matches on `path`. Rebuild it with the tenant id encoded, so that an id typed with
+    # its '/' unencoded (as the console's Test allows) still finds the route.
+    resource = str(event.get("resource", ""))
+    if not resource.startswith(OPS_PREFIX):
+        return event
+    encoded = quote(caller.tenant.installation_id, safe="")
+    return {**event, "path": resource.replace("{tenantId}", encoded, 1)}
 
 
 # --- error answers ------------------------------------------------------------------------------

@@ -70,8 +70,17 @@ class TokenVerifier:
         if self._client is None:
             import jwt
 
+            # cooldown_duration=0: the contract refetches the JWKS once on every unknown kid, so that a
+            # key Forge starts using right after our last fetch is accepted at once. What that costs an
+            # attacker sending made-up kids is one JWKS fetch per request, bounded by the stage
+            # throttling. The key set is cached for an hour, not each key forever (cache_keys): a key
+            # Forge withdraws stops being accepted within the hour.
             self._client = jwt.PyJWKClient(
-                self._jwks_url, cache_keys=True, lifespan=3600, timeout=self._timeout
+                self._jwks_url,
+                cache_keys=False,
+                lifespan=3600,
+                timeout=self._timeout,
+                cooldown_duration=0,
             )
         return self._client
 

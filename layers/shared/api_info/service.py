@@ -21,6 +21,7 @@ from api_info.errors import (
     ChangeInProgress,
     CredentialRejected,
     IdempotencyKeyReused,
+    RateLimited,
 )
 from api_info.models import (
     ApiKeyInfo,
@@ -314,7 +315,16 @@ def _change(
     def event(outcome: str, code: str | None) -> HistoryEvent:
         return _event(caller, credential, "changed", outcome, code, masked)
 
-    store.record_tenant(caller.tenant, now_iso())
+    try:
+        store.record_change_attempt(
+            caller.tenant,
+            now_iso(),
+            limit=svc.settings.change_attempts_limit,
+            window_seconds=svc.settings.change_attempts_window_seconds,
+        )
+    except RateLimited:
+        metrics.add_metric(name="ChangeRateLimited", unit="Count", value=1)
+        raise
     previous = store.acquire_lock(tenant_id, credential, change_id)
     if previous is not None and previous.secret_version_id == change_id:
         # A retry of this very change, committed before it was interrupted: only promoting may be left.

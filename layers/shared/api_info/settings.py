@@ -31,6 +31,9 @@ class Settings(BaseModel):
     atlassian_timeout_seconds: float = Field(default=5.0, gt=0)
     admin_cache_seconds: int = Field(default=60, ge=0, le=60)
     change_lock_seconds: int = Field(default=60, ge=1)
+    # Per-tenant limit on change attempts (PUT key/token): at most this many per fixed window.
+    change_attempts_limit: int = Field(default=20, ge=1)
+    change_attempts_window_seconds: int = Field(default=60, ge=1)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:

@@ -20,7 +20,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from api_info.errors import ChangeInProgress, ValidationFailed
+from api_info.errors import ChangeInProgress, RateLimited, ValidationFailed
 from api_info.models import CredentialName, CredentialRecord, HistoryEvent, Tenant
 from api_info.observability import logger
 from api_info.settings import Settings
@@ -73,6 +73,11 @@ def cred_sk(credential: CredentialName) -> str:
     return f"CRED#{credential}"
 
 
+def limit_pk(tenant_id: str) -> str:
+    # Counters live in a partition of their own, so that GET /api-info's Query never reads them.
+    return f"LIMIT#{tenant_id}"
+
+
 @dataclass
 class TenantState:
     """A tenant's item and its credentials' records, as one Query returns them."""
@@ -122,6 +127,16 @@ class CredentialStore:
                 state.credentials[item["SK"].removeprefix("CRED#")] = CredentialRecord.model_validate(item)
         return state
 
+    def tenant(self, tenant_id: str) -> Tenant | None:
+        """The recorded tenant, or None when this installation was never seen."""
+        answer = self.dynamodb.get_item(
+            TableName=self._table,
+            Key=_to_item({"PK": tenant_pk(tenant_id), "SK": "TENANT"}),
+            ConsistentRead=True,
+        )
+        item = answer.get("Item")
+        return Tenant.model_validate(_from_item(item)) if item else None
+
     def record_tenant(self, tenant: Tenant, now: str) -> None:
         """Record an installation the first time it is seen; later sightings change nothing."""
         item = {
@@ -138,6 +153,65 @@ class CredentialStore:
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
+
+    def record_change_attempt(self, tenant: Tenant, now: str, *, limit: int, window_seconds: int) -> None:
+        """Record the tenant on first sight and count one change attempt, in one call; RateLimited when
+        the tenant's current fixed window already holds `limit` attempts.
+
+        One TransactWriteItems of two updates: the tenant item (if_not_exists, so a later sighting
+        never overwrites) and a counter item per window (its key names the window, so a new window
+        starts at zero without a read; TTL removes old ones).
+        """
+        epoch = int(time.time())
+        start = epoch - epoch % window_seconds
+        end = start + window_seconds
+        sets = [
+            "installationId = if_not_exists(installationId, :iid)",
+            "firstSeenAt = if_not_exists(firstSeenAt, :first)",
+            "entity = :entity",
+        ]
+        values: dict[str, Any] = {":iid": tenant.installation_id, ":first": now, ":entity": "tenant"}
+        for name, value in (("cloudId", tenant.cloud_id), ("siteUrl", tenant.site_url)):
+            if value:
+                sets.append(f"{name} = if_not_exists({name}, :{name})")
+                values[f":{name}"] = value
+        items: list[Any] = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": _to_item({"PK": tenant_pk(tenant.installation_id), "SK": "TENANT"}),
+                    "UpdateExpression": "SET " + ", ".join(sets),
+                    "ExpressionAttributeValues": _to_item(values),
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": _to_item({"PK": limit_pk(tenant.installation_id), "SK": f"changes#{start}"}),
+                    "UpdateExpression": "ADD attempts :one SET #ttl = :ttl",
+                    "ConditionExpression": "attribute_not_exists(attempts) OR attempts < :limit",
+                    "ExpressionAttributeNames": {"#ttl": "ttl"},
+                    "ExpressionAttributeValues": _to_item({":one": 1, ":limit": limit, ":ttl": end + 3600}),
+                }
+            },
+        ]
+        for attempt in range(3):
+            try:
+                self.dynamodb.transact_write_items(TransactItems=items)
+                return
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+                if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                    raise RateLimited(
+                        "This site has tried to save a key or token too often in a short time. "
+                        "Wait a minute and try again.",
+                        retry_after=max(1, end - epoch),
+                    ) from None
+                # Two changes of one tenant in the same instant collide on the counter: try again.
+                if "TransactionConflict" not in reasons or attempt == 2:
+                    raise
 
     # --- the change protocol --------------------------------------------------------------------
 
@@ -314,7 +388,7 @@ class CredentialStore:
     def delete_tenant(self, tenant_id: str) -> int:
         """Delete every item held for a tenant and schedule its secrets' deletion; returns items removed."""
         removed = 0
-        for pk in (tenant_pk(tenant_id), history_pk(tenant_id)):
+        for pk in (tenant_pk(tenant_id), history_pk(tenant_id), limit_pk(tenant_id)):
             keys = self._partition_keys(pk)
             for start in range(0, len(keys), 25):
                 batch = [{"DeleteRequest": {"Key": key}} for key in keys[start : start + 25]]
