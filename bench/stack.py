@@ -89,9 +89,6 @@ class Recording:
     def count(self, service: str) -> int:
         return sum(1 for s, *_ in self.aws if s == service)
 
-    def operations(self, service: str) -> list[str]:
-        return [op for s, op, *_ in self.aws if s == service]
-
 
 def lambda_environment(function_dir: Path, name: str) -> dict[str, str]:
     """The variables the Lambda runtime sets that the code or Powertools read (tracing on)."""
