@@ -4,9 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 3000
 
-.PHONY: run test lint typecheck template-lint scan audit openapi unit integration e2e build clean
+.PHONY: run test lint typecheck template-lint scan audit openapi unit integration e2e build bench clean
 
-$(BIN)/activate: requirements-dev.txt layers/shared/requirements.txt
+$(BIN)/activate: requirements-dev.txt layers/shared/requirements.txt layers/shared/requirements-no-deps.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
@@ -81,5 +81,10 @@ audit: $(BIN)/activate
 build: $(SAM_VENV)/bin/activate
 	export PYENV_VERSION=$(SAM_PYENV_VERSION); $(SAM) build --template template.yaml
 
+## Performance figures of docs/PERFORMANCE.md, from one run on this machine: cold init and warm
+## handler time against their baselines, calls per request, footprint after sam build (a few minutes).
+bench: $(BIN)/activate $(SAM_VENV)/bin/activate
+	export PYENV_VERSION=$(SAM_PYENV_VERSION); SAM=$(SAM_VENV)/bin/sam $(BIN)/python -m bench.run
+
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .bench .pytest_cache .mypy_cache .ruff_cache

@@ -9,11 +9,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from api_info import checks, messaging, service, settings, store
 from local.atlassian_sim import AtlassianSimulator
 from local.dev_issuer import DevTokenIssuer
 from local.resources import create_from_template
-from tests.support.harness import APP_ID, REPO, Api, JwksServer, load_handlers
+from tests.support.harness import APP_ID, REPO, Api, JwksServer, load_handlers, reset_container_caches
 
 
 @pytest.fixture(scope="session")
@@ -34,13 +33,6 @@ def jwks(issuer: DevTokenIssuer) -> Iterator[JwksServer]:
     server = JwksServer(issuer.jwks())
     yield server
     server.stop()
-
-
-def reset_caches() -> None:
-    for cached in (settings.get_settings, service.services, store.dynamodb_client, store.secrets_client):
-        cached.cache_clear()
-    for cached in (checks.check_services, messaging.sqs_client, messaging.events_client):
-        cached.cache_clear()
 
 
 @pytest.fixture
@@ -70,11 +62,11 @@ def aws(
         )
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        reset_caches()
+        reset_container_caches()
         simulator.reset()
         simulator.slow_seconds = 2
         yield env
-        reset_caches()
+        reset_container_caches()
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 
 from api_info import store
-from tests.conftest import reset_caches
 from tests.support.checks import Checks, tenant_id
-from tests.support.harness import Api
+from tests.support.harness import Api, reset_container_caches
 
 TENANTS = ["acme", "beta", "gamma", "delta", "epsilon"]
 
@@ -36,7 +35,7 @@ def test_the_dispatcher_reads_the_tenants_index_a_page_per_call(
     for name in TENANTS:
         api.call("get_info", tenant=name)
     monkeypatch.setenv("CHECK_DISPATCH_PAGE_SIZE", "2")
-    reset_caches()
+    reset_container_caches()
     calls: list[str] = []
     store.dynamodb_client().meta.events.register(
         "before-call.dynamodb", lambda model, **_: calls.append(model.name)

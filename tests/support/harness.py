@@ -89,6 +89,16 @@ def load_handlers() -> dict[tuple[str, str], ModuleType]:
     return routes
 
 
+def reset_container_caches() -> None:
+    """Forget every per-container cache (settings, services, AWS clients), as a new Lambda sandbox."""
+    from api_info import checks, messaging, service, settings, store
+
+    for cached in (settings.get_settings, service.services, store.dynamodb_client, store.secrets_client):
+        cached.cache_clear()
+    for cached in (checks.check_services, messaging.sqs_client, messaging.events_client):
+        cached.cache_clear()
+
+
 class Api:
     """Calls the handlers with sample events, a freshly minted token and the simulator as Atlassian."""
 
@@ -100,6 +110,10 @@ class Api:
         self.sim_url = sim_url
         self.answers: list[Answer] = []
         self.remaining_ms = 15_000  # what the Lambda context says is left of the invocation
+
+    def new_container(self) -> None:
+        """The next calls run as in a fresh Lambda container: nothing cached, AWS state kept."""
+        reset_container_caches()
 
     def token(self, *, tenant: str = "acme", account: str | None = ADMIN, **overrides: Any) -> str:
         ids = installation(tenant)

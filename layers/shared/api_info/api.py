@@ -15,11 +15,14 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from api_info import snapstart
 from api_info.auth import Caller, bearer_token, forge_caller
 from api_info.errors import ApiError, BadRequest, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from api_info.models import Actor
 from api_info.observability import logger
 from api_info.service import Services, services
+
+snapstart.register()
 
 MAX_BODY_BYTES = 8 * 1024
 NOT_JSON = "The request body must be a JSON object, sent with Content-Type: application/json."

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
-
-import httpx
 
 from api_info.errors import AtlassianError, AtlassianUnavailable, CredentialRejected, UnsafeUrl
 from api_info.models import Account, Organization
-from api_info.observability import logger
+from api_info.observability import logger, trace_httpx
 from api_info.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost"}
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
@@ -30,16 +32,32 @@ class TokenFacts:
 
 
 class AtlassianClient:
-    """Validates keys and tokens and asks Jira about permissions, over one pooled httpx client."""
+    """Validates keys and tokens and asks Jira about permissions, over one pooled httpx client.
+
+    httpx is imported, and the client (with its TLS context) made, on the first call: a container
+    whose requests never reach Atlassian (the operators' routes, a cached administrator answer on a
+    route that validates nothing) never pays for them.
+    """
 
     def __init__(self, settings: Settings, http: httpx.Client | None = None) -> None:
         self._settings = settings
         self._api_url = settings.atlassian_api_url.rstrip("/")
         self._api_host = (urlsplit(self._api_url).hostname or "").lower()
-        # No redirects: a 3xx could point at an internal address. No proxies from the environment.
-        self._http = http or httpx.Client(
-            timeout=settings.atlassian_timeout_seconds, follow_redirects=False, trust_env=False
-        )
+        self._client = http
+        self._client_lock = threading.Lock()
+
+    @property
+    def _http(self) -> httpx.Client:
+        with self._client_lock:
+            if self._client is None:
+                import httpx
+
+                trace_httpx()
+                # No redirects: a 3xx could point at an internal address. No proxies from the environment.
+                self._client = httpx.Client(
+                    timeout=self._settings.atlassian_timeout_seconds, follow_redirects=False, trust_env=False
+                )
+            return self._client
 
     # --- outbound URL rules ---------------------------------------------------------------------
 
@@ -121,6 +139,8 @@ class AtlassianClient:
 
     def validate_token(self, *, site_url: str, cloud_id: str, email: str, api_token: str) -> TokenFacts:
         """Check a user API token with its email against the Jira site, then tell scoped tokens apart."""
+        import httpx
+
         auth = httpx.BasicAuth(email, api_token)
         site = self.vet_url(site_url)
         answer = self._send("GET", f"{site}/rest/api/3/myself", auth=auth)
@@ -188,6 +208,8 @@ class AtlassianClient:
     # --- plumbing -------------------------------------------------------------------------------
 
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        import httpx
+
         try:
             answer = self._http.request(method, url, **kwargs)
         except httpx.TimeoutException:

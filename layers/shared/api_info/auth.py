@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jwt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api_info.atlassian import AtlassianClient
 from api_info.errors import Forbidden, Unauthenticated
 from api_info.models import Actor, Tenant
 from api_info.observability import logger
+
+if TYPE_CHECKING:
+    import jwt
 
 FIT_ISSUER = "forge/invocation-token"
 LEEWAY_SECONDS = 60
@@ -49,25 +54,47 @@ class Caller:
 
 
 class TokenVerifier:
-    """Verifies Forge Invocation Tokens: RS256 only, against a cached JWKS (refetched on an unknown kid)."""
+    """Verifies Forge Invocation Tokens: RS256 only, against a cached JWKS (refetched on an unknown kid).
+
+    PyJWT (and cryptography under it) is imported, and the JWKS client made, on the first token: the
+    operators' IAM routes never need them.
+    """
 
     def __init__(self, *, jwks_url: str, app_id: str, timeout: float = 5.0) -> None:
         self._app_id = app_id
-        # cooldown_duration=0: the contract refetches the JWKS once on every unknown kid, so that a key
-        # Forge starts using right after our last fetch is accepted at once. What that costs an
-        # attacker sending made-up kids is one JWKS fetch per request, bounded by the stage throttling.
-        # The key set is cached for an hour, not each key forever (cache_keys): a key Forge withdraws
-        # stops being accepted within the hour.
-        self._jwks = jwt.PyJWKClient(
-            jwks_url, cache_keys=False, lifespan=3600, timeout=int(max(1, timeout)), cooldown_duration=0
-        )
+        self._jwks_url = jwks_url
+        self._timeout = int(max(1, timeout))
+        self._client: jwt.PyJWKClient | None = None
+
+    def _keys(self) -> jwt.PyJWKClient:
+        if self._client is None:
+            import jwt
+
+            # cooldown_duration=0: the contract refetches the JWKS once on every unknown kid, so that a
+            # key Forge starts using right after our last fetch is accepted at once. What that costs an
+            # attacker sending made-up kids is one JWKS fetch per request, bounded by the stage
+            # throttling. The key set is cached for an hour, not each key forever (cache_keys): a key
+            # Forge withdraws stops being accepted within the hour.
+            self._client = jwt.PyJWKClient(
+                self._jwks_url,
+                cache_keys=False,
+                lifespan=3600,
+                timeout=self._timeout,
+                cooldown_duration=0,
+            )
+        return self._client
 
     def verify(self, token: str) -> FitClaims:
         """Return the token's claims, or raise Unauthenticated for any flaw."""
+        import jwt
+
         try:
-            if jwt.get_unverified_header(token).get("alg") != "RS256":
+            # The header only picks the key; jwt.decode checks everything again, strictly. PyJWT
+            # validates a token's characters one by one in Python, so it parses the token once.
+            header = _unverified_header(token)
+            if header.get("alg") != "RS256":
                 raise Unauthenticated()
-            key = self._jwks.get_signing_key_from_jwt(token)
+            key = self._keys().get_signing_key(str(header.get("kid")))
             claims: dict[str, Any] = jwt.decode(
                 token,
                 key.key,
@@ -81,6 +108,19 @@ class TokenVerifier:
         except (jwt.PyJWTError, ValidationError) as exc:
             logger.info("Forge Invocation Token refused", extra={"reason": type(exc).__name__})
             raise Unauthenticated() from None
+
+
+def _unverified_header(token: str) -> dict[str, Any]:
+    import jwt
+
+    segment = token.partition(".")[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, binascii.Error):
+        raise jwt.DecodeError("Invalid header") from None
+    if not isinstance(header, dict) or not isinstance(header.get("kid"), str):
+        raise jwt.DecodeError("Invalid header")
+    return header
 
 
 class AdminCheck:

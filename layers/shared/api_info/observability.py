@@ -4,6 +4,7 @@ control that keeps AWS SDK and HTTP library debug output from ever carrying a cr
 from __future__ import annotations
 
 import logging
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -53,5 +54,14 @@ def install_log_redaction() -> None:
 install_log_redaction()
 
 logger = Logger(service="api-info")
-tracer = Tracer(service="api-info")
+# X-Ray patches botocore (every AWS call) and http.client (the JWKS fetch) at init. Not patch_all:
+# it would import httpx (and sqlite3) in every container, though only routes that call Atlassian
+# need httpx; trace_httpx() patches it when the Atlassian client is first made.
+tracer = Tracer(service="api-info", patch_modules=("botocore", "httplib"))
 metrics = Metrics(namespace="FlexibleUserLicense", service="api-info")
+
+
+@cache
+def trace_httpx() -> None:
+    """Make each httpx request an X-Ray subsegment (when tracing is on); call before creating a client."""
+    tracer.patch(("httpx",))

@@ -12,14 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from typing import Any
-
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
 from api_info.atlassian import AtlassianClient
 from api_info.auth import AdminCheck, Caller, TokenVerifier
@@ -53,6 +46,9 @@ from api_info.models import (
 from api_info.observability import logger, metrics
 from api_info.settings import Settings, get_settings
 from api_info.store import CredentialStore
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 API_KEY_GUIDE = "https://support.atlassian.com/organization-administration/docs/manage-an-organization-with-the-admin-apis/"
 MANAGE_API_TOKENS = "https://id.atlassian.com/manage-profile/security/api-tokens"
@@ -248,6 +244,13 @@ def _once(
     and the key is refused for another body. Transient failures are not remembered, so a retry converges."""
     if idempotency_key is None:
         return run(str(uuid.uuid4()))
+    # Imported here: only keyed changes use Powertools' idempotency, and get-info never does.
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
     tenant_id = caller.tenant.installation_id
     canonical = json.dumps(fields, sort_keys=True).encode()
     fingerprint = hmac.new(svc.store.fingerprint_key(), canonical, hashlib.sha256).hexdigest()
@@ -354,9 +357,8 @@ def _change(
         _record_failure(store, tenant_id, credential, change_id, event("failed", code))
         raise
     try:
-        store.promote_secret(
-            tenant_id, credential, version_id, previous.secret_version_id if previous else None
-        )
+        if previous is not None:  # a first save is AWSCURRENT already (store.stage_secret)
+            store.promote_secret(tenant_id, credential, version_id, previous.secret_version_id)
     except Exception:  # the change is committed; the staging labels are repaired by the next change
         logger.exception("Promoting the new secret version to AWSCURRENT failed")
     metrics.add_metric(name="CredentialChanged", unit="Count", value=1)

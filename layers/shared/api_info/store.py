@@ -18,8 +18,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 from pydantic import SecretStr
@@ -30,6 +28,8 @@ from api_info.observability import logger
 from api_info.settings import Settings
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import WriteRequestOutputTypeDef, WriteRequestTypeDef
     from mypy_boto3_secretsmanager.client import SecretsManagerClient
@@ -275,19 +275,24 @@ class CredentialStore:
         *,
         first: bool,
     ) -> str:
-        """Store a validated secret as a new AWSPENDING version; re-running with the same id is a no-op.
+        """Store a validated secret as a new version; re-running with the same id is a no-op.
 
-        `first`: no credential is recorded, so the secret may not exist yet or may be scheduled for
-        deletion by an earlier delete or uninstall; saving again brings it back.
+        A replacement (`first` false) is staged as AWSPENDING and promoted after the commit. A first
+        save (no credential is recorded, so no version is in use) goes straight to AWSCURRENT: in one
+        CreateSecret for a new secret, else (a secret left by an earlier delete, uninstall or
+        interrupted first save) after bringing it back. At most three calls either way.
         """
         name = self.secret_name(tenant_id, credential)
+        value = json.dumps(secret)
         if first:
-            self._restore_or_create_secret(name, tenant_id, credential)
+            if self._create_secret(name, tenant_id, credential, value, change_id):
+                return change_id  # a secret's first version is AWSCURRENT; its id is the request token
+            self._restore_secret(name)
+            stages: dict[str, Any] = {}  # PutSecretValue's default: AWSCURRENT moves to the new version
+        else:
+            stages = {"VersionStages": ["AWSPENDING"]}
         answer = self.secrets.put_secret_value(
-            SecretId=name,
-            SecretString=json.dumps(secret),
-            ClientRequestToken=change_id,
-            VersionStages=["AWSPENDING"],
+            SecretId=name, SecretString=value, ClientRequestToken=change_id, **stages
         )
         return answer["VersionId"]
 
@@ -431,6 +436,10 @@ class CredentialStore:
 
     def idempotency_layer(self) -> DynamoDBPersistenceLayer:
         """Powertools' idempotency records, in their own table, through this store's DynamoDB client."""
+        # Imported here: only the change routes use it, and its package pulls in all of Powertools'
+        # idempotency (and boto3's resource layer) on import.
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
         return DynamoDBPersistenceLayer(
             table_name=self._settings.idempotency_table_name, boto3_client=self.dynamodb
         )
@@ -659,19 +668,15 @@ class CredentialStore:
         digest = hashlib.sha256(tenant_id.encode()).hexdigest()[:40]
         return f"{self._settings.secret_prefix}{digest}/{credential}"
 
-    def _restore_or_create_secret(self, name: str, tenant_id: str, credential: CredentialName) -> None:
-        try:
-            self.secrets.restore_secret(SecretId=name)
-            return
-        except ClientError as exc:
-            code = exc.response["Error"]["Code"]
-            if code == "InvalidRequestException":
-                return  # exists and is not scheduled for deletion
-            if code != "ResourceNotFoundException":
-                raise
+    def _create_secret(
+        self, name: str, tenant_id: str, credential: CredentialName, value: str, change_id: str
+    ) -> bool:
+        """Create the secret holding its first version; False when a secret of that name exists."""
         kwargs: dict[str, Any] = {
             "Name": name,
             "Description": f"Flexible User License {credential} of one installation",
+            "SecretString": value,
+            "ClientRequestToken": change_id,
             "Tags": [
                 {"Key": "installationId", "Value": tenant_id[:256]},
                 {"Key": "credential", "Value": credential},
@@ -680,11 +685,21 @@ class CredentialStore:
         if self._settings.kms_key_arn:
             kwargs["KmsKeyId"] = self._settings.kms_key_arn
         try:
-            # No value: the secret starts empty, so nothing unvalidated is ever AWSCURRENT.
             self.secrets.create_secret(**kwargs)
+            return True
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceExistsException":
-                raise
+            # It exists (InvalidRequestException: scheduled for deletion). Creating it again with the
+            # same token and value, as a retry of this change does, succeeds instead.
+            if exc.response["Error"]["Code"] in ("ResourceExistsException", "InvalidRequestException"):
+                return False
+            raise
+
+    def _restore_secret(self, name: str) -> None:
+        try:
+            self.secrets.restore_secret(SecretId=name)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "InvalidRequestException":
+                raise  # InvalidRequestException: it is not scheduled for deletion, nothing to restore
 
     def _current_version(self, name: str) -> str | None:
         versions = self.secrets.describe_secret(SecretId=name).get("VersionIdsToStages", {})
@@ -718,6 +733,9 @@ class CredentialStore:
 
 @cache
 def _secrets_provider(client: SecretsManagerClient) -> SecretsProvider:
+    # Imported here: the parameters package loads every provider (SSM, AppConfig, DynamoDB) on import.
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
     return SecretsProvider(boto3_client=client)
 
 
