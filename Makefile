@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 3000
 
-.PHONY: run test lint typecheck template-lint unit integration e2e build clean
+.PHONY: run test lint typecheck template-lint unit integration e2e build clean bench bench-checks
 
 $(BIN)/activate: requirements-dev.txt layers/shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ template-lint: $(BIN)/activate $(SAM_VENV)/bin/activate
 ## Build the layer and functions for arm64 into .aws-sam/build (no Docker needed).
 build: $(SAM_VENV)/bin/activate
 	export PYENV_VERSION=$(SAM_PYENV_VERSION); $(SAM) build --template template.yaml
+
+## Benchmarks (not tests: they take minutes and print figures; see docs/PERFORMANCE.md).
+bench: bench-checks
+
+## 10,000 tenants through the check dispatcher and worker, over moto, Atlassian simulated at +100 ms.
+bench-checks: $(BIN)/activate
+	$(BIN)/python -m bench.checks
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
