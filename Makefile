@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 3000
 
-.PHONY: run test lint typecheck template-lint scan audit openapi unit integration e2e build bench clean
+.PHONY: run test lint typecheck template-lint scan audit openapi unit integration e2e build bench bench-checks clean
 
 $(BIN)/activate: requirements-dev.txt layers/shared/requirements.txt layers/shared/requirements-no-deps.txt
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,10 @@ build: $(SAM_VENV)/bin/activate
 ## handler time against their baselines, calls per request, footprint after sam build (a few minutes).
 bench: $(BIN)/activate $(SAM_VENV)/bin/activate
 	export PYENV_VERSION=$(SAM_PYENV_VERSION); SAM=$(SAM_VENV)/bin/sam $(BIN)/python -m bench.run
+
+## 10,000 tenants through the check dispatcher and worker, over moto, Atlassian simulated at +100 ms.
+bench-checks: $(BIN)/activate
+	$(BIN)/python -m bench.checks
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .bench .pytest_cache .mypy_cache .ruff_cache

@@ -281,6 +281,29 @@ def test_an_atlassian_failure_keeps_the_status_and_the_message_is_retried_later(
     assert checks.receive() == []
 
 
+def test_a_date_change_is_announced_even_while_atlassian_fails(
+    api: Api,
+    aws: dict[str, str],
+    simulator: AtlassianSimulator,
+    checks: Checks,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a key a month from expiry, and Atlassian failing on it
+    expires = TODAY + timedelta(days=30)
+    key = new_key(simulator)
+    save_key(api, key, expires_on=expires)
+    simulator.add_key(key, ORG_ID, ORG_NAME, behaviour="error")
+
+    # When the check runs five days before expiry
+    move_clock(monkeypatch, expires - timedelta(days=5))
+    response = checks.run("acme")
+
+    # Then the expiry, which does not depend on Atlassian, is announced; the check is still retried
+    assert len(response["batchItemFailures"]) == 1
+    assert transitions(checks) == [("apiKey", "valid", "expiring")]
+    assert stored(aws, "apiKey")["status"] == "valid"
+
+
 def test_a_retried_check_succeeds_once_atlassian_is_back(
     api: Api,
     aws: dict[str, str],

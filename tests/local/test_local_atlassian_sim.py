@@ -1,6 +1,8 @@
 """The Atlassian simulator answers each of its credentials as docs/LOCAL_STACK.md says."""
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -251,3 +253,37 @@ def test_unknown_path_is_404_json(http: httpx.Client) -> None:
     answer = http.get("/wiki/rest/api/space")
     assert answer.status_code == 404
     assert answer.headers["content-type"].startswith("application/json")
+
+
+# --- run-time changes and in-flight counting (the checks' tests and benchmark) --------------------
+
+
+def test_a_removed_key_or_token_is_refused_from_then_on(sim: AtlassianSimulator, http: httpx.Client) -> None:
+    sim.add_key("sim-admin-key-revoke-REV1", "sim-org-acme", "Acme")
+    sim.add_token("ada@acme.test", "sim-token-revoke-REV2", "sim-account-ada", "Ada Admin")
+    assert http.get("/admin/v1/orgs", headers=bearer("sim-admin-key-revoke-REV1")).status_code == 200
+
+    sim.remove_key("sim-admin-key-revoke-REV1")
+    sim.remove_token("ada@acme.test", "sim-token-revoke-REV2")
+
+    assert http.get("/admin/v1/orgs", headers=bearer("sim-admin-key-revoke-REV1")).status_code == 401
+    assert http.get("/rest/api/3/myself", auth=("ada@acme.test", "sim-token-revoke-REV2")).status_code == 401
+
+
+def test_requests_in_flight_are_counted(sim: AtlassianSimulator) -> None:
+    sim.reset()
+    sim.latency_ms = 500
+    start = threading.Barrier(3)
+
+    def call(_: int) -> int:
+        start.wait()
+        return httpx.get(sim.url + "/admin/v1/orgs", headers=bearer("x")).status_code
+
+    try:
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            assert list(pool.map(call, range(3))) == [401] * 3
+    finally:
+        sim.latency_ms = 0
+
+    assert sim.in_flight == 0
+    assert sim.max_in_flight == 3

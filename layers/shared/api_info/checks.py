@@ -83,6 +83,14 @@ def check_services() -> CheckServices:
     )
 
 
+def create_clients(svc: CheckServices, *, queue: bool) -> None:
+    """Create the AWS clients the checks use before fanning out: boto3 is not safe creating them from
+    several threads at once (it is once they exist)."""
+    _ = svc.core.store.dynamodb, svc.core.store.secrets, svc.events.events
+    if queue:
+        _ = svc.queue.sqs
+
+
 def utc_today() -> date:
     """Today in UTC, the day statuses are judged on (a seam for tests that move the clock)."""
     return datetime.now(UTC).date()
@@ -349,6 +357,7 @@ class WorkerBatch:
                 ids.append(CheckRequest.model_validate_json(body).tenant_id)
             except ValueError:
                 continue  # its record fails on its own in `check`
+        create_clients(svc, queue=True)
         store = svc.core.store
         self.states = store.load_for_checks(ids) if ids else {}
         wanted = {
@@ -393,6 +402,7 @@ class WorkerBatch:
 def check_now(svc: CheckServices, caller: Caller) -> InfoResponse:
     """The on-demand check of the caller's tenant (at most once per 30 s), answered like GET /api-info."""
     store, tenant_id = svc.core.store, caller.tenant.installation_id
+    create_clients(svc, queue=False)
     store.record_tenant(caller.tenant, now_iso())
     store.reserve_check(tenant_id, ON_DEMAND_INTERVAL_SECONDS)
     result = check_tenant(svc, tenant_id, store.load(tenant_id), caller.actor, parallel=True)

@@ -1,0 +1,400 @@
+"""Benchmark of the scheduled checks: 10,000 tenants through the dispatcher and the worker, in process.
+
+AWS is moto (in this process); Atlassian is the simulator in a child process, adding 100 ms to every
+answer. The real handlers run on the events Lambda would give them: the dispatcher on the schedule's
+input, the worker on batches of the queue's own messages (BatchSize 100, as in template.yaml).
+
+Prints, from one run: tenants per second for the worker as built (CHECK_CONCURRENCY=25) and for a
+sequential baseline (CHECK_CONCURRENCY=1: one tenant, one request at a time) on a sample of the tenants,
+their ratio, the most Atlassian requests in flight at once, the DynamoDB calls the dispatcher made, and
+peak memory. `make bench-checks` runs it; see docs/PERFORMANCE.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import io
+import json
+import multiprocessing
+import os
+import resource
+import sys
+import threading
+import time
+import tracemalloc
+import uuid
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+BATCH_SIZE = 100  # the worker's SQS BatchSize in template.yaml
+KEY = "sim-admin-key-unscoped-GOOD1"
+TOKEN = ("ada@acme.test", "sim-token-classic-GOOD2")
+
+
+# --- the simulator, in a process of its own (Atlassian's CPU is not the worker's) ----------------
+
+
+def _simulator(latency_ms: int, conn: Connection) -> None:
+    from local.atlassian_sim import AtlassianSimulator
+
+    sim = AtlassianSimulator(latency_ms=latency_ms)
+    conn.send(sim.start())
+    while True:
+        command = conn.recv()
+        if command == "reset":
+            sim.reset()
+            conn.send(True)
+        elif command == "stats":
+            conn.send({"requests": len(sim.requests), "max_in_flight": sim.max_in_flight})
+        else:
+            sim.stop()
+            conn.send(True)
+            return
+
+
+class Simulator:
+    def __init__(self, latency_ms: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_simulator, args=(latency_ms, child), daemon=True)
+        self._process.start()
+        self.url: str = self._conn.recv()
+
+    def ask(self, command: str) -> Any:
+        self._conn.send(command)
+        return self._conn.recv()
+
+    def stop(self) -> None:
+        self.ask("stop")
+        self._process.join(5)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def load_handler(code_uri: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"bench_{Path(code_uri).name}", REPO / code_uri / "app.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class Context:
+    function_name: str = "bench"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    aws_request_id: str = "bench"
+
+
+def seed(n: int, sim_url: str) -> list[str]:
+    """n tenants, each with a valid key and token stored as the change routes store them."""
+    import boto3
+
+    from api_info.models import CredentialRecord, LastCheck, Tenant
+    from api_info.service import services
+
+    store = services().store
+    dynamodb, secrets = boto3.client("dynamodb"), boto3.client("secretsmanager")
+    table = services().settings.table_name
+    now = "2026-11-01T00:00:00Z"
+    ids: list[str] = []
+    items: list[dict[str, Any]] = []
+    for i in range(n):
+        tenant_id = f"ari:cloud:ecosystem::installation/{uuid.UUID(int=i + 1)}"
+        ids.append(tenant_id)
+        cloud_id = str(uuid.UUID(int=10**9 + i))
+        tenant = Tenant(installation_id=tenant_id, cloud_id=cloud_id, site_url=sim_url)
+        items.append(
+            {
+                "PK": f"TENANT#{tenant_id}",
+                "SK": "TENANT",
+                "entity": "tenant",
+                **tenant.model_dump(by_alias=True),
+            }
+        )
+        for credential, value, facts in (
+            ("apiKey", {"apiKey": KEY}, {"organization": {"id": "sim-org-acme", "name": "Acme"}}),
+            (
+                "apiToken",
+                {"email": TOKEN[0], "apiToken": TOKEN[1]},
+                {"email": TOKEN[0], "account": {"accountId": "sim-account-ada"}},
+            ),
+        ):
+            version = secrets.create_secret(
+                Name=store.secret_name(tenant_id, credential), SecretString=json.dumps(value)
+            )["VersionId"]
+            record = CredentialRecord.model_validate(
+                {
+                    "status": "valid",
+                    "maskedValue": "••••••••" + KEY[-4:],
+                    "secretVersionId": version,
+                    "lastUpdatedAt": now,
+                    "createdBy": {"type": "atlassian", "accountId": "sim-admin-0001"},
+                    "lastCheck": LastCheck(at=now, outcome="ok"),
+                    **facts,
+                }
+            )
+            items.append(
+                {
+                    "PK": f"TENANT#{tenant_id}",
+                    "SK": f"CRED#{credential}",
+                    **record.model_dump(by_alias=True, exclude_none=True),
+                }
+            )
+    from boto3.dynamodb.types import TypeSerializer
+
+    serializer = TypeSerializer()
+    for start in range(0, len(items), 25):
+        requests = [
+            {"PutRequest": {"Item": {k: serializer.serialize(v) for k, v in item.items()}}}
+            for item in items[start : start + 25]
+        ]
+        dynamodb.batch_write_item(RequestItems={table: requests})
+    return ids
+
+
+class Drain:
+    """Stands in for Lambda's SQS poller while the dispatcher runs: after each SendMessageBatch the
+    dispatcher makes, the queue is emptied (received and deleted) and the messages kept for the
+    worker. Every moto SQS call scans the whole queue, so 10,000 waiting messages would make the
+    dispatch quadratic; Lambda's poller keeps a real queue short the same way."""
+
+    def __init__(self, queue_url: str) -> None:
+        import boto3
+
+        from api_info.messaging import CheckQueue
+
+        self.sqs = boto3.client("sqs")
+        self.url = queue_url
+        self.messages: list[dict[str, Any]] = []
+        self.seconds = 0.0
+        self._lock = threading.Lock()
+        self._queue_class = CheckQueue
+        self._send_batch = CheckQueue._send_batch
+        drain = self
+
+        def send_then_drain(queue: Any, bodies: Any) -> int:
+            sent: int = drain._send_batch(queue, bodies)
+            drain.empty()
+            return sent
+
+        CheckQueue._send_batch = send_then_drain  # type: ignore[method-assign]
+
+    def empty(self) -> None:
+        with self._lock:
+            started = time.perf_counter()
+            while True:
+                answer = self.sqs.receive_message(
+                    QueueUrl=self.url, MaxNumberOfMessages=10, AttributeNames=["All"]
+                )
+                received = answer.get("Messages", [])
+                if not received:
+                    break
+                self.messages += received
+                self.sqs.delete_message_batch(
+                    QueueUrl=self.url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(received)
+                    ],
+                )
+            self.seconds += time.perf_counter() - started
+
+    def stop(self) -> list[dict[str, Any]]:
+        self.empty()
+        self._queue_class._send_batch = self._send_batch  # type: ignore[method-assign]
+        return self.messages
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": "us-east-1",
+            }
+            for m in messages
+        ]
+    }
+
+
+@dataclass
+class WorkerRun:
+    tenants: int
+    seconds: float
+    cpu_seconds: float
+    failed: int
+    max_in_flight: int
+    invocation_seconds: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.tenants / self.seconds
+
+
+def run_worker(worker: ModuleType, batches: list[dict[str, Any]], simulator: Simulator) -> WorkerRun:
+    """Invoke the worker on each batch in turn, as one Lambda instance would be."""
+    simulator.ask("reset")
+    failed, each = 0, []
+    cpu, started = time.process_time(), time.perf_counter()
+    for event in batches:
+        t = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):  # each invocation's EMF metrics blob
+            answer = worker.lambda_handler(event, Context())
+        each.append(time.perf_counter() - t)
+        failed += len(answer["batchItemFailures"])
+    return WorkerRun(
+        tenants=sum(len(b["Records"]) for b in batches),
+        seconds=time.perf_counter() - started,
+        cpu_seconds=time.process_time() - cpu,
+        failed=failed,
+        max_in_flight=simulator.ask("stats")["max_in_flight"],
+        invocation_seconds=sorted(each),
+    )
+
+
+def set_concurrency(value: int) -> None:
+    from api_info import checks, service, settings
+
+    os.environ["CHECK_CONCURRENCY"] = str(value)
+    for cached in (settings.get_settings, service.services, checks.check_services):
+        cached.cache_clear()
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.checks", description=__doc__.splitlines()[0])
+    parser.add_argument("--tenants", type=int, default=10_000)
+    parser.add_argument("--baseline", type=int, default=200, help="tenants checked one at a time")
+    parser.add_argument("--latency-ms", type=int, default=100)
+    args = parser.parse_args(argv)
+
+    os.environ.update(
+        {
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        }
+    )
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    sys.path[:0] = [str(REPO / "layers" / "shared"), str(REPO)]
+
+    simulator = Simulator(args.latency_ms)
+    try:
+        return _run(args, simulator)
+    finally:
+        simulator.stop()
+
+
+def _run(args: argparse.Namespace, simulator: Simulator) -> int:
+    from moto import mock_aws
+
+    from local.resources import create_resources
+
+    with mock_aws():
+        resources = create_resources(REPO / "template.yaml", parameter_overrides={"ForgeAppId": "bench"})
+        os.environ.update(resources.functions["CheckWorkerFunction"])
+        os.environ.update(
+            {
+                "FORGE_APP_ID": "ari:cloud:ecosystem::app/00000000-0000-4000-8000-000000000000",
+                "ATLASSIAN_API_URL": simulator.url,
+                "ALLOW_INSECURE_LOOPBACK": "true",
+            }
+        )
+        queue_url = resources.refs["CheckQueue"]
+        queue_arn = resources.arns["CheckQueue"]
+        from api_info import store
+        from api_info.observability import logger
+
+        logger.setLevel("WARNING")  # keep the figures readable; nothing above WARNING is logged here
+
+        dispatcher = load_handler("functions/dispatch_checks")
+        worker = load_handler("functions/check_worker")
+
+        t = time.perf_counter()
+        ids = seed(args.tenants, simulator.url)
+        print(
+            f"seeded {len(ids)} tenants (tenant item, key and token each) in {time.perf_counter() - t:.0f} s"
+        )
+
+        # Dispatcher: every tenant to the queue; count its DynamoDB calls.
+        calls: list[str] = []
+        hook = store.dynamodb_client().meta.events
+        hook.register("before-call.dynamodb", lambda model, **_: calls.append(model.name), unique_id="bench")
+        drain = Drain(queue_url)
+        t = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):
+            sent = dispatcher.lambda_handler(
+                {"scheduledTime": "2026-11-28T03:00:00Z", "executionId": "bench"}, Context()
+            )["tenants"]
+        hook.unregister("before-call.dynamodb", unique_id="bench")
+        messages = drain.stop()
+        dispatch_seconds = time.perf_counter() - t - drain.seconds
+        assert sent == len(messages) == args.tenants, (sent, len(messages))
+        batches = [
+            sqs_event(messages[i : i + BATCH_SIZE], queue_arn) for i in range(0, len(messages), BATCH_SIZE)
+        ]
+
+        # Sequential baseline on a sample: one tenant, one Atlassian request at a time.
+        set_concurrency(1)
+        baseline = run_worker(worker, batches[: max(1, args.baseline // BATCH_SIZE)], simulator)
+
+        # The worker as built, on every tenant.
+        set_concurrency(25)
+        built = run_worker(worker, batches, simulator)
+
+        # The worker's own allocations during one more invocation (traced, so not timed).
+        tracemalloc.start()
+        with contextlib.redirect_stdout(io.StringIO()):
+            worker.lambda_handler(batches[0], Context())
+        _, traced_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+
+    ratio = built.rate / baseline.rate
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    median = built.invocation_seconds[len(built.invocation_seconds) // 2]
+    lines = [
+        f"tenants: {args.tenants} (key and token each); Atlassian: +{args.latency_ms} ms per request; "
+        f"worker batch: {BATCH_SIZE}",
+        f"dispatcher: {sent} tenants queued in {dispatch_seconds:.1f} s (moto's SQS, draining excluded), "
+        f"DynamoDB calls: {len(calls)} ({', '.join(sorted(set(calls)))})",
+        f"worker as built (25 threads): {built.rate:.1f} tenants/s over {built.tenants} tenants "
+        f"({built.seconds:.0f} s, median invocation {median:.2f} s, "
+        f"CPU {built.cpu_seconds / built.tenants * 1000:.1f} ms per tenant, failed items {built.failed})",
+        f"sequential baseline (1 thread): {baseline.rate:.2f} tenants/s over {baseline.tenants} tenants "
+        f"({baseline.seconds:.0f} s, CPU {baseline.cpu_seconds / baseline.tenants * 1000:.1f} ms per tenant, "
+        f"failed items {baseline.failed})",
+        f"ratio: {ratio:.1f}x",
+        f"Atlassian requests in flight at most: {built.max_in_flight} (baseline {baseline.max_in_flight})",
+        f"peak memory: {peak_rss_mb:.0f} MB RSS of the whole process (moto's in-memory AWS included); "
+        f"one worker invocation allocated at most {traced_peak / 2**20:.1f} MB",
+        "targets: ratio >= 20x {}; in flight <= 25 {}; dispatcher DynamoDB calls <= 20 {}".format(
+            *("met" if ok else "NOT met" for ok in (ratio >= 20, built.max_in_flight <= 25, len(calls) <= 20))
+        ),
+    ]
+    print("\n".join(lines))
+    return 0 if built.failed == baseline.failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
