@@ -115,6 +115,7 @@ def test_atlassian_rate_limit_is_passed_on_as_retry_after(api: Api) -> None:
         ({"apiKey": GOOD, "expiresOn": "01/05/2099"}, "expiresOn"),
         ({"apiKey": GOOD, "expiresOn": "2099-02-30"}, "expiresOn"),
         ({"apiKey": GOOD, "organization": "x"}, "organization"),
+        ({"apiKey": GOOD + "\ud800"}, "apiKey"),
     ],
 )
 def test_invalid_fields_get_422_with_details_and_change_nothing(

@@ -18,9 +18,23 @@ MASK = "•" * 8
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+def _is_text(value: str) -> bool:
+    # JSON can spell a lone surrogate ("\ud800"), which no UTF-8 request to Atlassian or AWS can carry.
+    return not any("\ud800" <= ch <= "\udfff" for ch in value)
+
+
 def _no_whitespace(value: SecretStr) -> SecretStr:
-    if any(ch.isspace() for ch in value.get_secret_value()):
+    secret = value.get_secret_value()
+    if not _is_text(secret):
+        raise ValueError("must contain only characters you can type or paste")
+    if any(ch.isspace() for ch in secret):
         raise ValueError("must not contain spaces or line breaks")
+    return value
+
+
+def _plain_text(value: str) -> str:
+    if not _is_text(value):
+        raise ValueError("must contain only characters you can type or paste")
     return value
 
 
@@ -68,7 +82,9 @@ class ChangeKeyRequest(_ChangeRequest):
 class ChangeTokenRequest(_ChangeRequest):
     """Body of PUT /api-info/token."""
 
-    email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: Annotated[str, AfterValidator(_plain_text)] = Field(
+        max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    )
     api_token: Secret = Field(description="The user API token (created with 'Create API token')")
 
 
