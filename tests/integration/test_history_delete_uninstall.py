@@ -152,3 +152,47 @@ def test_an_uninstalled_site_can_install_again_cleanly(api: Api) -> None:
 
 def test_uninstall_needs_a_valid_forge_token(api: Api) -> None:
     assert api.call("uninstalled", token="forged").status == 401
+
+
+def test_a_change_refused_while_the_app_is_uninstalled_is_still_answered_422(
+    api: Api, aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    atlassian = services().atlassian
+    validate_key = atlassian.validate_key
+
+    def uninstalled_meanwhile(key: str) -> object:
+        assert api.call("uninstalled", account=None).status == 204
+        return validate_key(key)
+
+    monkeypatch.setattr(atlassian, "validate_key", uninstalled_meanwhile)
+    acme = tenant_id(api)
+
+    answer = api.call("change_key", body={"apiKey": "sim-admin-key-wrong-XXXX"})
+
+    assert (answer.status, answer.body["error"]["code"]) == (422, "api_key_invalid")
+    items = boto3.client("dynamodb").scan(TableName=aws["TABLE_NAME"])["Items"]
+    assert not [i for i in items if acme in i["PK"]["S"]]  # nothing written after the uninstall
+
+
+def test_a_first_save_overtaken_by_the_uninstall_leaves_no_secret_behind(
+    api: Api, aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    atlassian = services().atlassian
+    validate_key = atlassian.validate_key
+
+    def uninstalled_meanwhile(key: str) -> object:
+        assert api.call("uninstalled", account=None).status == 204
+        return validate_key(key)
+
+    monkeypatch.setattr(atlassian, "validate_key", uninstalled_meanwhile)
+    acme = tenant_id(api)
+
+    answer = api.call("change_key", body=KEY)
+
+    assert (answer.status, answer.body["error"]["code"]) == (409, "change_in_progress")
+    items = boto3.client("dynamodb").scan(TableName=aws["TABLE_NAME"])["Items"]
+    assert not [i for i in items if acme in i["PK"]["S"]]
+    secret = boto3.client("secretsmanager").describe_secret(
+        SecretId=services().store.secret_name(acme, "apiKey")
+    )
+    assert "DeletedDate" in secret

@@ -348,8 +348,13 @@ def _change(
             }
         )
         _commit(store, tenant_id, credential, record, change_id, event("succeeded", None))
+    except ChangeInProgress:
+        if previous is None:  # our lock was taken away (the app was uninstalled): drop our new secret
+            store.drop_unclaimed_secret(tenant_id, credential)
+        raise
     except CredentialRejected as exc:
-        store.finish_failed(tenant_id, credential, change_id, event("rejected", exc.code))
+        # Atlassian's answer stands even if it cannot be recorded (the app was uninstalled meanwhile).
+        _record_failure(store, tenant_id, credential, change_id, event("rejected", exc.code))
         metrics.add_metric(name="CredentialRejected", unit="Count", value=1)
         raise
     except Exception as exc:

@@ -400,6 +400,18 @@ class CredentialStore:
         self.dynamodb.transact_write_items(TransactItems=items)
         self._schedule_secret_deletion(self.secret_name(tenant_id, credential))
 
+    def drop_unclaimed_secret(self, tenant_id: str, credential: CredentialName) -> None:
+        """Schedule the secret's deletion if nothing is held for the credential any more: a first save
+        whose lock was taken away by an uninstall must not leave the new secret behind."""
+        answer = self.dynamodb.get_item(
+            TableName=self._table,
+            Key=_to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
+            ConsistentRead=True,
+            ProjectionExpression="PK",
+        )
+        if "Item" not in answer:  # no record and no other change's lock
+            self._schedule_secret_deletion(self.secret_name(tenant_id, credential))
+
     def delete_tenant(self, tenant_id: str) -> int:
         """Delete every item held for a tenant and schedule its secrets' deletion; returns items removed."""
         removed = 0
