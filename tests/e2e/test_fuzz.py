@@ -35,6 +35,8 @@ def test_fuzzing_the_api_finds_no_server_error_and_no_answer_off_the_spec(stack:
         sys.executable,
         "-m",
         "schemathesis.cli",
+        "--config-file",
+        str(REPO / "tests" / "e2e" / "schemathesis.toml"),
         "run",
         str(REPO / "docs" / "openapi.json"),
         "--url",

@@ -416,6 +416,8 @@ def _record_failure(
 ) -> None:
     try:
         store.finish_failed(tenant_id, credential, change_id, event)
+    except ChangeInProgress:  # nothing of ours left to record it on: the app was uninstalled meanwhile
+        logger.warning("A failed change was not recorded: its lock was gone", extra={"tenant": tenant_id})
     except Exception:  # best effort: AWS itself may be what failed; the lock expires on its own
         logger.exception("Could not record a failed change")
 

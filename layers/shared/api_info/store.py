@@ -337,21 +337,28 @@ class CredentialStore:
     def finish_failed(
         self, tenant_id: str, credential: CredentialName, change_id: str, event: HistoryEvent
     ) -> None:
-        """Record a change that did not happen and give the lock back, leaving the credential as it was."""
-        self.dynamodb.transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": self._table,
-                        "Key": _to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
-                        "UpdateExpression": "REMOVE lockId, lockUntil",
-                        "ConditionExpression": "lockId = :me",
-                        "ExpressionAttributeValues": _to_item({":me": change_id}),
-                    }
-                },
-                {"Put": {"TableName": self._table, "Item": self._event_item(tenant_id, event)}},
-            ]
-        )
+        """Record a change that did not happen and give the lock back, leaving the credential as it was.
+
+        Raises ChangeInProgress when the lock is no longer ours (the app was uninstalled meanwhile)."""
+        try:
+            self.dynamodb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": _to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
+                            "UpdateExpression": "REMOVE lockId, lockUntil",
+                            "ConditionExpression": "lockId = :me",
+                            "ExpressionAttributeValues": _to_item({":me": change_id}),
+                        }
+                    },
+                    {"Put": {"TableName": self._table, "Item": self._event_item(tenant_id, event)}},
+                ]
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+                raise ChangeInProgress() from None
+            raise
 
     def promote_secret(
         self, tenant_id: str, credential: CredentialName, version_id: str, previous_version_id: str | None
