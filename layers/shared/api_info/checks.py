@@ -12,7 +12,7 @@ import random
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
@@ -68,6 +68,7 @@ class CheckServices:
     queue: CheckQueue
     events: EventPublisher
     pool: ThreadPoolExecutor  # the worker's checks in flight: one Atlassian request per thread at a time
+    loader: ThreadPoolExecutor  # one thread reading a batch's tenants ahead of the checks
 
 
 @cache
@@ -80,6 +81,7 @@ def check_services() -> CheckServices:
         queue=CheckQueue(settings.check_queue_url),
         events=EventPublisher(settings.event_bus_name, EVENT_SOURCE),
         pool=ThreadPoolExecutor(max_workers=settings.check_concurrency, thread_name_prefix="check"),
+        loader=ThreadPoolExecutor(max_workers=1, thread_name_prefix="load"),
     )
 
 
@@ -343,9 +345,14 @@ def dispatch_checks(svc: CheckServices, requested_at: str | None = None) -> int:
     return sent
 
 
+Loaded = tuple[dict[str, TenantState], dict[tuple[str, CredentialName], dict[str, SecretStr]]]
+LOAD_CHUNK = 33  # tenants read together: their three items fill one BatchGetItem (100 keys at most)
+
+
 class WorkerBatch:
-    """One worker invocation: the batch's tenants and secrets read up front in a few batched calls,
-    each tenant checked on the shared pool, the history written in batches at the end."""
+    """One worker invocation: the batch's tenants and secrets read in a few batched calls, a chunk at a
+    time on the loader thread, so the first checks start while the rest is read; each tenant checked
+    on the shared pool; the history written in batches at the end."""
 
     def __init__(self, svc: CheckServices, bodies: Sequence[str]) -> None:
         self.svc = svc
@@ -358,21 +365,29 @@ class WorkerBatch:
             except ValueError:
                 continue  # its record fails on its own in `check`
         create_clients(svc, queue=True)
-        store = svc.core.store
-        self.states = store.load_for_checks(ids) if ids else {}
+        self.loaded: dict[str, Future[Loaded]] = {}
+        for start in range(0, len(ids), LOAD_CHUNK):
+            chunk = ids[start : start + LOAD_CHUNK]
+            future = svc.loader.submit(self._load, chunk)
+            self.loaded.update(dict.fromkeys(chunk, future))
+
+    def _load(self, tenant_ids: list[str]) -> Loaded:
+        store = self.svc.core.store
+        states = store.load_for_checks(tenant_ids)
         wanted = {
             (tenant_id, cast(CredentialName, name)): record.secret_version_id
-            for tenant_id, state in self.states.items()
+            for tenant_id, state in states.items()
             for name, record in state.credentials.items()
         }
-        self.secrets = store.read_secrets(wanted) if wanted else {}
+        return states, store.read_secrets(wanted) if wanted else {}
 
     def check(self, body: str, receipt_handle: str, attempt: int) -> TenantCheck:
         """Check one queued tenant; on failure delay the message's retry and raise."""
         try:
             tenant_id = CheckRequest.model_validate_json(body).tenant_id
-            state = self.states.get(tenant_id, TenantState())
-            result = check_tenant(self.svc, tenant_id, state, SCHEDULER, secrets=self.secrets)
+            states, secrets = self.loaded[tenant_id].result()  # a failed read fails its tenants' checks
+            state = states.get(tenant_id, TenantState())
+            result = check_tenant(self.svc, tenant_id, state, SCHEDULER, secrets=secrets)
         except Exception:
             logger.exception("Could not check a queued tenant", extra={"attempt": attempt})
             self._defer(receipt_handle, retry_delay(attempt, None))
