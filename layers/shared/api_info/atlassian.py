@@ -15,6 +15,8 @@ from api_info.observability import logger, trace_httpx
 from api_info.settings import Settings
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost"}
@@ -32,9 +34,9 @@ class TokenFacts:
 
 
 class AtlassianClient:
-    """Validates keys and tokens and asks Jira about permissions, over one pooled httpx client.
+    """Validates keys and tokens and asks Jira about permissions, over httpx.
 
-    httpx is imported, and the client (with its TLS context) made, on the first call: a container
+    httpx is imported, and a client (with its TLS context) made, on the first call: a container
     whose requests never reach Atlassian (the operators' routes, a cached administrator answer on a
     route that validates nothing) never pays for them.
     """
@@ -43,21 +45,34 @@ class AtlassianClient:
         self._settings = settings
         self._api_url = settings.atlassian_api_url.rstrip("/")
         self._api_host = (urlsplit(self._api_url).hostname or "").lower()
-        self._client = http
-        self._client_lock = threading.Lock()
+        self._given = http
+        self._local = threading.local()
+        self._tls: ssl.SSLContext | None = None
+        self._tls_lock = threading.Lock()
 
     @property
     def _http(self) -> httpx.Client:
-        with self._client_lock:
-            if self._client is None:
-                import httpx
+        """This thread's client. The check worker's threads each keep their own connection, so no
+        request waits on the others in a shared pool; they share one TLS context."""
+        if self._given is not None:
+            return self._given
+        client: httpx.Client | None = getattr(self._local, "client", None)
+        if client is None:
+            import httpx
 
-                trace_httpx()
-                # No redirects: a 3xx could point at an internal address. No proxies from the environment.
-                self._client = httpx.Client(
-                    timeout=self._settings.atlassian_timeout_seconds, follow_redirects=False, trust_env=False
-                )
-            return self._client
+            with self._tls_lock:
+                if self._tls is None:
+                    trace_httpx()
+                    self._tls = httpx.create_ssl_context()
+            # No redirects: a 3xx could point at an internal address. No proxies from the environment.
+            client = httpx.Client(
+                timeout=self._settings.atlassian_timeout_seconds,
+                follow_redirects=False,
+                trust_env=False,
+                verify=self._tls,
+            )
+            self._local.client = client
+        return client
 
     # --- outbound URL rules ---------------------------------------------------------------------
 

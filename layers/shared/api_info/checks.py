@@ -191,7 +191,8 @@ def check_tenant(
     parallel: bool = False,
     today: date | None = None,
 ) -> TenantCheck:
-    """Check each stored credential of a tenant (both at once when `parallel`) and record the results.
+    """Check each stored credential of a tenant (both at once on the container's pool when `parallel`,
+    never from inside that pool) and record the results.
 
     `secrets` may hold values read ahead in a batch; the rest are read one by one. The results carry
     their history events for the caller to write.
@@ -208,8 +209,8 @@ def check_tenant(
         return check_credential(svc, tenant, credential, item[1], state.notified, actor, day, secret)
 
     if parallel and len(stored) > 1:
-        with ThreadPoolExecutor(max_workers=len(stored)) as pool:
-            return TenantCheck(tenant_id, tuple(pool.map(one, stored)))
+        # The pool's threads outlive the invocation, and with them their Atlassian connections.
+        return TenantCheck(tenant_id, tuple(svc.pool.map(one, stored)))
     return TenantCheck(tenant_id, tuple(map(one, stored)))
 
 
