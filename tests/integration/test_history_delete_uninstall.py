@@ -196,3 +196,26 @@ def test_a_first_save_overtaken_by_the_uninstall_leaves_no_secret_behind(
         SecretId=services().store.secret_name(acme, "apiKey")
     )
     assert "DeletedDate" in secret
+
+
+def test_a_delete_overtaken_by_the_uninstall_answers_that_the_credential_is_gone(
+    api: Api, aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.call("change_key", body=KEY)
+    store = services().store
+    acquire_lock = store.acquire_lock
+
+    def uninstalled_meanwhile(*args: object) -> object:
+        held = acquire_lock(*args)  # type: ignore[arg-type]
+        assert api.call("uninstalled", account=None).status == 204
+        return held
+
+    monkeypatch.setattr(store, "acquire_lock", uninstalled_meanwhile)
+    acme = tenant_id(api)
+
+    answer = api.call("delete_key")
+
+    assert answer.status == 200
+    assert answer.body["apiKey"]["status"] == "not_configured"
+    items = boto3.client("dynamodb").scan(TableName=aws["TABLE_NAME"])["Items"]
+    assert not [i for i in items if acme in i["PK"]["S"]]

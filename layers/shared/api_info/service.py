@@ -431,7 +431,12 @@ def delete_credential(svc: Services, caller: Caller, credential: CredentialName)
     previous = store.acquire_lock(tenant_id, credential, change_id)
     masked = previous.masked_value if previous else None
     event = _event(caller, credential, "deleted", "succeeded", None, masked) if previous else None
-    store.delete_credential(tenant_id, credential, change_id, event)
+    try:
+        store.delete_credential(tenant_id, credential, change_id, event)
+    except ChangeInProgress:
+        # Within one request only an uninstall takes a lock away, and it removed the credential too.
+        logger.warning("The credential was removed by an uninstall meanwhile", extra={"tenant": tenant_id})
+        previous = None
     if previous:
         metrics.add_metric(name="CredentialDeleted", unit="Count", value=1)
         logger.info("Credential deleted", extra={"credential": credential, "tenant": tenant_id})

@@ -404,7 +404,12 @@ class CredentialStore:
         ]
         if event is not None:
             items.append({"Put": {"TableName": self._table, "Item": self._event_item(tenant_id, event)}})
-        self.dynamodb.transact_write_items(TransactItems=items)
+        try:
+            self.dynamodb.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+                raise ChangeInProgress() from None  # the lock is no longer ours
+            raise
         self._schedule_secret_deletion(self.secret_name(tenant_id, credential))
 
     def drop_unclaimed_secret(self, tenant_id: str, credential: CredentialName) -> None:
