@@ -349,8 +349,9 @@ def _change(
         )
         _commit(store, tenant_id, credential, record, change_id, event("succeeded", None))
     except ChangeInProgress:
-        if previous is None:  # our lock was taken away (the app was uninstalled): drop our new secret
-            store.drop_unclaimed_secret(tenant_id, credential)
+        # A first save whose lock an uninstall took away must not leave its new secret behind.
+        if previous is None and not store.holds(tenant_id, credential):
+            store.schedule_secret_deletion(tenant_id, credential)
         raise
     except CredentialRejected as exc:
         # Atlassian's answer stands even if it cannot be recorded (the app was uninstalled meanwhile).
@@ -434,7 +435,9 @@ def delete_credential(svc: Services, caller: Caller, credential: CredentialName)
     try:
         store.delete_credential(tenant_id, credential, change_id, event)
     except ChangeInProgress:
-        # Within one request only an uninstall takes a lock away, and it removed the credential too.
+        if store.holds(tenant_id, credential):
+            raise
+        # An uninstall removed everything meanwhile: the credential is gone, as asked.
         logger.warning("The credential was removed by an uninstall meanwhile", extra={"tenant": tenant_id})
         previous = None
     if previous:

@@ -310,24 +310,19 @@ class CredentialStore:
             "SK": cred_sk(credential),
             **record.model_dump(by_alias=True, exclude_none=True),
         }
-        try:
-            self.dynamodb.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": _to_item(item),
-                            "ConditionExpression": "lockId = :me",
-                            "ExpressionAttributeValues": _to_item({":me": change_id}),
-                        }
-                    },
-                    {"Put": {"TableName": self._table, "Item": self._event_item(tenant_id, event)}},
-                ]
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "TransactionCanceledException":
-                raise ChangeInProgress() from None
-            raise
+        self._transact_holding_lock(
+            [
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": _to_item(item),
+                        "ConditionExpression": "lockId = :me",
+                        "ExpressionAttributeValues": _to_item({":me": change_id}),
+                    }
+                },
+                {"Put": {"TableName": self._table, "Item": self._event_item(tenant_id, event)}},
+            ]
+        )
 
     def committed(self, tenant_id: str, credential: CredentialName, version_id: str) -> bool:
         """Whether the record names this version: settles a commit whose outcome is unknown."""
@@ -337,24 +332,27 @@ class CredentialStore:
     def finish_failed(
         self, tenant_id: str, credential: CredentialName, change_id: str, event: HistoryEvent
     ) -> None:
-        """Record a change that did not happen and give the lock back, leaving the credential as it was.
+        """Record a change that did not happen and give the lock back, leaving the credential as it was."""
+        self._transact_holding_lock(
+            [
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": _to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
+                        "UpdateExpression": "REMOVE lockId, lockUntil",
+                        "ConditionExpression": "lockId = :me",
+                        "ExpressionAttributeValues": _to_item({":me": change_id}),
+                    }
+                },
+                {"Put": {"TableName": self._table, "Item": self._event_item(tenant_id, event)}},
+            ]
+        )
 
-        Raises ChangeInProgress when the lock is no longer ours (the app was uninstalled meanwhile)."""
+    def _transact_holding_lock(self, items: list[Any]) -> None:
+        """One transaction under our change lock; ChangeInProgress when DynamoDB cancels it (the lock
+        is no longer ours, or another write to the item got in the way)."""
         try:
-            self.dynamodb.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": _to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
-                            "UpdateExpression": "REMOVE lockId, lockUntil",
-                            "ConditionExpression": "lockId = :me",
-                            "ExpressionAttributeValues": _to_item({":me": change_id}),
-                        }
-                    },
-                    {"Put": {"TableName": self._table, "Item": self._event_item(tenant_id, event)}},
-                ]
-            )
+            self.dynamodb.transact_write_items(TransactItems=items)
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "TransactionCanceledException":
                 raise ChangeInProgress() from None
@@ -404,25 +402,22 @@ class CredentialStore:
         ]
         if event is not None:
             items.append({"Put": {"TableName": self._table, "Item": self._event_item(tenant_id, event)}})
-        try:
-            self.dynamodb.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "TransactionCanceledException":
-                raise ChangeInProgress() from None  # the lock is no longer ours
-            raise
-        self._schedule_secret_deletion(self.secret_name(tenant_id, credential))
+        self._transact_holding_lock(items)
+        self.schedule_secret_deletion(tenant_id, credential)
 
-    def drop_unclaimed_secret(self, tenant_id: str, credential: CredentialName) -> None:
-        """Schedule the secret's deletion if nothing is held for the credential any more: a first save
-        whose lock was taken away by an uninstall must not leave the new secret behind."""
+    def holds(self, tenant_id: str, credential: CredentialName) -> bool:
+        """Whether anything is held for the credential (its record, or a change's lock), read consistently."""
         answer = self.dynamodb.get_item(
             TableName=self._table,
             Key=_to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
             ConsistentRead=True,
             ProjectionExpression="PK",
         )
-        if "Item" not in answer:  # no record and no other change's lock
-            self._schedule_secret_deletion(self.secret_name(tenant_id, credential))
+        return "Item" in answer
+
+    def schedule_secret_deletion(self, tenant_id: str, credential: CredentialName) -> None:
+        """Schedule the credential's secret for deletion (a no-op if there is none)."""
+        self._schedule_secret_deletion(self.secret_name(tenant_id, credential))
 
     def delete_tenant(self, tenant_id: str) -> int:
         """Delete every item held for a tenant and schedule its secrets' deletion; returns items removed."""
@@ -437,7 +432,7 @@ class CredentialStore:
                     pending = answer.get("UnprocessedItems") or {}
             removed += len(keys)
         for credential in ("apiKey", "apiToken"):
-            self._schedule_secret_deletion(self.secret_name(tenant_id, credential))
+            self.schedule_secret_deletion(tenant_id, credential)
         return removed
 
     def load_credential(self, tenant_id: str, credential: CredentialName) -> CredentialRecord | None:
