@@ -154,44 +154,47 @@ def test_uninstall_needs_a_valid_forge_token(api: Api) -> None:
     assert api.call("uninstalled", token="forged").status == 401
 
 
+def uninstall_before(api: Api, monkeypatch: pytest.MonkeyPatch, owner: object, method: str) -> None:
+    """Make `owner.method` first uninstall the app, as a Forge lifecycle event landing just then would."""
+    original = getattr(owner, method)
+
+    def uninstalled_meanwhile(*args: object, **kwargs: object) -> object:
+        assert api.call("uninstalled", account=None).status == 204
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, method, uninstalled_meanwhile)
+
+
+def items_of(aws: dict[str, str], tenant: str) -> list[dict[str, object]]:
+    return [
+        i
+        for i in boto3.client("dynamodb").scan(TableName=aws["TABLE_NAME"])["Items"]
+        if tenant in i["PK"]["S"]
+    ]
+
+
 def test_a_change_refused_while_the_app_is_uninstalled_is_still_answered_422(
     api: Api, aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    atlassian = services().atlassian
-    validate_key = atlassian.validate_key
-
-    def uninstalled_meanwhile(key: str) -> object:
-        assert api.call("uninstalled", account=None).status == 204
-        return validate_key(key)
-
-    monkeypatch.setattr(atlassian, "validate_key", uninstalled_meanwhile)
     acme = tenant_id(api)
+    uninstall_before(api, monkeypatch, services().atlassian, "validate_key")
 
     answer = api.call("change_key", body={"apiKey": "sim-admin-key-wrong-XXXX"})
 
     assert (answer.status, answer.body["error"]["code"]) == (422, "api_key_invalid")
-    items = boto3.client("dynamodb").scan(TableName=aws["TABLE_NAME"])["Items"]
-    assert not [i for i in items if acme in i["PK"]["S"]]  # nothing written after the uninstall
+    assert items_of(aws, acme) == []  # nothing written after the uninstall
 
 
 def test_a_first_save_overtaken_by_the_uninstall_leaves_no_secret_behind(
     api: Api, aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    atlassian = services().atlassian
-    validate_key = atlassian.validate_key
-
-    def uninstalled_meanwhile(key: str) -> object:
-        assert api.call("uninstalled", account=None).status == 204
-        return validate_key(key)
-
-    monkeypatch.setattr(atlassian, "validate_key", uninstalled_meanwhile)
     acme = tenant_id(api)
+    uninstall_before(api, monkeypatch, services().atlassian, "validate_key")
 
     answer = api.call("change_key", body=KEY)
 
     assert (answer.status, answer.body["error"]["code"]) == (409, "change_in_progress")
-    items = boto3.client("dynamodb").scan(TableName=aws["TABLE_NAME"])["Items"]
-    assert not [i for i in items if acme in i["PK"]["S"]]
+    assert items_of(aws, acme) == []
     secret = boto3.client("secretsmanager").describe_secret(
         SecretId=services().store.secret_name(acme, "apiKey")
     )
@@ -202,20 +205,11 @@ def test_a_delete_overtaken_by_the_uninstall_answers_that_the_credential_is_gone
     api: Api, aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api.call("change_key", body=KEY)
-    store = services().store
-    acquire_lock = store.acquire_lock
-
-    def uninstalled_meanwhile(*args: object) -> object:
-        held = acquire_lock(*args)  # type: ignore[arg-type]
-        assert api.call("uninstalled", account=None).status == 204
-        return held
-
-    monkeypatch.setattr(store, "acquire_lock", uninstalled_meanwhile)
     acme = tenant_id(api)
+    uninstall_before(api, monkeypatch, services().store, "delete_credential")  # after the lock is taken
 
     answer = api.call("delete_key")
 
     assert answer.status == 200
     assert answer.body["apiKey"]["status"] == "not_configured"
-    items = boto3.client("dynamodb").scan(TableName=aws["TABLE_NAME"])["Items"]
-    assert not [i for i in items if acme in i["PK"]["S"]]
+    assert items_of(aws, acme) == []
