@@ -143,7 +143,7 @@ class AtlassianSimulator:
     def start(self) -> str:
         """Start serving; returns the base URL (both the API gateway and the Jira site)."""
         handler = type("Handler", (_Handler,), {"sim": self})
-        self._server = ThreadingHTTPServer((self.host, self.port), handler)
+        self._server = _Server((self.host, self.port), handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self._stopping.clear()
@@ -215,6 +215,12 @@ class AtlassianSimulator:
 
 
 Answer = tuple[int, Any, dict[str, str]]
+
+
+class _Server(ThreadingHTTPServer):
+    # The check worker opens 25 connections at once; with the default backlog of 5, the connections
+    # beyond it wait for a SYN retry (1 s), which the tests' 1 s timeout turns into failed checks.
+    request_queue_size = 128
 
 
 class _Handler(BaseHTTPRequestHandler):
