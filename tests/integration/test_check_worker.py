@@ -356,6 +356,50 @@ def test_only_the_failed_items_of_a_batch_are_reported(
     assert stored(aws, "apiKey", "gamma")["lastCheck"]["outcome"] == "error"
 
 
+def save_both(api: Api, simulator: AtlassianSimulator, tenants: list[str]) -> None:
+    for tenant in tenants:
+        save_key(api, new_key(simulator), tenant=tenant)
+        token = {"email": "ada@acme.test", "apiToken": new_token(simulator)}
+        assert api.call("change_token", body=token, tenant=tenant).status == 200
+
+
+def test_a_batch_with_more_checks_than_one_history_write_records_every_check(
+    api: Api, aws: dict[str, str], simulator: AtlassianSimulator, checks: Checks
+) -> None:
+    # Given 13 tenants with a key and a token each: 26 checks, one more than a BatchWriteItem holds
+    tenants = [f"tenant-{i:02d}" for i in range(13)]
+    save_both(api, simulator, tenants)
+
+    response = checks.run(*tenants)
+
+    assert response == {"batchItemFailures": []}
+    for tenant in tenants:
+        assert sorted(checked_history(aws, tenant)) == [
+            ("apiKey", "succeeded", None),
+            ("apiToken", "succeeded", None),
+        ]
+
+
+def test_a_history_write_that_fails_sends_the_whole_batch_back(
+    api: Api, simulator: AtlassianSimulator, checks: Checks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a batch whose first full history write (made while the checks still run) fails
+    tenants = [f"tenant-{i:02d}" for i in range(13)]
+    save_both(api, simulator, tenants)
+    add_events = CredentialStore.add_events
+
+    def fail_a_full_write(self: CredentialStore, pending: Any) -> None:
+        if len(pending) == 25:
+            raise RuntimeError("DynamoDB is unavailable")
+        add_events(self, pending)
+
+    monkeypatch.setattr(CredentialStore, "add_events", fail_a_full_write)
+
+    # Then the invocation fails, so Lambda returns every message of the batch to the queue
+    with pytest.raises(RuntimeError, match="DynamoDB is unavailable"):
+        checks.run(*tenants)
+
+
 def test_a_message_that_is_not_a_check_request_fails_and_goes_back(checks: Checks) -> None:
     checks.sqs.send_message(QueueUrl=checks.queue_url, MessageBody="not json")
     (message,) = checks.receive()

@@ -348,17 +348,21 @@ def dispatch_checks(svc: CheckServices, requested_at: str | None = None) -> int:
 
 Loaded = tuple[dict[str, TenantState], dict[tuple[str, CredentialName], dict[str, SecretStr]]]
 LOAD_CHUNK = 33  # tenants read together: their three items fill one BatchGetItem (100 keys at most)
+HISTORY_CHUNK = 25  # history events written together: one BatchWriteItem (25 items at most)
 
 
 class WorkerBatch:
     """One worker invocation: the batch's tenants and secrets read in a few batched calls, a chunk at a
     time on the loader thread, so the first checks start while the rest is read; each tenant checked
-    on the shared pool; the history written in batches at the end."""
+    on the shared pool; the history written on the loader thread too, a full BatchWriteItem at a time
+    while the checks go on, the rest at the end."""
 
     def __init__(self, svc: CheckServices, bodies: Sequence[str]) -> None:
         self.svc = svc
         self.tally = CheckTally()
-        self.history: list[PendingEvent] = []  # appended from the pool's threads (list.append is atomic)
+        self.history: list[PendingEvent] = []  # not yet sent to be written
+        self.writes: list[Future[None]] = []
+        self._history_lock = threading.Lock()
         ids = []
         for body in bodies:
             try:
@@ -394,7 +398,7 @@ class WorkerBatch:
             self._defer(receipt_handle, retry_delay(attempt, None))
             raise
         self.tally.add(result)
-        self.history.extend(result.history)
+        self._add_history(result.history)
         if result.failed:
             delay = retry_delay(attempt, result.retry_after)
             logger.info("Check to be retried", extra={"tenant": tenant_id, "attempt": attempt, "in": delay})
@@ -402,9 +406,20 @@ class WorkerBatch:
             raise CheckIncomplete(result)
         return result
 
+    def _add_history(self, events: list[PendingEvent]) -> None:
+        with self._history_lock:
+            self.history.extend(events)
+            if len(self.history) < HISTORY_CHUNK:
+                return
+            full, self.history = self.history[:HISTORY_CHUNK], self.history[HISTORY_CHUNK:]
+            self.writes.append(self.svc.loader.submit(self.svc.core.store.add_events, full))
+
     def finish(self) -> None:
-        """Write the batch's history events and emit its metrics; raises if the history was not written."""
+        """Write the rest of the batch's history and emit its metrics; raises if some history was not
+        written (the whole batch is then retried)."""
         self.tally.emit()
+        for write in self.writes:
+            write.result()
         if self.history:
             self.svc.core.store.add_events(self.history)
 
