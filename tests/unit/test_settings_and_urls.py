@@ -7,6 +7,7 @@ import pytest
 from api_info.atlassian import AtlassianClient
 from api_info.errors import UnsafeUrl
 from api_info.settings import Settings
+from api_info.store import dynamodb_client, secrets_client
 
 
 def test_settings_read_the_contract_names_with_their_defaults() -> None:
@@ -32,6 +33,21 @@ def test_settings_parse_lists_and_flags() -> None:
     assert settings.atlassian_site_hosts == (".example.net", ".jira.com")
     assert settings.allow_insecure_loopback is True
     assert settings.expiry_warning_days == 30
+
+
+def test_the_aws_clients_keep_a_connection_for_each_check_thread_and_the_loader(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # With fewer, urllib3 throws connections away under the worker's threads, logging a warning each time.
+    most = Settings.from_env({"FORGE_APP_ID": "x", "CHECK_CONCURRENCY": "100"}).check_concurrency
+    with pytest.raises(ValueError, match="check_concurrency"):
+        Settings.from_env({"FORGE_APP_ID": "x", "CHECK_CONCURRENCY": str(most + 1)})
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+    for make in (dynamodb_client, secrets_client):
+        make.cache_clear()
+        assert make().meta.config.max_pool_connections >= most + 1
+        make.cache_clear()
 
 
 def test_the_app_id_is_required() -> None:

@@ -39,7 +39,11 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 # AWS validates every request itself; botocore checking the same parameters again first was a tenth of
 # the check worker's CPU (docs/PERFORMANCE.md). The parameters this module sends are typed (mypy strict).
-_CLIENT_CONFIG = Config(parameter_validation=False)
+# The check worker's threads (CHECK_CONCURRENCY, at most 100) and its loader share each client: with
+# botocore's default pool of 10 connections, urllib3 threw away a connection on one call in eight, with a
+# warning each time (`python -m bench.checks --aws process`, 300 tenants: 87 warnings).
+MAX_POOL_CONNECTIONS = 128
+_CLIENT_CONFIG = Config(parameter_validation=False, max_pool_connections=MAX_POOL_CONNECTIONS)
 
 
 @cache
