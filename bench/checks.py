@@ -1,7 +1,8 @@
 """Benchmark of the scheduled checks: 10,000 tenants through the dispatcher and the worker, in process.
 
-AWS is moto (in this process); Atlassian is the simulator in a child process, adding 100 ms to every
-answer. The real handlers run on the events Lambda would give them: the dispatcher on the schedule's
+AWS is moto: in this process by default, or with `--aws process` moto's server in a child process,
+reached over HTTP as Lambda reaches AWS. Atlassian is the simulator in a child process, adding 100 ms to
+every answer. The real handlers run on the events Lambda would give them: the dispatcher on the schedule's
 input, the worker on batches of the queue's own messages (BatchSize 100, as in template.yaml).
 
 Prints, from one run: tenants per second for the worker as built (CHECK_CONCURRENCY=25) and for a
@@ -37,7 +38,7 @@ KEY = "sim-admin-key-unscoped-GOOD1"
 TOKEN = ("ada@acme.test", "sim-token-classic-GOOD2")
 
 
-# --- the simulator, in a process of its own (Atlassian's CPU is not the worker's) ----------------
+# --- the simulator and moto, each in a process of its own (their CPU is not the worker's) ---------
 
 
 def _simulator(latency_ms: int, conn: Connection) -> None:
@@ -58,11 +59,33 @@ def _simulator(latency_ms: int, conn: Connection) -> None:
             return
 
 
-class Simulator:
-    def __init__(self, latency_ms: int) -> None:
+def _moto_server(conn: Connection) -> None:
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+    index_moto_secrets()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    conn.send("http://{}:{}".format(*server.get_host_and_port()))
+    while True:
+        command = conn.recv()
+        if command == "rss_mb":
+            conn.send(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        else:
+            server.stop()
+            conn.send(True)
+            return
+
+
+class Child:
+    """A spawned process serving on loopback, told what to do through a pipe."""
+
+    def __init__(self, target: Any, *args: Any) -> None:
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
-        self._process = context.Process(target=_simulator, args=(latency_ms, child), daemon=True)
+        self._process = context.Process(target=target, args=(*args, child), daemon=True)
         self._process.start()
         self.url: str = self._conn.recv()
 
@@ -246,7 +269,7 @@ class WorkerRun:
         return self.tenants / self.seconds
 
 
-def run_worker(worker: ModuleType, batches: list[dict[str, Any]], simulator: Simulator) -> WorkerRun:
+def run_worker(worker: ModuleType, batches: list[dict[str, Any]], simulator: Child) -> WorkerRun:
     """Invoke the worker on each batch in turn, as one Lambda instance would be."""
     simulator.ask("reset")
     failed, each = 0, []
@@ -318,6 +341,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tenants", type=int, default=10_000)
     parser.add_argument("--baseline", type=int, default=200, help="tenants checked one at a time")
     parser.add_argument("--latency-ms", type=int, default=100)
+    parser.add_argument(
+        "--aws",
+        choices=("in-process", "process"),
+        default="in-process",
+        help="moto's mock_aws() in this process (default), where its emulation shares the worker's GIL, "
+        "or moto's server in a process of its own, reached over HTTP as Lambda reaches AWS",
+    )
     args = parser.parse_args(argv)
 
     os.environ.update(
@@ -334,21 +364,31 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.pop("AWS_ENDPOINT_URL", None)
     sys.path[:0] = [str(REPO / "layers" / "shared"), str(REPO)]
 
-    simulator = Simulator(args.latency_ms)
+    simulator = Child(_simulator, args.latency_ms)
+    moto = Child(_moto_server) if args.aws == "process" else None
     try:
-        return _run(args, simulator)
+        return _run(args, simulator, moto)
     finally:
         simulator.stop()
+        if moto:
+            moto.stop()
 
 
-def _run(args: argparse.Namespace, simulator: Simulator) -> int:
+def _run(args: argparse.Namespace, simulator: Child, moto: Child | None) -> int:
     from moto import mock_aws
 
     from local.resources import create_resources
 
-    index_moto_secrets()
-    with mock_aws():
-        resources = create_resources(REPO / "template.yaml", parameter_overrides={"ForgeAppId": "bench"})
+    if moto:
+        os.environ["AWS_ENDPOINT_URL"] = moto.url
+    else:
+        index_moto_secrets()
+    with contextlib.nullcontext() if moto else mock_aws():
+        resources = create_resources(
+            REPO / "template.yaml",
+            parameter_overrides={"ForgeAppId": "bench"},
+            endpoint_url=moto.url if moto else None,
+        )
         os.environ.update(resources.functions["CheckWorkerFunction"])
         os.environ.update(
             {
@@ -408,10 +448,14 @@ def _run(args: argparse.Namespace, simulator: Simulator) -> int:
 
     ratio = built.rate / baseline.rate
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    aws_memory = (
+        f"moto's server process: {moto.ask('rss_mb'):.0f} MB" if moto else "moto's in-memory AWS included"
+    )
+    where = "moto in a process of its own" if moto else "moto in this process"
     median = built.invocation_seconds[len(built.invocation_seconds) // 2]
     lines = [
         f"tenants: {args.tenants} (key and token each); Atlassian: +{args.latency_ms} ms per request; "
-        f"worker batch: {BATCH_SIZE}",
+        f"worker batch: {BATCH_SIZE}; AWS: {where}",
         f"dispatcher: {sent} tenants queued in {dispatch_seconds:.1f} s (moto's SQS, draining excluded), "
         f"DynamoDB calls: {len(calls)} ({', '.join(sorted(set(calls)))})",
         f"worker as built (25 threads): {built.rate:.1f} tenants/s over {built.tenants} tenants "
@@ -422,7 +466,7 @@ def _run(args: argparse.Namespace, simulator: Simulator) -> int:
         f"failed items {baseline.failed})",
         f"ratio: {ratio:.1f}x",
         f"Atlassian requests in flight at most: {built.max_in_flight} (baseline {baseline.max_in_flight})",
-        f"peak memory: {peak_rss_mb:.0f} MB RSS of the whole process (moto's in-memory AWS included); "
+        f"peak memory: {peak_rss_mb:.0f} MB RSS of the benchmark process ({aws_memory}); "
         f"one worker invocation allocated at most {traced_peak / 2**20:.1f} MB",
         "targets: ratio >= 20x {}; in flight <= 25 {}; dispatcher DynamoDB calls <= 20 {}".format(
             *("met" if ok else "NOT met" for ok in (ratio >= 20, built.max_in_flight <= 25, len(calls) <= 20))
