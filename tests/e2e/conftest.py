@@ -8,6 +8,7 @@ skip.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -76,10 +77,17 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with local_stack(tmp_path_factory.mktemp("stack")) as started:
+        yield started
+
+
+@contextlib.contextmanager
+def local_stack(log_dir: Path) -> Iterator[Stack]:
+    """`python -m local` on a free port, as `make run` starts it; stopped with SIGTERM afterwards."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
     env["PORT"] = str(port)
-    log = tmp_path_factory.mktemp("stack") / "stack.log"
+    log = log_dir / "stack.log"
     with log.open("wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "local"], cwd=REPO, env=env, stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}"
@@ -94,12 +102,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 tail = log.read_text()[-3000:]
                 raise RuntimeError("the local stack did not serve within 30 s:\n" + tail) from None
             time.sleep(0.2)
-    yield Stack(url)
-    process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield Stack(url)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 # --- the browser ------------------------------------------------------------------------------------

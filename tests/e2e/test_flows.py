@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import REPO, Stack, local_stack
+
+
+def test_the_readme_first_steps_work_as_written(tmp_path: Path) -> None:
+    # The README's block after `make run`, run by bash with the machine's python3, on a stack of its own
+    # (it configures the default site, which other tests expect to find empty).
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("```bash")[2].split("```")[0]
+    assert "http://127.0.0.1:3000/dev/token" in block
+
+    with local_stack(tmp_path) as stack:
+        script = block.replace("http://127.0.0.1:3000", stack.url)
+        bash = shutil.which("bash") or "/bin/bash"
+        done = subprocess.run(  # noqa: S603 - the repository's own README, not outside input
+            [bash, "-c", script], capture_output=True, text=True, timeout=120, check=False
+        )
+
+    assert done.returncode == 0
+    assert done.stderr == ""
+    assert done.stdout.count('"status": "not_configured"') == 2
+    assert done.stdout.count('"status": "valid"') == 4  # the page after the saves, and after the check
+    assert "OOD1" in done.stdout and "OOD2" in done.stdout
+    assert "HTTP/1.1 429" in done.stdout and "retry-after" in done.stdout.lower()
 
 
 def test_save_a_key_and_a_token_and_see_them_masked(stack: Stack) -> None:
