@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from api_info.atlassian import AtlassianClient
 from api_info.errors import AtlassianUnavailable
 from api_info.settings import Settings
-from local.atlassian_sim import AtlassianSimulator
+from local.atlassian_sim import ORG_ID, ORG_NAME, TRICKLE, AtlassianSimulator
 from tests.support.harness import Api
 from tests.support.state import current_secret, history_items
 
@@ -165,3 +166,24 @@ def test_a_change_whose_answer_trickles_in_is_503_soon_frees_the_credential_and_
     assert last["maskedValue"]["S"] == "••••••••DRIP"
     # and the next change goes through at once, not 409
     assert api.call(sample, body=good).status == 200
+
+
+def test_a_check_whose_answer_trickles_in_ends_at_the_deadline_as_an_error(
+    api: Api, simulator: AtlassianSimulator, trickle: None
+) -> None:
+    # Given a stored key whose Atlassian answers then start to trickle in
+    key = f"sim-admin-key-drip-{uuid.uuid4().hex[:8]}"
+    simulator.add_key(key, ORG_ID, ORG_NAME)
+    assert api.call("change_key", body={"apiKey": key}).status == 200
+    simulator.add_key(key, ORG_ID, ORG_NAME, behaviour=TRICKLE)
+
+    # When it is checked (the same client calls as the check worker's)
+    error, took = timed(lambda: api.call("check_now"))
+    answer = api.answers[-1]
+
+    # Then the check ends at the deadline, as one Atlassian could not answer: the status stays
+    assert error is None and answer.status == 200
+    assert answer.body["apiKey"]["lastCheck"]["outcome"] == "error"
+    assert answer.body["apiKey"]["lastCheck"]["detail"] == "atlassian_unavailable"
+    assert answer.body["apiKey"]["status"] == "valid"
+    assert took < 2 * DEADLINE + SLACK
