@@ -22,7 +22,7 @@ from tests.support.state import current_secret, history_items
 
 DEADLINE = 1.0  # ATLASSIAN_TIMEOUT_SECONDS in the tests (tests/conftest.py)
 # Allowed beyond the deadline for everything else a call or a request does here (AWS over moto too).
-SLACK = 0.7
+SLACK = 1.0
 KEY = {"apiKey": "sim-admin-key-unscoped-GOOD1"}
 TOKEN = {"email": "ada@acme.test", "apiToken": "sim-token-classic-GOOD2"}
 TRICKLING = {
