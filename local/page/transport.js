@@ -6,7 +6,9 @@
 //   address chooses the simulated site and Jira user.
 // - Anywhere else, i.e. as a Forge Custom UI resource: `invokeRemote` of @forge/bridge, which sends the
 //   request through Forge with a real Forge Invocation Token and the app system token. The bridge is
-//   loaded from ./vendor/forge-bridge.js, an ES module build of @forge/bridge (see README).
+//   loaded from ./vendor/forge-bridge.js, @forge/bridge bundled as one ES module into the resource by
+//   `make forge-resource` (forge/build.mjs). It is imported only here: it needs the `window.__bridge`
+//   Forge gives a Custom UI iframe, and the local stack serves no such file.
 //
 // Either way `call` resolves to {status, headers, body}; it never rejects. A failure to reach the API at
 // all comes back as status 0 with the error body {error: {code: "network", ...}}.
