@@ -81,12 +81,20 @@ async function viaForge(method, path, { body, headers = {} }) {
     }
     throw error;
   }
+  // When Forge cannot deliver the call at all, the bridge resolves with Forge's error object instead of
+  // the remote's answer: it has no status, and is no answer of the API.
+  if (typeof answer?.status !== "number") {
+    throw new Error(answer?.message || "Forge could not deliver the call to the service.");
+  }
   // Forge gives headers as {name: [values]}.
   const flat = {};
-  for (const [name, value] of Object.entries(answer?.headers || {})) {
+  for (const [name, value] of Object.entries(answer.headers || {})) {
     flat[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : String(value);
   }
-  return { status: answer?.status ?? 200, headers: flat, body: answer?.body ?? null };
+  // The body comes parsed; should it come as the remote's JSON text, it is read the same way.
+  const text = typeof answer.body === "string";
+  const read = text ? (answer.body ? parseJson(answer.body) : null) : answer.body;
+  return { status: answer.status, headers: flat, body: read ?? null };
 }
 
 function parseJson(text) {

@@ -56,6 +56,7 @@ window.__bridge = {
     const { path, method, headers, body } = payload;
     const answer = await window.forgeRemote({ path, method, headers: headers || {}, body });
     if (answer.rejection) throw new Error(answer.rejection);
+    if (answer.undelivered) return { success: false, error: { message: answer.undelivered } };
     return { success: true, payload: answer };
   },
 };
@@ -76,6 +77,8 @@ class Forge:
     resource: Path
     context: BrowserContext
     signed_in: bool = True
+    bodies_as_text: bool = False  # hand the remote's JSON over as text, not parsed
+    delivers: bool = True  # False: Forge cannot deliver the call, and answers with its own error
     account: str = "admin"
     index_html: str | None = None  # serve this instead of the resource's index.html
     invocations: list[str] = field(default_factory=list)
@@ -96,6 +99,8 @@ class Forge:
     def invoke_remote(self, _source: Any, request: dict[str, Any]) -> dict[str, Any]:
         method, path = request["method"], request["path"]
         self.invocations.append(f"{method} {path}")
+        if not self.delivers:
+            return {"undelivered": "The remote could not be reached"}
         headers = dict(request["headers"])
         if self.signed_in:
             headers.update(self.stack.headers(account=self.account, installation=self.site))
@@ -106,16 +111,23 @@ class Forge:
         return {
             "status": answer.status_code,
             "headers": {name: [value] for name, value in answer.headers.items()},
-            "body": answer.json() if answer.content else None,
+            "body": answer.text if self.bodies_as_text else answer.json() if answer.content else None,
         }
 
-    def open_page(self) -> Page:
-        """The admin page as Forge shows it, once it has loaded; it must raise no JavaScript error."""
+    def open_page(self, *, refusals_expected: bool = False) -> Page:
+        """The admin page as Forge shows it, once it has loaded; it must log no error (the browser logs
+        what the policy refuses as one, unless `refusals_expected`)."""
         page = self.context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
         page.goto(f"{FORGE_ORIGIN}/index.html")
-        expect(page.locator("#content")).to_have_attribute("aria-busy", "false")
+        try:
+            expect(page.locator("#content")).to_have_attribute("aria-busy", "false")
+        except AssertionError as exc:
+            raise AssertionError(f"the page did not load; its errors: {errors}") from exc
+        if refusals_expected:
+            errors = [error for error in errors if "Content Security Policy" not in error]
         assert not errors, f"the page raised JavaScript errors: {errors}"
         return page
 
@@ -189,6 +201,7 @@ def test_through_forge_refusals_show_next_to_their_fields(forge: Forge) -> None:
 
 
 def test_through_forge_check_now_and_the_history(forge: Forge, stack: Stack, site: str) -> None:
+    forge.bodies_as_text = True  # whichever way Forge hands the body over, the page reads it
     save_key_through_the_api(stack, site)
     page = forge.open_page()
     history = page.get_by_role("region", name="History")
@@ -222,6 +235,17 @@ def test_through_forge_a_rejected_invocation_says_the_user_is_not_signed_in(
     assert_obeys_the_policy(page)
 
 
+def test_through_forge_a_call_forge_could_not_deliver_says_the_service_was_not_reached(forge: Forge) -> None:
+    # @forge/bridge then resolves with Forge's error object, which has no status: not an answer of the API.
+    forge.delivers = False
+
+    page = forge.open_page()
+
+    expect(page.get_by_role("alert").first).to_contain_text("The service could not be reached.")
+    expect(page.locator("#api-key")).to_be_hidden()
+    assert_obeys_the_policy(page)
+
+
 def test_through_forge_a_jira_user_who_is_not_an_administrator_sees_why(
     forge: Forge,
 ) -> None:
@@ -240,7 +264,7 @@ def test_the_policy_check_notices_inline_script_and_style(forge: Forge, resource
         "</body>", '<script>document.title = "inline";</script><p style="color: red">inline</p></body>'
     )
 
-    page = forge.open_page()
+    page = forge.open_page(refusals_expected=True)
 
     expect(page.locator("#api-key")).to_be_visible()  # the page's own modules still run
     violations = page.evaluate("window.cspViolations")
