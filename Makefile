@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 3000
 
-.PHONY: run test lint typecheck template-lint scan audit openapi unit integration e2e build bench bench-checks clean
+.PHONY: run test lint typecheck template-lint scan audit openapi unit integration e2e build bench bench-checks clean \
+	forge-resource forge-validate forge-deploy
 
 $(BIN)/activate: requirements-dev.txt layers/shared/requirements.txt layers/shared/requirements-no-deps.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +17,9 @@ $(BIN)/activate: requirements-dev.txt layers/shared/requirements.txt layers/shar
 run: $(BIN)/activate
 	PORT=$(PORT) $(BIN)/python -m local
 
-## The whole suite: lint, types, template lint, security scanners, unit, integration and end-to-end tests.
-test: lint typecheck template-lint scan
+## The whole suite: lint, types, template lint, security scanners, the Forge manifest, unit, integration and
+## end-to-end tests.
+test: lint typecheck template-lint scan forge-validate
 	$(BIN)/pytest
 
 ## Only the end-to-end tests: the whole stack over HTTP, the settings page in Chromium, schemathesis.
@@ -90,5 +92,33 @@ bench: $(BIN)/activate $(SAM_VENV)/bin/activate
 bench-checks: $(BIN)/activate
 	$(BIN)/python -m bench.checks
 
+# The Forge side (forge/) has its own npm packages: @forge/manifest, @forge/bridge, esbuild. npm writes
+# node_modules/.package-lock.json on every install, so it stands for "installed from this lock file".
+FORGE_DEPS := forge/node_modules/.package-lock.json
+
+$(FORGE_DEPS): forge/package.json forge/package-lock.json
+	cd forge && npm ci --ignore-scripts --no-audit --no-fund
+
+## The Forge Custom UI resource, forge/static/api-information: local/page/ plus @forge/bridge bundled by esbuild.
+forge-resource: $(FORGE_DEPS)
+	cd forge && node build.mjs
+
+## forge/manifest.yml through Atlassian's validator (@forge/manifest: schema, modules, resource paths, the
+## scopes its tokens need) and its scopes against the service's Jira calls (forge/service-calls.json).
+forge-validate: forge-resource
+	cd forge && node validate.mjs
+
+# The stack whose ApiUrl output becomes the remote's baseUrl, and the Forge environment to deploy to.
+STACK_NAME ?= flexible-user-license-api-info
+FORGE_ENV ?= development
+
+## Deploy the Forge app (needs the forge CLI, logged in, and AWS credentials that can read the stack).
+forge-deploy: forge-validate
+	@url=$$(aws cloudformation describe-stacks --stack-name $(STACK_NAME) \
+	  --query "Stacks[0].Outputs[?OutputKey=='ApiUrl'].OutputValue" --output text) && \
+	  case "$$url" in https://*) ;; *) echo "no ApiUrl output on stack $(STACK_NAME)" >&2; exit 1;; esac && \
+	  echo "remote api-info -> $$url" && \
+	  cd forge && API_INFO_BASE_URL="$$url" forge deploy --environment $(FORGE_ENV) --non-interactive
+
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .bench .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .bench .pytest_cache .mypy_cache .ruff_cache forge/node_modules forge/static

@@ -6,7 +6,9 @@
 //   address chooses the simulated site and Jira user.
 // - Anywhere else, i.e. as a Forge Custom UI resource: `invokeRemote` of @forge/bridge, which sends the
 //   request through Forge with a real Forge Invocation Token and the app system token. The bridge is
-//   loaded from ./vendor/forge-bridge.js, an ES module build of @forge/bridge (see README).
+//   loaded from ./vendor/forge-bridge.js, @forge/bridge bundled as one ES module into the resource by
+//   `make forge-resource` (forge/build.mjs). It is imported only here: it needs the `window.__bridge`
+//   Forge gives a Custom UI iframe, and the local stack serves no such file.
 //
 // Either way `call` resolves to {status, headers, body}; it never rejects. A failure to reach the API at
 // all comes back as status 0 with the error body {error: {code: "network", ...}}.
@@ -79,12 +81,20 @@ async function viaForge(method, path, { body, headers = {} }) {
     }
     throw error;
   }
+  // When Forge cannot deliver the call at all, the bridge resolves with Forge's error object instead of
+  // the remote's answer: it has no status, and is no answer of the API.
+  if (typeof answer?.status !== "number") {
+    throw new Error(answer?.message || "Forge could not deliver the call to the service.");
+  }
   // Forge gives headers as {name: [values]}.
   const flat = {};
-  for (const [name, value] of Object.entries(answer?.headers || {})) {
+  for (const [name, value] of Object.entries(answer.headers || {})) {
     flat[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : String(value);
   }
-  return { status: answer?.status ?? 200, headers: flat, body: answer?.body ?? null };
+  // The body comes parsed; should it come as the remote's JSON text, it is read the same way.
+  const text = typeof answer.body === "string";
+  const read = text ? (answer.body ? parseJson(answer.body) : null) : answer.body;
+  return { status: answer.status, headers: flat, body: read ?? null };
 }
 
 function parseJson(text) {

@@ -6,12 +6,10 @@ Each test leaves a screenshot of the state it reached in test-artifacts/screensh
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, Route, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
-from local.gateway import PAGE_DIR
 from tests.e2e.conftest import Stack, chromium_path, screenshot
 
 GOOD_KEY = "sim-admin-key-unscoped-GOOD1"
@@ -264,77 +262,6 @@ def test_a_jira_user_who_is_not_an_administrator_sees_why(page: Page, stack: Sta
     expect(page.get_by_role("alert")).to_contain_text("administrators")
     expect(page.locator("#api-key")).to_be_hidden()
     screenshot(page, "08-not-an-administrator")
-
-
-# Stands in for the ES module build of @forge/bridge the README describes: like Forge, it sends the request
-# to the remote (here /forge-remote, which the test plays), answers {status, headers: {name: [values]}, body}
-# and rejects when the remote answers 401.
-FAKE_BRIDGE = """
-export async function invokeRemote({ path, method, headers = {}, body }) {
-  window.invocations = [...(window.invocations || []), `${method} ${path}`];
-  const answer = await fetch(`/forge-remote${path}`, {
-    method,
-    headers: { ...headers, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (answer.status === 401) throw new Error("Remote could not verify the Forge Invocation Token");
-  const headersOut = {};
-  answer.headers.forEach((value, name) => { headersOut[name] = [value]; });
-  const text = await answer.text();
-  return { status: answer.status, headers: headersOut, body: text ? JSON.parse(text) : undefined };
-}
-"""
-FORGE_ORIGIN = "https://forge-cdn.example"
-
-
-def test_served_by_forge_the_page_calls_the_api_through_invoke_remote(
-    browser: Browser, stack: Stack, site: str
-) -> None:
-    context = browser.new_context(locale="en-US")
-    sign_in = {"valid": True}
-    seen: list[str] = []
-
-    def resource(route: Route) -> None:  # the Custom UI resource: local/page/ as it is, plus the bridge
-        name = urlsplit(route.request.url).path.lstrip("/") or "index.html"
-        seen.append(name)
-        if name == "vendor/forge-bridge.js":
-            route.fulfill(body=FAKE_BRIDGE, content_type="text/javascript")
-        else:
-            route.fulfill(path=PAGE_DIR / name)
-
-    def forge(route: Route) -> None:  # Forge: a fresh invocation token and system token, then the remote
-        parts = urlsplit(route.request.url)
-        path = parts.path.removeprefix("/forge-remote") + (f"?{parts.query}" if parts.query else "")
-        headers = dict(route.request.headers)
-        if sign_in["valid"]:
-            headers.update(stack.headers(installation=site))
-        route.fulfill(response=route.fetch(url=stack.url + path, headers=headers))
-
-    context.route(f"{FORGE_ORIGIN}/**", resource)
-    context.route(f"{FORGE_ORIGIN}/forge-remote/**", forge)  # later routes are tried first
-    try:
-        page = context.new_page()
-        page.goto(f"{FORGE_ORIGIN}/index.html")
-        key = key_section(page)
-        expect(key.locator(".card-heading .status")).to_have_text("○Not configured")
-        expect(page.locator("#dev-banner")).to_be_hidden()
-
-        key.get_by_role("button", name="Change API key").click()
-        key.get_by_label("Admin API key").fill(GOOD_KEY)
-        key.get_by_role("button", name="Save").click()
-        expect(page.get_by_role("status")).to_have_text("The API key was saved.")
-        expect(info(key, "API key")).to_have_text("••••••••OOD1")
-        invocations = page.evaluate("window.invocations")
-        assert invocations[:2] == ["GET /api-info", "GET /api-info/history?limit=20"]
-        assert "PUT /api-info/key" in invocations
-        assert not any("dev/token" in name for name in seen)
-
-        # A token Forge could not get verified: invokeRemote rejects, the page says so.
-        sign_in["valid"] = False
-        page.reload()
-        expect(page.get_by_role("alert").first).to_contain_text("Forge Invocation Token")
-    finally:
-        context.close()
 
 
 def test_without_chromium_the_browser_tests_fail_instead_of_skipping(monkeypatch: pytest.MonkeyPatch) -> None:
