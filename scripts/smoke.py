@@ -8,13 +8,14 @@ Reads the stack's outputs, then checks, against the deployed API and AWS:
 - every alarm of the AlarmNames output exists.
 It only reads: the /ops call is a GET of an unknown installation, which the service answers without
 writing anything. AWS credentials and region come from the usual places (AWS_PROFILE, AWS_REGION, ...;
-AWS_ENDPOINT_URL for the local stack's moto). Exit code 0 when every check passes, 1 otherwise.
+AWS_ENDPOINT_URL for the local stack's moto; --region). Exit code 0 when every check passes, 1 otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import uuid
@@ -55,9 +56,8 @@ class Smoke:
             raise SmokeFailure("no AWS region: set AWS_REGION")
         return region
 
-    @property
-    def ops_url(self) -> str:
-        # An installation id of the right shape that no install has: a random UUID.
+    def unknown_tenant_url(self) -> str:
+        """GET .../api-info of an installation id of the right shape that no install has (a random UUID)."""
         tenant = f"ari:cloud:ecosystem::installation/{uuid.uuid4()}"
         return f"{self.outputs['ApiUrl'].rstrip('/')}/ops/tenants/{quote(tenant, safe='')}/api-info"
 
@@ -87,7 +87,7 @@ def error_of(answer: httpx.Response) -> dict[str, Any]:
 
 
 def check_signed_unknown_tenant(smoke: Smoke) -> str:
-    answer = smoke.signed_get(smoke.ops_url)
+    answer = smoke.signed_get(smoke.unknown_tenant_url())
     error = error_of(answer)
     if (answer.status_code, error["code"]) != (404, "not_found"):
         raise SmokeFailure(f"expected 404 not_found, got {answer.status_code} {error['code']}")
@@ -96,7 +96,7 @@ def check_signed_unknown_tenant(smoke: Smoke) -> str:
 
 
 def check_unsigned_refused(smoke: Smoke) -> str:
-    answer = smoke.http.get(smoke.ops_url)
+    answer = smoke.http.get(smoke.unknown_tenant_url())
     error = error_of(answer)
     if REFUSED.get(answer.status_code) != error["code"]:
         raise SmokeFailure(f"an unsigned /ops call answered {answer.status_code} {error['code']}")
@@ -173,9 +173,12 @@ def run(stack: str, session: boto3.session.Session | None = None) -> Iterator[tu
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.smoke", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", required=True, help="the CloudFormation stack name given to sam deploy")
+    parser.add_argument("--region", help="the stack's region (default: AWS_REGION, else your AWS config's)")
     args = parser.parse_args(argv)
+    # botocore reads AWS_DEFAULT_REGION and the config files; the AWS CLI's AWS_REGION is honoured here too.
+    session = boto3.session.Session(region_name=args.region or os.environ.get("AWS_REGION") or None)
     failed = 0
-    for passed, line in run(args.stack):
+    for passed, line in run(args.stack, session):
         failed += not passed
         sys.stdout.write(f"{'ok  ' if passed else 'FAIL'} {line}\n")
     sys.stdout.write("smoke check passed\n" if not failed else f"smoke check FAILED ({failed})\n")

@@ -20,7 +20,7 @@ SCHEDULE = f"{STACK}-CheckSchedule"
 LOCAL_KEY = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
 }
 
 
@@ -41,7 +41,7 @@ def aws(stack: Stack) -> Iterator[Any]:
     session = boto3.session.Session(
         aws_access_key_id=LOCAL_KEY["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=LOCAL_KEY["AWS_SECRET_ACCESS_KEY"],
-        region_name=LOCAL_KEY["AWS_DEFAULT_REGION"],
+        region_name=LOCAL_KEY["AWS_REGION"],
     )
     yield lambda service: session.client(service, endpoint_url=stack.aws_url)
 
