@@ -19,9 +19,8 @@ GATEWAY_NOT_FOUND = (
 def answering(status: int, body: object) -> Smoke:
     """A smoke check whose HTTP client gets this answer to every call."""
     transport = httpx.MockTransport(lambda request: httpx.Response(status, json=body))
-    smoke = Smoke(
-        session=None, outputs={"ApiUrl": "https://api.test/v1"}, http=httpx.Client(transport=transport)
-    )  # type: ignore[arg-type]
+    http = httpx.Client(transport=transport)
+    smoke = Smoke(session=None, outputs={"ApiUrl": "https://api.test/v1"}, http=http)  # type: ignore[arg-type]
     smoke.function_not_found = FUNCTION_NOT_FOUND
     return smoke
 
