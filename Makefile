@@ -122,3 +122,10 @@ forge-deploy: forge-validate
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .bench .pytest_cache .mypy_cache .ruff_cache forge/node_modules forge/static
+
+## After `sam deploy`: a read-only smoke check of the deployed stack (docs/DEPLOYMENT.md), with your AWS
+## credentials and region: make smoke STACK=<stack name>
+.PHONY: smoke
+smoke: $(BIN)/activate
+	@test -n "$(STACK)" || { echo "usage: make smoke STACK=<stack name>" >&2; exit 2; }
+	$(BIN)/python -m scripts.smoke --stack "$(STACK)"

@@ -22,12 +22,17 @@ from local.atlassian_sim import CREDENTIALS_HELP, AtlassianSimulator
 from local.cfn import TemplateError
 from local.dev_issuer import DevTokenIssuer
 from local.gateway import LocalGateway
-from local.resources import create_resources
+from local.resources import create_resources, register_stack
+from local.sigv4 import Signer
 
 log = logging.getLogger("local")
 
 DEFAULT_APP_ID = "ari:cloud:ecosystem::app/00000000-0000-4000-8000-000000000000"
 REGION = "us-east-1"
+STACK_NAME = "api-info-local"  # what describe-stacks answers to in moto (scripts/smoke.py reads it)
+# The local stack's AWS credentials (moto takes any): a request to an AWS_IAM route signed with them is
+# this principal's, as API Gateway's IAM authorization would make it (local/sigv4.py).
+OPERATOR = Signer("testing", "testing", "arn:aws:iam::123456789012:user/local-operator")
 # Settings handed to the functions as they are when the developer sets them.
 PASSED_THROUGH = (
     "ATLASSIAN_SITE_HOSTS",
@@ -58,7 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
 
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    # MOTO_PORT: where a client of the stack's AWS side (scripts/smoke.py) finds it; a free port if unset.
+    moto = ThreadedMotoServer(
+        ip_address="127.0.0.1", port=int(os.environ.get("MOTO_PORT") or 0), verbose=False
+    )
     moto.start()
     simulator: AtlassianSimulator | None = None
     gateway: LocalGateway | None = None
@@ -68,16 +76,20 @@ def main(argv: list[str] | None = None) -> int:
             "AWS_ENDPOINT_URL": moto_url,
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_ACCESS_KEY_ID": OPERATOR.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": OPERATOR.secret_access_key,
             # A developer's ~/.aws files must not redirect the functions anywhere but moto.
             "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         }
         session = boto3.session.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+            aws_access_key_id=OPERATOR.access_key_id,
+            aws_secret_access_key=OPERATOR.secret_access_key,
+            region_name=REGION,
         )
-        resources = create_resources(template, session=session, endpoint_url=moto_url, region=REGION)
+        resources = create_resources(
+            template, session=session, endpoint_url=moto_url, region=REGION, stack_name=STACK_NAME
+        )
 
         settings = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
         settings["FORGE_APP_ID"] = os.environ.get("FORGE_APP_ID") or DEFAULT_APP_ID
@@ -102,7 +114,11 @@ def main(argv: list[str] | None = None) -> int:
             port=port,
             issuer=issuer,
             atlassian_url=settings["ATLASSIAN_API_URL"],
+            signers={OPERATOR.access_key_id: OPERATOR},
         )
+        # Before the gateway serves: whoever finds it up finds the stack described too.
+        cloudformation = session.client("cloudformation", endpoint_url=moto_url)
+        register_stack(cloudformation, STACK_NAME, {**resources.outputs, "ApiUrl": base_url})
         gateway.start()
         _banner(gateway, settings, moto_url, simulator is not None, issuer is not None)
         while not stopping.wait(0.5):
@@ -134,7 +150,7 @@ def _banner(gateway: LocalGateway, settings: dict[str, str], moto_url: str, sim:
         f"  FORGE_APP_ID    {settings['FORGE_APP_ID']}",
         f"  JWKS            {settings['FORGE_JWKS_URL']}{'  (built-in issuer)' if issuer else ''}",
         f"  Atlassian       {settings['ATLASSIAN_API_URL']}{'  (built-in simulator)' if sim else ''}",
-        f"  AWS (moto)      {moto_url}",
+        f"  AWS (moto)      {moto_url}  (stack {STACK_NAME}; access key and secret: testing)",
         "Routes:",
         routes,
     ]

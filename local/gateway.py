@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local.cfn import ApiRoute, FunctionSpec, functions, gateway_responses, load_template
 from local.dev_issuer import DevTokenIssuer, installation
+from local.sigv4 import SignatureRefused, Signer, is_signed, verify
 
 log = logging.getLogger(__name__)
 
@@ -238,6 +239,7 @@ def error_body(code: str, message: str, request_id: str) -> bytes:
 _OWN_ANSWERS = {
     "MISSING_AUTHENTICATION_TOKEN": (404, "not_found", "No such route."),
     "ACCESS_DENIED": (403, "forbidden", "This route needs a request signed with AWS credentials."),
+    "INVALID_SIGNATURE": (401, "unauthenticated", "The request signature could not be verified."),
     "REQUEST_TOO_LARGE": (413, "payload_too_large", "The request body is too large."),
     "DEFAULT_5XX": (502, "internal_error", "The service failed. Try again later."),
 }
@@ -435,6 +437,7 @@ class LocalGateway:
     function_env: environment per function logical id (e.g. from local.resources); env: settings that
     override it for every function. issuer: the development token issuer, or None when FORGE_JWKS_URL is
     the user's own. atlassian_url / site_url: what /dev/token puts into tokens (site defaults to the API URL).
+    signers: access keys whose SigV4 signature an AWS_IAM route accepts (local.sigv4), by access key id.
     """
 
     def __init__(
@@ -450,7 +453,9 @@ class LocalGateway:
         site_url: str | None = None,
         max_containers: int = 4,
         page_dir: Path = PAGE_DIR,
+        signers: Mapping[str, Signer] | None = None,
     ) -> None:
+        self.signers = dict(signers or {})
         self.template_path = Path(template_path).resolve()
         self.root = self.template_path.parent
         self.host = host
@@ -633,7 +638,16 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         iam_arn = None
         if route.iam:
             iam_arn = self.headers.get(IAM_HEADER)
-            if not iam_arn or not _IAM_ARN.match(iam_arn):
+            if (not iam_arn or not _IAM_ARN.match(iam_arn)) and is_signed(self.headers):
+                url = f"http://{self.headers.get('Host', '')}{path}" + (f"?{query}" if query else "")
+                try:
+                    iam_arn = verify(
+                        self.gateway.signers, method=self.command, url=url, headers=self.headers, body=body
+                    )
+                except SignatureRefused as exc:
+                    log.info("%s %s: SigV4 signature refused: %s", self.command, path, exc)
+                    return self._own("INVALID_SIGNATURE", request_id)
+            elif not iam_arn or not _IAM_ARN.match(iam_arn):
                 log.info("%s %s needs AWS_IAM: locally, send %s: <IAM ARN>", self.command, path, IAM_HEADER)
                 return self._own("ACCESS_DENIED", request_id)
         host = self.client_address[0]

@@ -1,5 +1,7 @@
 """Creates template.yaml's DynamoDB tables, KMS keys, SQS queues and event buses over moto, and resolves
-the functions' environment variables to the created names, URLs and ARNs.
+the functions' environment variables to the created names, URLs and ARNs. Its alarms, dashboard and
+check schedule are created too, and its Outputs resolved, for what reads the stack as an operator would
+(scripts/smoke.py through `register_stack`).
 
 Works with clients the caller passes in (e.g. under moto's in-process `mock_aws()`) or with a session
 and endpoint URL (the local stack's moto server).
@@ -7,6 +9,7 @@ and endpoint URL (the local stack's moto server).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -32,7 +35,21 @@ _CREATED = {
     "AWS::SQS::Queue",
     "AWS::Events::EventBus",
     "AWS::SecretsManager::Secret",
+    "AWS::CloudWatch::Alarm",
+    "AWS::CloudWatch::Dashboard",
+    "AWS::Scheduler::Schedule",
 }
+# The properties of these that the AWS APIs creating them take as they are.
+_ALARM_ARGS = (
+    "AlarmDescription", "ActionsEnabled", "AlarmActions", "OKActions", "InsufficientDataActions",
+    "Namespace", "MetricName", "Dimensions", "Statistic", "ExtendedStatistic", "Unit", "Metrics",
+    "Period", "EvaluationPeriods", "DatapointsToAlarm", "Threshold", "ComparisonOperator",
+    "TreatMissingData",
+)  # fmt: skip
+_SCHEDULE_ARGS = (
+    "Description", "GroupName", "ScheduleExpression", "ScheduleExpressionTimezone",
+    "FlexibleTimeWindow", "State", "Target", "StartDate", "EndDate",
+)  # fmt: skip
 # ARNs CloudFormation would give resources the local stack does not create ({r} region, {a} account).
 _ARN_FORMATS = {
     "AWS::Serverless::Function": "arn:aws:lambda:{r}:{a}:function:{name}",
@@ -48,6 +65,7 @@ class LocalResources:
     functions: dict[str, dict[str, str]]  # per function logical id
     refs: dict[str, str] = field(default_factory=dict)  # logical id -> what !Ref gives (name, URL, key id)
     arns: dict[str, str] = field(default_factory=dict)  # logical id -> ARN
+    outputs: dict[str, str] = field(default_factory=dict)  # the template's Outputs, resolved
 
 
 def create_from_template(
@@ -111,7 +129,19 @@ def create_resources(
                 env[name] = _text(resolved)
         functions[logical_id] = env
         merged.update(env)
-    return LocalResources(merged, functions, dict(builder.refs), dict(builder.arns))
+    outputs = {}
+    for name, output in (template.get("Outputs") or {}).items():
+        if builder.condition_holds(output.get("Condition")):
+            outputs[name] = _text(builder.resolve(output["Value"]))
+    return LocalResources(merged, functions, dict(builder.refs), dict(builder.arns), outputs)
+
+
+def register_stack(cloudformation: Any, stack_name: str, outputs: Mapping[str, str]) -> None:
+    """Make `describe-stacks` answer for the local stack, with these outputs (moto's CloudFormation)."""
+    body = {"Resources": {}, "Outputs": {name: {"Value": value} for name, value in outputs.items()}}
+    with contextlib.suppress(ClientError):
+        cloudformation.delete_stack(StackName=stack_name)  # a second run replaces the first
+    cloudformation.create_stack(StackName=stack_name, TemplateBody=json.dumps(body))
 
 
 def secrets_token(spec: Mapping[str, Any]) -> str:
@@ -293,6 +323,12 @@ class _Builder:
             self._queue(logical_id, props, name)
         elif kind == "AWS::SecretsManager::Secret":
             self._secret(logical_id, props.get("Name") or name, props)
+        elif kind == "AWS::CloudWatch::Alarm":
+            self._alarm(logical_id, props.get("AlarmName") or name, props)
+        elif kind == "AWS::CloudWatch::Dashboard":
+            self._dashboard(logical_id, props.get("DashboardName") or name, props)
+        elif kind == "AWS::Scheduler::Schedule":
+            self._schedule(logical_id, props.get("Name") or name, props)
         else:
             self._event_bus(logical_id, props.get("Name") or name)
 
@@ -412,3 +448,29 @@ class _Builder:
         self.refs[logical_id] = bus_name
         self.arns[logical_id] = arn
         self.attrs[logical_id] = {"Name": bus_name}
+
+    def _alarm(self, logical_id: str, alarm_name: str, props: dict[str, Any]) -> None:
+        args = {k: props[k] for k in _ALARM_ARGS if k in props}
+        self.client("cloudwatch").put_metric_alarm(AlarmName=alarm_name, **args)  # creates or replaces
+        self.refs[logical_id] = alarm_name
+        self.arns[logical_id] = f"arn:aws:cloudwatch:{self.region}:{ACCOUNT_ID}:alarm:{alarm_name}"
+
+    def _dashboard(self, logical_id: str, dashboard_name: str, props: dict[str, Any]) -> None:
+        self.client("cloudwatch").put_dashboard(
+            DashboardName=dashboard_name, DashboardBody=props["DashboardBody"]
+        )
+        self.refs[logical_id] = dashboard_name
+        self.arns[logical_id] = f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{dashboard_name}"
+
+    def _schedule(self, logical_id: str, schedule_name: str, props: dict[str, Any]) -> None:
+        # Nothing runs it locally (there is no scheduler); it is there to be read, as deployed.
+        scheduler = self.client("scheduler")
+        args = {k: props[k] for k in _SCHEDULE_ARGS if k in props}
+        try:
+            arn = scheduler.create_schedule(Name=schedule_name, **args)["ScheduleArn"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConflictException":
+                raise
+            arn = scheduler.update_schedule(Name=schedule_name, **args)["ScheduleArn"]
+        self.refs[logical_id] = schedule_name
+        self.arns[logical_id] = arn

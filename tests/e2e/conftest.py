@@ -38,6 +38,7 @@ SETTINGS = (
     "ATLASSIAN_SITE_HOSTS",
     "AWS_ENDPOINT_URL",
     "PORT",
+    "MOTO_PORT",
 )
 # Without these Chromium waits on the network this machine does not have (and cannot sandbox as root).
 CHROMIUM_ARGS = [
@@ -61,8 +62,9 @@ def free_port() -> int:
 
 
 class Stack:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, aws_url: str) -> None:
         self.url = url
+        self.aws_url = aws_url  # its moto server: the AWS side, as an operator's tools reach it
         self.http = httpx.Client(base_url=url, timeout=30)
 
     def headers(self, account: str = "admin", installation: str = "acme") -> dict[str, str]:
@@ -84,9 +86,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @contextlib.contextmanager
 def local_stack(log_dir: Path) -> Iterator[Stack]:
     """`python -m local` on a free port, as `make run` starts it; stopped with SIGTERM afterwards."""
-    port = free_port()
+    port, moto_port = free_port(), free_port()
+    while moto_port == port:
+        moto_port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
-    env["PORT"] = str(port)
+    env["PORT"], env["MOTO_PORT"] = str(port), str(moto_port)
     log = log_dir / "stack.log"
     with log.open("wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "local"], cwd=REPO, env=env, stdout=out, stderr=out)
@@ -103,7 +107,7 @@ def local_stack(log_dir: Path) -> Iterator[Stack]:
                 raise RuntimeError("the local stack did not serve within 30 s:\n" + tail) from None
             time.sleep(0.2)
     try:
-        yield Stack(url)
+        yield Stack(url, f"http://127.0.0.1:{moto_port}")
     finally:
         process.send_signal(signal.SIGTERM)
         try:

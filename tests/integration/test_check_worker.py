@@ -17,7 +17,7 @@ import pytest
 from api_info import checks as checks_module
 from api_info.messaging import CheckQueue
 from api_info.store import CredentialStore
-from local.atlassian_sim import ORG_ID, ORG_NAME, RATE_LIMITED, AtlassianSimulator
+from local.atlassian_sim import ERROR, ORG_ID, ORG_NAME, RATE_LIMITED, AtlassianSimulator
 from tests.support.checks import STATUS_CHANGED, Checks, function_module, sample, tenant_id
 from tests.support.harness import Api, LambdaContext
 from tests.support.state import current_secret, history_items
@@ -502,6 +502,35 @@ def test_the_worker_emits_one_value_per_metric(
         "CredentialsInvalid": [1.0],
         "CredentialStatusChanged": [1.0],
     }
+
+
+def emitted_share(out: str) -> list[float]:
+    blobs = [json.loads(line) for line in out.splitlines() if '"_aws"' in line]
+    return [v for blob in blobs for v in blob.get("ScheduledChecksUnreachablePercent", [])]
+
+
+def test_the_worker_reports_the_share_of_first_attempts_that_could_not_reach_atlassian(
+    api: Api, simulator: AtlassianSimulator, checks: Checks, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a tenant whose key Atlassian answers with 500 and whose token it accepts
+    key = new_key(simulator)
+    save_key(api, key)
+    api.call("change_token", body={"email": "ada@acme.test", "apiToken": new_token(simulator)})
+    simulator.add_key(key, ORG_ID, ORG_NAME, behaviour=ERROR)
+    capsys.readouterr()
+
+    # When the scheduled check runs, and then its retry
+    checks.enqueue("acme")
+    (message,) = checks.receive()
+    checks.work([message])
+    first = emitted_share(capsys.readouterr().out)
+    checks.release(message)
+    checks.work(checks.receive())
+    retry = emitted_share(capsys.readouterr().out)
+
+    # Then the first attempt reports 1 of 2 checks; the retry, the same failure again, reports nothing
+    assert first == [50.0]
+    assert retry == []
 
 
 ALL_METRICS = {

@@ -10,12 +10,17 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 from local.cfn import functions, load_template
 from local.dev_issuer import DevTokenIssuer
 from local.gateway import LocalGateway, build_routes
+from local.sigv4 import Signer
 
 APP_ID = "ari:cloud:ecosystem::app/00000000-0000-4000-8000-000000000000"
+OPERATOR = Signer("AKIDLOCAL", "local-secret", "arn:aws:iam::123456789012:user/local-operator")
 
 TEMPLATE = """\
 Transform: AWS::Serverless-2016-10-31
@@ -169,6 +174,7 @@ def gateway(project: Path, issuer: DevTokenIssuer) -> Iterator[LocalGateway]:
         issuer=issuer,
         atlassian_url="http://127.0.0.1:9",
         page_dir=project.parent / "page",
+        signers={OPERATOR.access_key_id: OPERATOR},
     )
     gw.start()
     yield gw
@@ -300,6 +306,31 @@ def test_iam_route_puts_the_arn_into_the_identity(http: httpx.Client) -> None:
     assert event["pathParameters"] == {"tenantId": "t 1"}
     assert json.loads(event["body"]) == {"x": 1}
     assert not any(name.lower() == "x-local-iam-user-arn" for name in event["headers"])
+
+
+def sigv4_put(http: httpx.Client, path: str, body: bytes, secret: str) -> httpx.Response:
+    """PUT signed with botocore's signer, as awscurl and scripts/smoke.py sign."""
+    url = f"{http.base_url}".rstrip("/") + path
+    request = AWSRequest(method="PUT", url=url, data=body, headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(OPERATOR.access_key_id, secret), "execute-api", "us-east-1").add_auth(request)
+    return http.put(path, content=body, headers=dict(request.headers.items()))
+
+
+def test_iam_route_signed_with_a_known_key_is_that_keys_principal(http: httpx.Client) -> None:
+    answer = sigv4_put(http, "/ops/tenants/t%2F1/items", b'{"x": 1}', OPERATOR.secret_access_key)
+
+    assert answer.status_code == 200
+    event = answer.json()["event"]
+    assert event["requestContext"]["identity"]["userArn"] == OPERATOR.arn
+    assert event["pathParameters"] == {"tenantId": "t/1"}
+
+
+def test_iam_route_with_a_bad_signature_is_401_and_reaches_no_function(http: httpx.Client) -> None:
+    answer = sigv4_put(http, "/ops/tenants/t1/items", b"{}", "not-the-secret")
+
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "unauthenticated"
+    assert "event" not in answer.json()
 
 
 # --- gateway answers ----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from moto import mock_aws
 
 from local.cfn import TemplateError
-from local.resources import create_from_template, create_resources
+from local.resources import create_from_template, create_resources, register_stack
 
 REGION = "us-east-1"
 REPO_TEMPLATE = Path(__file__).parents[2] / "template.yaml"
@@ -236,3 +236,28 @@ def test_the_projects_template_builds(aws: None) -> None:
     assert resources.functions
     ddb = boto3.client("dynamodb", region_name=REGION)
     assert ddb.list_tables()["TableNames"]
+
+
+@pytest.mark.skipif(not REPO_TEMPLATE.is_file(), reason="template.yaml not written yet")
+def test_the_projects_alarms_dashboard_schedule_and_outputs_are_there_to_be_read(aws: None) -> None:
+    # When
+    resources = create_resources(REPO_TEMPLATE, stack_name="smoke")
+    register_stack(boto3.client("cloudformation", region_name=REGION), "smoke", resources.outputs)
+
+    # Then describe-stacks answers with the template's outputs, resolved to what was created
+    (stack,) = boto3.client("cloudformation", region_name=REGION).describe_stacks(StackName="smoke")["Stacks"]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert outputs["CheckQueueUrl"] == resources.refs["CheckQueue"]
+    assert "AlarmTopicArn" not in outputs  # its condition (AlarmEmail) does not hold
+    # every alarm the AlarmNames output lists exists, watching the created queue for one
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    names = outputs["AlarmNames"].split(",")
+    alarms = {a["AlarmName"]: a for a in cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]}
+    assert sorted(alarms) == sorted(names) and len(names) == 22
+    queue_name = resources.refs["CheckQueue"].rsplit("/", 1)[1]
+    assert alarms["smoke-check-queue-age"]["Dimensions"] == [{"Name": "QueueName", "Value": queue_name}]
+    # the schedule is enabled, and the dashboard's body is JSON naming the created queue
+    scheduler = boto3.client("scheduler", region_name=REGION)
+    assert scheduler.get_schedule(Name=outputs["CheckScheduleName"])["State"] == "ENABLED"
+    body = cloudwatch.get_dashboard(DashboardName=outputs["DashboardName"])["DashboardBody"]
+    assert queue_name in json.dumps(json.loads(body))

@@ -12,6 +12,7 @@ from api_info.checks import (
     retry_delay,
 )
 from api_info.models import CredentialRecord
+from api_info.observability import metrics
 from api_info.settings import Settings
 
 SETTINGS = Settings(forge_app_id="ari:cloud:ecosystem::app/x")
@@ -89,3 +90,39 @@ def test_the_tally_counts_statuses_errors_and_changes() -> None:
         "CheckErrors": 1,
         "CredentialStatusChanged": 2,
     }
+
+
+def emitted() -> dict[str, object]:
+    """The EMF document the tally's metrics would be written as, then forgotten."""
+    try:
+        blob = metrics.serialize_metric_set()
+    finally:
+        metrics.clear_metrics()
+    units = {m["Name"]: m["Unit"] for m in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    return {name: (blob[name], unit) for name, unit in units.items()}
+
+
+def test_the_worker_reports_the_share_of_its_first_attempts_atlassian_could_not_answer() -> None:
+    # Given one batch's first attempts: 1 timeout and 1 Atlassian 5xx among 8 checks; a refusal, an
+    # AWS failure and a retry that timed out again do not count as Atlassian being unreachable
+    metrics.clear_metrics()
+    tally = CheckTally()
+    unavailable = CredentialCheck("apiKey", "error", "atlassian_unavailable", "valid", "valid")
+    failed = CredentialCheck("apiToken", "error", "atlassian_error", "valid", "valid")
+    aws_fault = CredentialCheck("apiKey", "error", "internal_error", "valid", "valid")
+    tally.add(TenantCheck("a", (unavailable, failed)), scheduled=True)
+    tally.add(TenantCheck("b", (check("rejected", "invalid"), aws_fault)), scheduled=True)
+    tally.add(TenantCheck("c", (check("ok", "valid"), check("ok", "valid"))), scheduled=True)
+    tally.add(TenantCheck("d", (check("ok", "valid"), check("ok", "expiring"))), scheduled=True)
+    tally.add(TenantCheck("e", (unavailable,)), scheduled=False)  # a retry
+
+    # When
+    tally.emit()
+
+    # Then 2 of 8 is 25 %, one value for the invocation
+    assert emitted()["ScheduledChecksUnreachablePercent"] == ([25.0], "Percent")
+    # and checks outside the schedule (POST /api-info/check) report no share
+    on_demand = CheckTally()
+    on_demand.add(TenantCheck("f", (unavailable,)))
+    on_demand.emit()
+    assert "ScheduledChecksUnreachablePercent" not in emitted()

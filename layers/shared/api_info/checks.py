@@ -58,6 +58,9 @@ STATUS_METRIC = {
     "expiring": "CredentialsExpiring",
     "expired": "CredentialsExpired",
 }
+# Atlassian could not be asked (timed out, unreachable, 429, 5xx): an outage, not a refused credential.
+UNREACHABLE_CODES = frozenset({"atlassian_unavailable", "atlassian_error"})
+UNREACHABLE_METRIC = "ScheduledChecksUnreachablePercent"
 
 
 @dataclass(frozen=True)
@@ -154,9 +157,14 @@ class CheckTally:
     """Counts of one invocation's checks, emitted as one value per metric (thread-safe)."""
 
     counts: Counter[str] = field(default_factory=Counter)
+    # Scheduled checks on their first attempt, and those of them Atlassian could not answer. Retries are
+    # left out: they are earlier failures coming back, and a few tenants whose own site is down would
+    # otherwise look like an outage of Atlassian in every retry batch.
+    scheduled: int = 0
+    unreachable: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, result: TenantCheck) -> None:
+    def add(self, result: TenantCheck, *, scheduled: bool = False) -> None:
         with self._lock:
             for check in result.credentials:
                 self.counts["CredentialsChecked"] += 1
@@ -165,10 +173,18 @@ class CheckTally:
                     self.counts["CheckErrors"] += 1
                 if check.changed:
                     self.counts["CredentialStatusChanged"] += 1
+                if scheduled:
+                    self.scheduled += 1
+                    if check.outcome == "error" and check.code in UNREACHABLE_CODES:
+                        self.unreachable += 1
 
     def emit(self) -> None:
         for name, value in sorted(self.counts.items()):
             metrics.add_metric(name=name, unit="Count", value=value)
+        if self.scheduled:
+            # The share of this run's checks that could not reach Atlassian (its alarm: template.yaml).
+            share = 100 * self.unreachable / self.scheduled
+            metrics.add_metric(name=UNREACHABLE_METRIC, unit="Percent", value=share)
 
 
 def retry_delay(attempt: int, retry_after: int | None) -> int:
@@ -397,7 +413,7 @@ class WorkerBatch:
             logger.exception("Could not check a queued tenant", extra={"attempt": attempt})
             self._defer(receipt_handle, retry_delay(attempt, None))
             raise
-        self.tally.add(result)
+        self.tally.add(result, scheduled=attempt == 1)
         self._add_history(result.history)
         if result.failed:
             delay = retry_delay(attempt, result.retry_after)
