@@ -80,7 +80,7 @@ def _make(target: str, artifacts: Path) -> None:
 def build_layout() -> tuple[Path, Path]:
     """The layer (layers/shared/Makefile, for this interpreter) and the runtime's boto3, cached by the
     requirements they come from; the layer's own code is rebuilt every run."""
-    sources = ("requirements.txt", "requirements-no-deps.txt", "Makefile")
+    sources = ("requirements.lock", "requirements-no-deps.lock", "Makefile")
     requirements = "".join((LAYER_SRC / name).read_text() for name in sources)
     key = hashlib.sha256(f"{sys.version}{requirements}".encode()).hexdigest()[:12]
     deps = BENCH_DIR / f"layer-deps-{key}"
