@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -179,6 +180,11 @@ def lock(uv: str, upgrade: list[str]) -> int:
     for entry in LOCKS:
         path = REPO / entry.path
         before = locked(path) if path.is_file() else {}
+        # uv writes a copy (it keeps the pins it finds there); the lock is replaced only when the text
+        # changed, so that an unchanged lock keeps its time and make does not rebuild the venvs.
+        draft = path.with_name(path.name + ".new")
+        if path.is_file():
+            shutil.copyfile(path, draft)
         command = [
             uv,
             "pip",
@@ -191,11 +197,16 @@ def lock(uv: str, upgrade: list[str]) -> int:
             *upgrade,
             entry.source,
             "-o",
-            entry.path,
+            str(draft.relative_to(REPO)),
         ]
         if subprocess.run(command, cwd=REPO, check=False).returncode != 0:
+            draft.unlink(missing_ok=True)
             print(f"make lock: uv could not resolve {entry.source}", file=sys.stderr)
             return 1
+        if path.is_file() and draft.read_bytes() == path.read_bytes():
+            draft.unlink()
+        else:
+            draft.replace(path)
         moved = changes(before, locked(path))
         print(f"{entry.path}: " + (f"{len(moved)} changed" if moved else "unchanged"))
         for line in moved:
