@@ -126,6 +126,34 @@ def entries(lock: Path) -> list[tuple[str, bool]]:
     return found
 
 
+def closure(lock: Path, roots: set[str]) -> str:
+    """The entries of a lock, hashes included, that the packages `roots` need (by the lock's `# via`
+    annotations): a requirements file to install part of an environment with --require-hashes."""
+    blocks: dict[str, tuple[str, set[str]]] = {}  # name -> (its lines, the packages that need it)
+    name = ""
+    for line in lock.read_text().splitlines():
+        if line[:1].isalnum():
+            pin = _pin(line)
+            name = pin[0] if pin else ""
+            blocks[name] = (line + "\n", set())
+        elif name and line.lstrip().startswith("--hash="):
+            blocks[name] = (blocks[name][0] + line + "\n", blocks[name][1])
+        elif name and line.lstrip().startswith("#"):
+            parent = line.lstrip("# ").removeprefix("via").strip()
+            if parent and not parent.startswith(("-r ", "-c ")):
+                blocks[name][1].add(normalize(parent))
+    needed = {normalize(root) for root in roots}
+    while True:
+        more = {name for name, (_, parents) in blocks.items() if parents & needed} - needed
+        if not more:
+            break
+        needed |= more
+    missing = needed - blocks.keys()
+    if missing:
+        raise ValueError(f"{lock.name} does not pin {sorted(missing)}")
+    return "".join(blocks[name][0] for name in sorted(needed))
+
+
 def problems(repo: Path = REPO) -> list[str]:
     """Every way the locks disagree with what the repository declares; empty when they agree."""
     found: list[str] = []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.locks import LOCKS, REPO, changes, locked, problems
+from scripts.locks import LOCKS, REPO, changes, closure, locked, problems
 
 MAKEFILES = ("Makefile", "layers/shared/Makefile")
 
@@ -110,3 +110,11 @@ def test_make_lock_reports_each_change_as_package_old_new() -> None:
         "  idna: 3.20 -> (removed)",
         "  sniffio: (none) -> 1.3.1",
     ]
+
+
+def test_the_boto3_part_of_the_dev_lock_is_boto3_and_what_it_needs_with_hashes() -> None:
+    part = closure(REPO / "requirements-dev.lock", {"boto3"})
+
+    names = {line.split("==")[0] for line in part.splitlines() if line[:1].isalnum()}
+    assert names == {"boto3", "botocore", "jmespath", "python-dateutil", "s3transfer", "six", "urllib3"}
+    assert part.count("--hash=sha256:") >= len(names)
