@@ -6,11 +6,16 @@ PORT ?= 3000
 
 .PHONY: run test lint typecheck template-lint scan audit openapi unit integration e2e build bench bench-checks clean \
 	forge-resource forge-validate forge-deploy
+.PHONY: lock lock-check reproducible
 
-$(BIN)/activate: requirements-dev.txt layers/shared/requirements.txt layers/shared/requirements-no-deps.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+# Every venv is installed from a hash-locked file that `make lock` writes (docs/SECURITY.md, "Supply
+# chain"): pip refuses any file whose sha256 is not in the lock, and takes wheels only, so no unlocked
+# build dependency runs either. --clear: the venv holds the lock's packages and nothing left over.
+PIP_LOCKED := pip install --quiet --require-hashes --only-binary :all:
+
+$(BIN)/activate: requirements-dev.lock
+	$(PYTHON) -m venv --clear $(VENV)
+	$(BIN)/$(PIP_LOCKED) -r requirements-dev.lock
 	touch $(BIN)/activate
 
 ## Start the local stack on http://127.0.0.1:$(PORT) (Ctrl-C stops it).
@@ -44,10 +49,9 @@ SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 # ignored elsewhere. Applied to sam's recipes only, so $(VENV) keeps $(PYTHON).
 SAM_PYENV_VERSION ?= 3.13.0:3.11.7
 
-$(SAM_VENV)/bin/activate:
-	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
-	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==1.148.0
+$(SAM_VENV)/bin/activate: requirements-sam.lock
+	$(PYTHON) -m venv --clear $(SAM_VENV)
+	$(SAM_VENV)/bin/$(PIP_LOCKED) -r requirements-sam.lock
 	touch $(SAM_VENV)/bin/activate
 
 ## Lint template.yaml with cfn-lint, then let SAM transform and lint it (both run locally).
@@ -57,12 +61,10 @@ template-lint: $(BIN)/activate $(SAM_VENV)/bin/activate
 
 # checkov gets a venv of its own too: it pins an older boto3 than the one the code is tested with.
 CHECKOV_VENV := .venv-checkov
-CHECKOV_VERSION := 3.3.30
 
-$(CHECKOV_VENV)/bin/activate:
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+$(CHECKOV_VENV)/bin/activate: requirements-checkov.lock
+	$(PYTHON) -m venv --clear $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/$(PIP_LOCKED) -r requirements-checkov.lock
 	touch $(CHECKOV_VENV)/bin/activate
 
 ## Security scanners, all offline: bandit on the code (no medium or high finding may remain) and
@@ -72,16 +74,52 @@ scan: $(BIN)/activate $(CHECKOV_VENV)/bin/activate
 	@echo "bandit: no medium or high severity issue in layers/ functions/ local/"
 	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --skip-download --compact --quiet
 
-## Known vulnerabilities in the pinned dependencies (pip-audit asks PyPI's JSON API, so this needs
-## that network access). --strict: a dependency that could not be audited fails the run; it never
-## passes silently. Not part of `make test`: see docs/SECURITY.md.
+## Known vulnerabilities in exactly what the locks pin: the layer (what ships) and the dev environment
+## (pip-audit asks PyPI's JSON API, so this needs that network access). --strict: a dependency that
+## could not be audited fails the run; it never passes silently. Not part of `make test`: see docs/SECURITY.md.
+AUDITED_LOCKS := layers/shared/requirements.lock layers/shared/requirements-no-deps.lock requirements-dev.lock
 audit: $(BIN)/activate
-	$(BIN)/pip-audit --strict --progress-spinner off --requirement requirements-dev.txt \
+	$(BIN)/pip-audit --strict --progress-spinner off --disable-pip --require-hashes \
+	  $(addprefix --requirement ,$(AUDITED_LOCKS)) \
 	  || { echo "pip-audit FAILED: a known vulnerability, or a dependency that could not be audited (is https://pypi.org/pypi/<name>/<version>/json reachable?)" >&2; exit 1; }
 
-## Build the layer and functions for arm64 into .aws-sam/build (no Docker needed).
-build: $(SAM_VENV)/bin/activate
+# cyclonedx-bom has a venv of its own: its jsonschema format checkers would change the dev tools' validation.
+SBOM_VENV := .venv-sbom
+
+$(SBOM_VENV)/bin/activate: requirements-sbom.lock
+	$(PYTHON) -m venv --clear $(SBOM_VENV)
+	$(SBOM_VENV)/bin/$(PIP_LOCKED) -r requirements-sbom.lock
+	touch $(SBOM_VENV)/bin/activate
+
+## Build the layer and functions for arm64 into .aws-sam/build (no Docker needed), then the layer's
+## CycloneDX SBOM and license list next to it (.aws-sam/build/sbom.cdx.json, licenses.txt), and the
+## tests that prove they name every distribution in the built layer at its exact, locked version.
+build: $(SAM_VENV)/bin/activate $(SBOM_VENV)/bin/activate $(BIN)/activate
 	export PYENV_VERSION=$(SAM_PYENV_VERSION); $(SAM) build --template template.yaml
+	$(PYTHON) -m scripts.sbom --sbom-python $(SBOM_VENV)/bin/python .aws-sam/build
+	$(BIN)/pytest tests/build -p no:cacheprovider
+
+## Build the layer twice from the same locks into two scratch folders and compare every file's bytes.
+reproducible:
+	export PYENV_VERSION=$(SAM_PYENV_VERSION); $(PYTHON) -m scripts.reproducible
+
+UV_VENV := .venv-uv
+
+$(UV_VENV)/bin/activate: requirements-uv.lock
+	$(PYTHON) -m venv --clear $(UV_VENV)
+	$(UV_VENV)/bin/$(PIP_LOCKED) -r requirements-uv.lock
+	touch $(UV_VENV)/bin/activate
+
+## Resolve every lock again after a requirements*.txt changed (uv pip compile --generate-hashes) and
+## print each change as "package: old -> new". A pin that still fits stays; UPGRADE=all moves everything
+## to the newest fitting versions, UPGRADE="name other" just those (README, "Dependencies").
+lock: $(UV_VENV)/bin/activate
+	$(PYTHON) -m scripts.locks lock --uv $(UV_VENV)/bin/uv \
+	  $(if $(filter all,$(UPGRADE)),--upgrade,$(foreach name,$(UPGRADE),--upgrade-package $(name)))
+
+## Offline: fail when a lock no longer pins what its requirements file or pyproject.toml declares.
+lock-check:
+	$(PYTHON) -m scripts.locks check
 
 ## Performance figures of docs/PERFORMANCE.md, from one run on this machine: cold init and warm
 ## handler time against their baselines, calls per request, footprint after sam build (a few minutes).
@@ -121,7 +159,8 @@ forge-deploy: forge-validate
 	  cd forge && API_INFO_BASE_URL="$$url" forge deploy --environment $(FORGE_ENV) --non-interactive
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .bench .pytest_cache .mypy_cache .ruff_cache forge/node_modules forge/static
+	rm -rf $(VENV) $(CHECKOV_VENV) $(SBOM_VENV) $(UV_VENV) .aws-sam .bench .pytest_cache .mypy_cache .ruff_cache \
+	  forge/node_modules forge/static
 
 ## After `sam deploy`: a read-only smoke check of the deployed stack (docs/DEPLOYMENT.md), with your AWS
 ## credentials and region: make smoke STACK=<stack name>

@@ -43,18 +43,12 @@ from bench.stack import (
     lambda_environment,
     ops_twin,
 )
+from scripts.locks import closure
 
 BENCH_DIR = REPO / ".bench"
 # The functions the issue's cold-start target is about: their import profile goes into the report.
 PROFILED = ("GetInfoFunction", "ChangeKeyFunction", "ChangeTokenFunction")
 LAYER_SRC = REPO / "layers" / "shared"
-
-
-def _pin(name: str) -> str:
-    for line in (REPO / "requirements-dev.txt").read_text().splitlines():
-        if line.lower().startswith(name + "=="):
-            return line.strip()
-    raise RuntimeError(f"{name} is not pinned in requirements-dev.txt")
 
 
 def _make(target: str, artifacts: Path) -> None:
@@ -80,22 +74,30 @@ def _make(target: str, artifacts: Path) -> None:
 def build_layout() -> tuple[Path, Path]:
     """The layer (layers/shared/Makefile, for this interpreter) and the runtime's boto3, cached by the
     requirements they come from; the layer's own code is rebuilt every run."""
-    sources = ("requirements.txt", "requirements-no-deps.txt", "Makefile")
+    sources = ("requirements.lock", "requirements-no-deps.lock", "Makefile")
     requirements = "".join((LAYER_SRC / name).read_text() for name in sources)
     key = hashlib.sha256(f"{sys.version}{requirements}".encode()).hexdigest()[:12]
     deps = BENCH_DIR / f"layer-deps-{key}"
     if not (deps / "python").is_dir():
         print(f"bench: building the layer's dependencies into {deps.relative_to(REPO)} ...", flush=True)
         _make("deps", deps)
-    boto3_pin = _pin("boto3")
-    runtime = BENCH_DIR / f"runtime-{hashlib.sha256(f'{sys.version}{boto3_pin}'.encode()).hexdigest()[:12]}"
+    # The runtime's boto3 at the dev lock's versions, hash-checked like every other install.
+    boto3 = closure(REPO / "requirements-dev.lock", {"boto3"})
+    runtime = BENCH_DIR / f"runtime-{hashlib.sha256(f'{sys.version}{boto3}'.encode()).hexdigest()[:12]}"
     if not runtime.is_dir():
-        print(f"bench: installing {boto3_pin} into {runtime.relative_to(REPO)} ...", flush=True)
+        print(
+            f"bench: installing boto3 from requirements-dev.lock into {runtime.relative_to(REPO)} ...",
+            flush=True,
+        )
+        requirements = BENCH_DIR / "runtime-requirements.txt"
+        requirements.parent.mkdir(parents=True, exist_ok=True)
+        requirements.write_text(boto3)
         subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(runtime), boto3_pin],
+            [sys.executable, "-m", "pip", "install", "--quiet", "--require-hashes", "--target", str(runtime),
+             "-r", str(requirements)],
             check=True,
             capture_output=True,
-        )
+        )  # fmt: skip
     layer = BENCH_DIR / "layer"
     shutil.rmtree(layer, ignore_errors=True)
     shutil.copytree(deps, layer, symlinks=True)
