@@ -8,6 +8,7 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -143,6 +144,24 @@ def test_a_path_with_a_control_character_is_404_like_any_unknown_route(stack: St
     error = answer.json()["error"]
     assert (error["code"], error["requestId"]) == ("not_found", answer.headers["x-amzn-RequestId"])
     assert error["message"]
+
+
+def test_an_ops_tenant_id_is_decoded_once_as_api_gateway_does(stack: Stack) -> None:
+    # Given a site the service has seen, and an operator
+    tenant_id = stack.http.post("/dev/token", params={"installation": "e2e-ops"}).json()["installationId"]
+    assert stack.http.get("/api-info", headers=stack.headers(installation="e2e-ops")).status_code == 200
+    operator = {"X-Local-Iam-User-Arn": "arn:aws:iam::123456789012:user/alice"}
+    once = quote(tenant_id, safe="")
+
+    # When the operator names it encoded once, and encoded twice
+    found = stack.http.get(f"/ops/tenants/{once}/api-info", headers=operator)
+    twice = stack.http.get(f"/ops/tenants/{quote(once, safe='')}/api-info", headers=operator)
+
+    # Then only the first names the site
+    assert found.status_code == 200
+    assert found.json()["tenant"]["installationId"] == tenant_id
+    assert twice.status_code == 404
+    assert twice.json()["error"]["code"] == "not_found"
 
 
 def test_history_delete_and_uninstall_through_the_stack(stack: Stack) -> None:
