@@ -144,14 +144,18 @@ def run(out_dir: Path, rounds: int) -> dict[str, Any]:
     simulator = AtlassianSimulator()
     simulator.start()
     ids = installation(TENANT)
-    token = issuer.mint(
-        installation_id=ids["installationId"],
-        account_id="sim-admin-0001",
-        cloud_id=ids["cloudId"],
-        site_url=simulator.url,
-        api_base_url=f"{simulator.url}/ex/jira/{ids['cloudId']}",
-        ttl_seconds=3600,
-    )
+    tokens = {
+        # Forge's lifecycle trigger runs without a user: its token has no principal.
+        sample: issuer.mint(
+            installation_id=ids["installationId"],
+            account_id=None if sample == "uninstalled" else "sim-admin-0001",
+            cloud_id=ids["cloudId"],
+            site_url=simulator.url,
+            api_base_url=f"{simulator.url}/ex/jira/{ids['cloudId']}",
+            ttl_seconds=3600,
+        )
+        for sample in ("uninstalled", "any other")
+    }
     tmp = Path(tempfile.mkdtemp(prefix="bench-cold-"))
     try:
         targets: dict[str, list[str]] = {"floor": []}
@@ -161,7 +165,7 @@ def run(out_dir: Path, rounds: int) -> dict[str, Any]:
             args = []
             if sample is not None:
                 case = next(c for c in CASES if c.sample == sample and not c.operator)
-                event = _event(sample, token, case.body, case.keyed)
+                event = _event(sample, tokens.get(sample, tokens["any other"]), case.body, case.keyed)
                 (tmp / f"{sample}.json").write_text(json.dumps(event))
                 with open(tmp / f"{sample}.pickle", "wb") as handle:
                     pickle.dump(replays[case.name]["first"].aws, handle)
@@ -181,7 +185,9 @@ def run(out_dir: Path, rounds: int) -> dict[str, Any]:
                 # The same function's first request when an operator calls it: IAM-signed, so neither
                 # the token check nor the administrator check, and what they import, is needed.
                 twin = ops_twin(GET_INFO)
-                event = _event(sample, token, None, keyed=False, operator_of=ids["installationId"])
+                event = _event(
+                    sample, tokens["any other"], None, keyed=False, operator_of=ids["installationId"]
+                )
                 (tmp / "ops.json").write_text(json.dumps(event))
                 with open(tmp / "ops.pickle", "wb") as handle:
                     pickle.dump(replays[twin.name]["first"].aws, handle)

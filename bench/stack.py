@@ -151,6 +151,7 @@ class Stack:
         self._atlassian_routes()
         self.router.start()
         self.token = self.mint()
+        self.lifecycle_token = self.mint(account_id=None)  # Forge's lifecycle trigger runs without a user
 
     def stop_aws(self) -> None:
         """Stop moto: after recording, every AWS answer comes from a Stubber (moto's own hooks, its
@@ -164,11 +165,11 @@ class Stack:
         self.jwks.stop()
         self.stop_aws()
 
-    def mint(self, **urls: str) -> str:
+    def mint(self, account_id: str | None = ADMIN, **urls: str) -> str:
         """A Forge Invocation Token of the administrator, valid for an hour (verification still runs)."""
         return self.issuer.mint(
             installation_id=self.ids["installationId"],
-            account_id=ADMIN,
+            account_id=account_id,
             cloud_id=self.ids["cloudId"],
             site_url=urls.get("site_url", SITE_URL),
             api_base_url=urls.get("api_base_url", f"{API_URL}/ex/jira/{self.ids['cloudId']}"),
@@ -211,7 +212,8 @@ class Stack:
 
         event: dict[str, Any] = json.loads((REPO / "events" / f"{case.sample}.json").read_text())
         headers = event["headers"]
-        headers["Authorization"] = f"Bearer {token or self.token}"
+        lifecycle = case.sample == "uninstalled"
+        headers["Authorization"] = f"Bearer {token or (self.lifecycle_token if lifecycle else self.token)}"
         if "x-forge-oauth-system" in headers:
             headers["x-forge-oauth-system"] = "sim-system-token-bench"
         if case.operator:

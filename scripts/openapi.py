@@ -74,7 +74,11 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
 # The contract's error table: status -> (codes, when). Which statuses a route documents is chosen in
 # `error_statuses`; the codes shown for 422 depend on the route too (see REJECTIONS).
 ERRORS: dict[int, tuple[str, str]] = {
-    400: ("bad_request", "the body is not a JSON object"),
+    400: (
+        "bad_request",
+        "the body is not a JSON object, nests deeper than 32 levels or holds a number of over 100 digits; "
+        "or the Jira site is not known yet",
+    ),
     401: ("unauthenticated", "the token is missing, malformed, badly signed, expired, or for another app"),
     403: ("forbidden", "the caller is not a Jira administrator, or the route's tenant is not the token's"),
     404: ("not_found", "unknown tenant (or, from API Gateway, an unknown route)"),

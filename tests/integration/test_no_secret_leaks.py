@@ -128,7 +128,7 @@ def test_no_secret_appears_anywhere(
     caplog.set_level(logging.DEBUG)
 
     # When every flow runs
-    items = run_every_flow(api, [aws["TABLE_NAME"], aws["IDEMPOTENCY_TABLE_NAME"]])
+    items = run_every_flow(api, [aws["TABLE_NAME"]])
 
     # Then
     out, err = capfd.readouterr()

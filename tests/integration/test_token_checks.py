@@ -121,20 +121,55 @@ def rotated(jwks: JwksServer) -> Iterator[DevTokenIssuer]:
     jwks.jwks = original
 
 
-def test_an_unknown_kid_is_fetched_once_and_then_accepted_once_published(
-    api: Api, jwks: JwksServer, rotated: DevTokenIssuer
+class JwksClock:
+    """The clock PyJWT's JWKS client reads for its refetch cooldown, moved forward by tests."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+@pytest.fixture
+def jwks_clock(monkeypatch: pytest.MonkeyPatch) -> JwksClock:
+    clock = JwksClock()
+    monkeypatch.setattr("jwt.jwks_client.time", clock)
+    return clock
+
+
+def test_an_unknown_kid_refetches_the_jwks_at_most_once_per_30_s(
+    api: Api, jwks: JwksServer, rotated: DevTokenIssuer, jwks_clock: JwksClock
 ) -> None:
-    assert api.call("get_info").status == 200  # the JWKS is cached now
+    assert api.call("get_info").status == 200  # the JWKS is fetched and cached now
     fetches = jwks.fetches
 
-    # While the new key is not published: refused, after one refetch
+    # Unknown kids within 30 s of the last fetch: refused, without asking Forge's CDN again
+    for _ in range(5):
+        assert api.call("get_info", token=rotated.sign(claims_of(api))).status == 401
+        assert api.call("get_info", token=DevTokenIssuer(APP_ID).sign(claims_of(api))).status == 401
+    assert jwks.fetches == fetches
+
+    # Past 30 s: one refetch for an unknown kid, then quiet again
+    jwks_clock.offset += 31
+    assert api.call("get_info", token=rotated.sign(claims_of(api))).status == 401
     assert api.call("get_info", token=rotated.sign(claims_of(api))).status == 401
     assert jwks.fetches == fetches + 1
 
-    # Once published: accepted, and the old key still works
-    jwks.jwks = {"keys": jwks.jwks["keys"] + rotated.jwks()["keys"]}
-    assert api.call("get_info", token=rotated.sign(claims_of(api))).status == 200
+
+def test_a_key_published_later_is_accepted_after_the_next_refetch(
+    api: Api, jwks: JwksServer, rotated: DevTokenIssuer, jwks_clock: JwksClock
+) -> None:
     assert api.call("get_info").status == 200
+    jwks.jwks = {"keys": jwks.jwks["keys"] + rotated.jwks()["keys"]}
+
+    jwks_clock.offset += 31
+
+    assert api.call("get_info", token=rotated.sign(claims_of(api))).status == 200
+    assert api.call("get_info").status == 200  # the old key still works
 
 
 def test_a_known_kid_does_not_refetch_the_jwks(api: Api, jwks: JwksServer) -> None:

@@ -27,7 +27,12 @@ def record(**changes: object) -> CredentialRecord:
 
 
 def test_mask_shows_eight_bullets_and_the_last_four_characters() -> None:
-    assert mask("abcdefgh1234") == "••••••••1234"
+    assert mask("abcdefghijklmnop1234") == "••••••••1234"
+
+
+@pytest.mark.parametrize("short", ["abcd", "abcdefgh1234", "x" * 19])
+def test_a_value_shorter_than_20_characters_shows_none_of_them(short: str) -> None:
+    assert mask(short) == "••••••••"
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,12 @@ MAX_BODY_BYTES = 8 * 1024
 NOT_JSON = "The request body must be a JSON object, sent with Content-Type: application/json."
 IDEMPOTENCY_KEY = r"^[A-Za-z0-9_-]{1,128}$"
 BODY_ERRORS = {"json_invalid", "model_attributes_type", "dict_type", "model_type", "missing"}
+MAX_JSON_DEPTH = 32
+MAX_JSON_NUMBER_DIGITS = 100
+TOO_DEEP = (
+    f"The request body nests deeper than {MAX_JSON_DEPTH} levels or holds a number of more than "
+    f"{MAX_JSON_NUMBER_DIGITS} digits."
+)
 # The operators' twin of every /api-info route; API Gateway checks SigV4 (AWS_IAM) before it.
 OPS_PREFIX = "/ops/tenants/{tenantId}"  # as API Gateway names the resource
 OPS_ROUTE_PREFIX = "/ops/tenants/<tenantId>"  # as the Powertools resolver matches it
@@ -87,7 +93,9 @@ def serve(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaCon
         if body and not _is_json(event):
             # Powertools would parse a form body into the model too; the contract's bodies are JSON only.
             raise BadRequest(NOT_JSON)
-        event = _ops_path(event, caller)
+        if body and not _within_parse_limits(body):
+            raise BadRequest(TOO_DEEP)
+        event = _json_media_type_in_lower_case(_ops_path(event, caller))
     except ApiError as exc:
         return _with_hsts(proxy_error(exc, _request_id(event)))
     except Exception:
@@ -114,14 +122,17 @@ def identify(svc: Services, event: Mapping[str, Any]) -> Caller:
         return operator_caller(svc, event)
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     claims = svc.verifier.verify(bearer_token(headers))
-    if str(event.get("resource", "")).startswith("/lifecycle/"):
-        return forge_caller(claims, require_principal=False)
-    caller = forge_caller(claims, require_principal=True)
+    lifecycle = str(event.get("resource", "")).startswith("/lifecycle/")
+    caller = forge_caller(claims, require_principal=not lifecycle)
+    if lifecycle and not claims.principal:
+        return caller  # Forge's own lifecycle trigger, which runs without a user
+    # A user's token, on /api-info or (sent with invokeRemote) on /lifecycle: only an administrator may.
     svc.admin_check.require(
         tenant_id=caller.tenant.installation_id,
-        account_id=caller.actor.account_id or "",
+        account_id=claims.principal or "",
         api_base_url=caller.api_base_url,
         system_token=headers.get("x-forge-oauth-system"),
+        app_gone_suffices=lifecycle,
     )
     return caller
 
@@ -235,7 +246,62 @@ def proxy_error(exc: ApiError, request_id: str | None) -> dict[str, Any]:
 def _is_json(event: Mapping[str, Any]) -> bool:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     media_type = str(headers.get("content-type") or "application/json").split(";")[0].strip()
-    return media_type == "application/json"
+    return media_type.lower() == "application/json"  # media types are case-insensitive (RFC 9110)
+
+
+def _json_media_type_in_lower_case(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with `Content-Type: application/json` spelled in lower case, as Powertools' body parser
+    matches it (case-sensitively); `serve` has already checked that it is JSON."""
+    if not any(k.lower() == "content-type" for k in event.get("headers") or {}):
+        return event
+
+    def lowered(name: str, value: Any) -> Any:
+        if name.lower() != "content-type":
+            return value
+        if isinstance(value, list):
+            return [str(v).lower() for v in value]
+        return str(value).lower()
+
+    return {
+        **event,
+        "headers": {k: lowered(k, v) for k, v in (event.get("headers") or {}).items()},
+        "multiValueHeaders": {k: lowered(k, v) for k, v in (event.get("multiValueHeaders") or {}).items()},
+    }
+
+
+def _within_parse_limits(body: str) -> bool:
+    """Whether a body stays within the nesting and number sizes the service parses (the contract's 400).
+
+    Checked before any parser sees the body: json recurses once per level of nesting (RecursionError
+    at about a thousand) and refuses integers over 4,300 digits with a ValueError of its own. One pass,
+    linear in the body's length (8 KiB at most); strings are skipped, whatever they hold.
+    """
+    depth = digits = 0
+    in_string = escaped = False
+    for ch in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return False
+        elif ch in "]}":
+            depth -= 1
+        elif ch.isdigit():
+            digits += 1
+            if digits > MAX_JSON_NUMBER_DIGITS:
+                return False
+            continue
+        elif ch == '"':
+            in_string = True
+        if ch not in ".eE+-":
+            digits = 0
+    return True
 
 
 def _request_id(event: Mapping[str, Any]) -> str | None:

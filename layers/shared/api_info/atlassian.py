@@ -6,7 +6,7 @@ import ipaddress
 import re
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlsplit
 
 from api_info.errors import AtlassianError, AtlassianUnavailable, CredentialRejected, UnsafeUrl
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import httpx
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost"}
+AdminAnswer = Literal["administrator", "no", "app_refused"]
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
 
@@ -78,6 +79,9 @@ class AtlassianClient:
 
     def vet_url(self, url: str) -> str:
         """Return a token-supplied site or API base URL if the contract allows calling it, else raise."""
+        if any(ch.isspace() or not ch.isprintable() for ch in url):
+            # urlsplit quietly drops tabs and line breaks, and httpx refuses other control characters.
+            raise UnsafeUrl()
         parts = urlsplit(url)
         host = parts.hostname or ""
         if (
@@ -201,11 +205,15 @@ class AtlassianClient:
             "Atlassian did not accept this email and API token. Check both and try again.",
         )
 
-    def is_admin(self, *, api_base_url: str, system_token: str, account_id: str) -> bool:
-        """Ask Jira whether the account holds the global ADMINISTER permission; any doubt is a no."""
+    def admin_answer(self, *, api_base_url: str, system_token: str, account_id: str) -> AdminAnswer:
+        """Ask Jira whether the account holds the global ADMINISTER permission.
+
+        "app_refused" when Jira refuses the app's system token itself (401/403: the app is no longer
+        installed); any other doubt (an error, an unreadable answer, a URL we never call) is "no".
+        """
         if not _header_safe(system_token):
             logger.warning("Administrator check failed closed", extra={"reason": "UnsendableSystemToken"})
-            return False
+            return "no"
         try:
             base = self.vet_url(api_base_url)
             answer = self._send(
@@ -214,11 +222,13 @@ class AtlassianClient:
                 headers={"Authorization": f"Bearer {system_token}"},
                 json={"accountId": account_id, "globalPermissions": ["ADMINISTER"]},
             )
-            granted = self._json(answer).get("globalPermissions") if answer.status_code == 200 else None
+            if answer.status_code in (401, 403):
+                return "app_refused"
+            granted = self._json(answer).get("globalPermissions")
         except (AtlassianError, AtlassianUnavailable, UnsafeUrl) as exc:
             logger.warning("Administrator check failed closed", extra={"reason": type(exc).__name__})
-            return False
-        return isinstance(granted, list) and "ADMINISTER" in granted
+            return "no"
+        return "administrator" if isinstance(granted, list) and "ADMINISTER" in granted else "no"
 
     # --- plumbing -------------------------------------------------------------------------------
 

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 FIT_ISSUER = "forge/invocation-token"
 LEEWAY_SECONDS = 60
+JWKS_LIFESPAN_SECONDS = 3600
+JWKS_COOLDOWN_SECONDS = 30
 
 
 class _FitApp(BaseModel):
@@ -65,24 +67,38 @@ class TokenVerifier:
         self._jwks_url = jwks_url
         self._timeout = int(max(1, timeout))
         self._client: jwt.PyJWKClient | None = None
+        # kid -> (monotonic time the key set it came from expires, the parsed public key)
+        self._signing_keys: dict[str, tuple[float, Any]] = {}
 
-    def _keys(self) -> jwt.PyJWKClient:
+    def _jwks(self) -> jwt.PyJWKClient:
         if self._client is None:
             import jwt
 
-            # cooldown_duration=0: the contract refetches the JWKS once on every unknown kid, so that a
-            # key Forge starts using right after our last fetch is accepted at once. What that costs an
-            # attacker sending made-up kids is one JWKS fetch per request, bounded by the stage
-            # throttling. The key set is cached for an hour, not each key forever (cache_keys): a key
-            # Forge withdraws stops being accepted within the hour.
+            # The key set is cached for an hour, not each key forever: a key Forge withdraws stops being
+            # accepted within the hour. An unknown kid refetches it at most once per JWKS_COOLDOWN_SECONDS
+            # (the contract's limit), so made-up kids cannot make this function amplify traffic to the
+            # JWKS; a key Forge starts using right after a fetch is accepted within that time.
             self._client = jwt.PyJWKClient(
                 self._jwks_url,
                 cache_keys=False,
-                lifespan=3600,
+                lifespan=JWKS_LIFESPAN_SECONDS,
                 timeout=self._timeout,
-                cooldown_duration=0,
+                cooldown_duration=JWKS_COOLDOWN_SECONDS,
             )
         return self._client
+
+    def _signing_key(self, kid: str) -> Any:
+        """The public key of a kid, parsed once and kept for the lifespan of the key set it came from."""
+        now = time.monotonic()
+        cached = self._signing_keys.get(kid)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        client = self._jwks()
+        key = client.get_signing_key(kid).key
+        fetched = client.jwk_set_cache.jwk_set_with_timestamp if client.jwk_set_cache else None
+        until = (fetched.get_timestamp() if fetched else now) + JWKS_LIFESPAN_SECONDS
+        self._signing_keys[kid] = (until, key)
+        return key
 
     def verify(self, token: str) -> FitClaims:
         """Return the token's claims, or raise Unauthenticated for any flaw."""
@@ -94,10 +110,9 @@ class TokenVerifier:
             header = _unverified_header(token)
             if header.get("alg") != "RS256":
                 raise Unauthenticated()
-            key = self._keys().get_signing_key(str(header.get("kid")))
             claims: dict[str, Any] = jwt.decode(
                 token,
-                key.key,
+                self._signing_key(header["kid"]),
                 algorithms=["RS256"],
                 audience=self._app_id,
                 issuer=FIT_ISSUER,
@@ -116,7 +131,8 @@ def _unverified_header(token: str) -> dict[str, Any]:
     segment = token.partition(".")[0]
     try:
         header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except (ValueError, binascii.Error):
+    except (ValueError, binascii.Error, RecursionError):
+        # RecursionError: a header of deeply nested JSON (json's parser recurses once per level).
         raise jwt.DecodeError("Invalid header") from None
     if not isinstance(header, dict) or not isinstance(header.get("kid"), str):
         raise jwt.DecodeError("Invalid header")
@@ -132,18 +148,32 @@ class AdminCheck:
         self._granted: dict[tuple[str, str], float] = {}
 
     def require(
-        self, *, tenant_id: str, account_id: str, api_base_url: str | None, system_token: str | None
+        self,
+        *,
+        tenant_id: str,
+        account_id: str,
+        api_base_url: str | None,
+        system_token: str | None,
+        app_gone_suffices: bool = False,
     ) -> None:
-        """Raise Forbidden unless the account is a Jira administrator of the tenant's site."""
+        """Raise Forbidden unless the account is a Jira administrator of the tenant's site.
+
+        With `app_gone_suffices` (an uninstall sent by a user), Jira refusing the app's own system token
+        is enough too: the app is no longer installed there, so nobody can be an administrator of it.
+        """
+        # The system token is required on every request: the cache saves the call to Jira, never this.
+        if not system_token or not api_base_url:
+            raise Forbidden()
         key = (tenant_id, account_id)
         now = time.monotonic()
         if self._granted.get(key, 0.0) > now:
             return
-        if not system_token or not api_base_url:
-            raise Forbidden()
-        if not self._atlassian.is_admin(
+        answer = self._atlassian.admin_answer(
             api_base_url=api_base_url, system_token=system_token, account_id=account_id
-        ):
+        )
+        if answer == "app_refused" and app_gone_suffices:
+            return
+        if answer != "administrator":
             raise Forbidden()
         self._granted[key] = now + self._ttl
 

@@ -18,6 +18,7 @@ from api_info.atlassian import AtlassianClient
 from api_info.auth import AdminCheck, Caller, TokenVerifier
 from api_info.errors import (
     ApiError,
+    BadRequest,
     ChangeInProgress,
     CredentialRejected,
     IdempotencyKeyReused,
@@ -40,6 +41,7 @@ from api_info.models import (
     LastCheck,
     Links,
     Status,
+    Tenant,
     TenantInfo,
     mask,
 )
@@ -98,11 +100,16 @@ def now_iso() -> str:
 
 
 def show_info(svc: Services, caller: Caller) -> InfoResponse:
-    """The info page of the caller's tenant; records the tenant the first time it is seen."""
+    """The info page of the caller's tenant; records the tenant when it is first seen or its site moved."""
     state = svc.store.load(caller.tenant.installation_id)
-    if state.tenant is None:
+    tenant = state.tenant
+    if tenant is None or _site_moved(tenant, caller.tenant):
         svc.store.record_tenant(caller.tenant, now_iso())
-    tenant = state.tenant or caller.tenant
+        tenant = Tenant(
+            installation_id=caller.tenant.installation_id,
+            cloud_id=caller.tenant.cloud_id or (tenant.cloud_id if tenant else None),
+            site_url=caller.tenant.site_url or (tenant.site_url if tenant else None),
+        )
     key = state.credentials.get("apiKey")
     token = state.credentials.get("apiToken")
     return InfoResponse(
@@ -121,6 +128,14 @@ def show_info(svc: Services, caller: Caller) -> InfoResponse:
             manage_api_tokens=MANAGE_API_TOKENS,
             api_token_guide=API_TOKEN_GUIDE,
         ),
+    )
+
+
+def _site_moved(stored: Tenant, seen: Tenant) -> bool:
+    """Whether a verified token names another site URL or cloud id than the recorded ones (a renamed site)."""
+    return bool(
+        (seen.site_url and seen.site_url != stored.site_url)
+        or (seen.cloud_id and seen.cloud_id != stored.cloud_id)
     )
 
 
@@ -210,11 +225,12 @@ def change_token(
 ) -> ChangeTokenResponse:
     """Validate a new API token and its email against the tenant's Jira site, then store it."""
     secret = {"email": request.email, "apiToken": request.api_token.get_secret_value()}
+    site_url, cloud_id = caller.tenant.site_url, caller.tenant.cloud_id
+    if not site_url or not cloud_id:
+        raise BadRequest("The Jira site of this installation is not known yet. Reopen the app from Jira.")
+    svc.atlassian.vet_url(site_url)  # a site we never call is refused (403) before anything is recorded
 
     def validate() -> dict[str, Any]:
-        site_url, cloud_id = caller.tenant.site_url, caller.tenant.cloud_id
-        if not site_url or not cloud_id:
-            raise ApiError("The Jira site of this installation is not known yet. Reopen the app from Jira.")
         facts = svc.atlassian.validate_token(
             site_url=site_url, cloud_id=cloud_id, email=secret["email"], api_token=secret["apiToken"]
         )
@@ -265,7 +281,9 @@ def _once(
         config.register_lambda_context(lambda_context)
 
     @idempotent_function(  # type: ignore[untyped-decorator]
-        data_keyword_argument="request", persistence_store=svc.store.idempotency_layer(), config=config
+        data_keyword_argument="request",
+        persistence_store=svc.store.idempotency_layer(tenant_id),
+        config=config,
     )
     def once(request: dict[str, str]) -> dict[str, Any]:
         try:

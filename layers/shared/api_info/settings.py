@@ -21,7 +21,6 @@ class Settings(BaseModel):
     allow_insecure_loopback: bool = False
     expiry_warning_days: int = Field(default=14, ge=0)
     table_name: str = "api-info"
-    idempotency_table_name: str = "api-info-idempotency"
     secret_prefix: str = "flexible-user-license/api-info/"
     kms_key_arn: str | None = None
     fingerprint_secret_arn: str | None = None

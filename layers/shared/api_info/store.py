@@ -84,6 +84,10 @@ def cred_sk(credential: CredentialName) -> str:
     return f"CRED#{credential}"
 
 
+def idempotency_pk(tenant_id: str) -> str:
+    return f"IDEMPOTENCY#{tenant_id}"
+
+
 def limit_pk(tenant_id: str) -> str:
     # Counters live in a partition of their own, so that GET /api-info's Query never reads them.
     return f"LIMIT#{tenant_id}"
@@ -161,43 +165,27 @@ class CredentialStore:
         return Tenant.model_validate(_from_item(item)) if item else None
 
     def record_tenant(self, tenant: Tenant, now: str) -> None:
-        """Record an installation the first time it is seen; later sightings change nothing."""
-        item = {
-            "PK": tenant_pk(tenant.installation_id),
-            "SK": "TENANT",
-            "entity": "tenant",
-            "firstSeenAt": now,
-            **tenant.model_dump(by_alias=True),
-        }
-        try:
-            self.dynamodb.put_item(
-                TableName=self._table, Item=_to_item(item), ConditionExpression="attribute_not_exists(PK)"
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        """Record an installation the first time it is seen; later sightings take a new site URL or
+        cloud id (a renamed site), and change nothing else."""
+        sets, values = _tenant_sets(tenant, now)
+        self.dynamodb.update_item(
+            TableName=self._table,
+            Key=_to_item({"PK": tenant_pk(tenant.installation_id), "SK": "TENANT"}),
+            UpdateExpression="SET " + ", ".join(sets),
+            ExpressionAttributeValues=_to_item(values),
+        )
 
     def record_change_attempt(self, tenant: Tenant, now: str, *, limit: int, window_seconds: int) -> None:
-        """Record the tenant on first sight and count one change attempt, in one call; RateLimited when
-        the tenant's current fixed window already holds `limit` attempts.
+        """Record the tenant (as `record_tenant`) and count one change attempt, in one call; RateLimited
+        when the tenant's current fixed window already holds `limit` attempts.
 
-        One TransactWriteItems of two updates: the tenant item (if_not_exists, so a later sighting
-        never overwrites) and a counter item per window (its key names the window, so a new window
-        starts at zero without a read; TTL removes old ones).
+        One TransactWriteItems of two updates: the tenant item, and a counter item per window (its key
+        names the window, so a new window starts at zero without a read; TTL removes old ones).
         """
         epoch = int(time.time())
         start = epoch - epoch % window_seconds
         end = start + window_seconds
-        sets = [
-            "installationId = if_not_exists(installationId, :iid)",
-            "firstSeenAt = if_not_exists(firstSeenAt, :first)",
-            "entity = :entity",
-        ]
-        values: dict[str, Any] = {":iid": tenant.installation_id, ":first": now, ":entity": "tenant"}
-        for name, value in (("cloudId", tenant.cloud_id), ("siteUrl", tenant.site_url)):
-            if value:
-                sets.append(f"{name} = if_not_exists({name}, :{name})")
-                values[f":{name}"] = value
+        sets, values = _tenant_sets(tenant, now)
         items: list[Any] = [
             {
                 "Update": {
@@ -430,7 +418,12 @@ class CredentialStore:
     def delete_tenant(self, tenant_id: str) -> int:
         """Delete every item held for a tenant and schedule its secrets' deletion; returns items removed."""
         removed = 0
-        for pk in (tenant_pk(tenant_id), history_pk(tenant_id), limit_pk(tenant_id)):
+        for pk in (
+            tenant_pk(tenant_id),
+            history_pk(tenant_id),
+            limit_pk(tenant_id),
+            idempotency_pk(tenant_id),
+        ):
             keys = self._partition_keys(pk)
             for start in range(0, len(keys), 25):
                 batch = [{"DeleteRequest": {"Key": key}} for key in keys[start : start + 25]]
@@ -461,14 +454,23 @@ class CredentialStore:
         value = _secrets_provider(self.secrets).get(arn, max_age=SECRET_CACHE_SECONDS)
         return str(value).encode()
 
-    def idempotency_layer(self) -> DynamoDBPersistenceLayer:
-        """Powertools' idempotency records, in their own table, through this store's DynamoDB client."""
+    def idempotency_layer(self, tenant_id: str) -> DynamoDBPersistenceLayer:
+        """Powertools' idempotency records of one tenant, in a partition of its own in this table.
+
+        There, an uninstall deletes them with everything else of the installation (so a replay after it
+        is a new request), and the table's TTL removes them when they expire.
+        """
         # Imported here: only the change routes use it, and its package pulls in all of Powertools'
         # idempotency (and boto3's resource layer) on import.
         from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
         return DynamoDBPersistenceLayer(
-            table_name=self._settings.idempotency_table_name, boto3_client=self.dynamodb
+            table_name=self._table,
+            key_attr="PK",
+            sort_key_attr="SK",
+            static_pk_value=idempotency_pk(tenant_id),
+            expiry_attr="ttl",
+            boto3_client=self.dynamodb,
         )
 
     # --- history --------------------------------------------------------------------------------
@@ -764,6 +766,21 @@ def _secrets_provider(client: SecretsManagerClient) -> SecretsProvider:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
     return SecretsProvider(boto3_client=client)
+
+
+def _tenant_sets(tenant: Tenant, now: str) -> tuple[list[str], dict[str, Any]]:
+    """The SET clauses that record a tenant: first sight once; the site as the latest token names it."""
+    sets = [
+        "installationId = if_not_exists(installationId, :iid)",
+        "firstSeenAt = if_not_exists(firstSeenAt, :first)",
+        "entity = :entity",
+    ]
+    values: dict[str, Any] = {":iid": tenant.installation_id, ":first": now, ":entity": "tenant"}
+    for name, value in (("cloudId", tenant.cloud_id), ("siteUrl", tenant.site_url)):
+        if value:  # a token without the claim keeps what is recorded
+            sets.append(f"{name} = :{name}")
+            values[f":{name}"] = value
+    return sets, values
 
 
 def _encode_cursor(sort_key: str) -> str:
