@@ -8,8 +8,9 @@ for bad input; the answer is a 4xx of the contract's error table, or the route's
 every error has the contract's shape. The run collects every request that breaks the rule and reports
 them together.
 
-Budget: FUZZ_EDGE_EXAMPLES (default 300) requests, and the cases the issue found by hand, from a fixed seed (FUZZ_SEED, default 6), so that CI
-runs are repeatable; about a minute on 2 cores.
+Budget: FUZZ_EDGE_EXAMPLES (default 300) generated requests from a fixed seed (FUZZ_SEED, default 6),
+so that CI runs are repeatable, after the cases the issue found by hand (KNOWN); about a minute on 2
+cores.
 """
 
 from __future__ import annotations
