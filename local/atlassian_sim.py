@@ -28,6 +28,9 @@ RETRY_AFTER_SECONDS = "7"
 
 # Behaviours a key or token can carry besides answering normally.
 OK, ERROR, RATE_LIMITED, SLOW, REDIRECT = "ok", "error", "rate_limited", "slow", "redirect"
+# Answers normally, but after the headers the body comes a byte at a time (`trickle_seconds` apart):
+# no single read waits long, the whole answer takes minutes.
+TRICKLE = "trickle"
 # Where REDIRECT credentials are sent: the instance metadata service, as an attacker would choose.
 METADATA_URL = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
 
@@ -58,6 +61,7 @@ def _default_keys() -> dict[str, SimKey]:
         "sim-admin-key-error-ERR5": SimKey(ORG_ID, ORG_NAME, behaviour=ERROR),
         "sim-admin-key-ratelimited-R429": SimKey(ORG_ID, ORG_NAME, behaviour=RATE_LIMITED),
         "sim-admin-key-slow-SLOW": SimKey(ORG_ID, ORG_NAME, behaviour=SLOW),
+        "sim-admin-key-trickle-DRIP": SimKey(ORG_ID, ORG_NAME, behaviour=TRICKLE),
     }
 
 
@@ -75,6 +79,7 @@ def _default_tokens() -> dict[tuple[str, str], SimToken]:
             "sim-account-ada", "Ada Admin", ada, behaviour=RATE_LIMITED
         ),
         (ada, "sim-token-slow-SLOW"): SimToken("sim-account-ada", "Ada Admin", ada, behaviour=SLOW),
+        (ada, "sim-token-trickle-DRIP"): SimToken("sim-account-ada", "Ada Admin", ada, behaviour=TRICKLE),
     }
 
 
@@ -85,6 +90,7 @@ _KEY_ROWS = [
     ("sim-admin-key-error-ERR5", "Atlassian answers 500", "atlassian_error"),
     ("sim-admin-key-ratelimited-R429", "Atlassian answers 429, Retry-After 7", "atlassian_unavailable"),
     ("sim-admin-key-slow-SLOW", "valid, but answers after 10 s", ""),
+    ("sim-admin-key-trickle-DRIP", "valid; body trickles in, 1 byte / 2 s", "atlassian_unavailable"),
     ("anything else", "401", "api_key_invalid"),
 ]
 _TOKEN_ROWS = [
@@ -95,6 +101,7 @@ _TOKEN_ROWS = [
     ("ada@acme.test", "sim-token-error-ERR5", "Atlassian answers 500", "atlassian_error"),
     ("ada@acme.test", "sim-token-ratelimited-R429", "429, Retry-After 7", "atlassian_unavailable"),
     ("ada@acme.test", "sim-token-slow-SLOW", "valid, but answers after 10 s", ""),
+    ("ada@acme.test", "sim-token-trickle-DRIP", "body trickles in, 1 byte / 2 s", "atlassian_unavailable"),
     ("anything else", "", "401", "api_token_invalid"),
 ]
 CREDENTIALS_HELP = "\n".join(
@@ -124,6 +131,7 @@ class AtlassianSimulator:
         self.port = port
         self.latency_ms = latency_ms  # added to every answer; may be changed while running
         self.slow_seconds: float = 10.0  # how long the *-slow-SLOW credentials take
+        self.trickle_seconds: float = 2.0  # between two bytes of the *-trickle-DRIP credentials' answers
         self.redirect_to = METADATA_URL  # the Location of REDIRECT credentials' answers
         self.requests: list[tuple[str, str]] = []  # (method, path without query) of each request
         self.in_flight = 0  # requests being answered right now
@@ -225,6 +233,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     sim: AtlassianSimulator
+    trickle = False  # set per request by a TRICKLE credential
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes; with Nagle's algorithm the body would wait for the
     # client's delayed ACK (about 40 ms on Linux loopback), which a real server does not add.
@@ -249,6 +258,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         path = urlsplit(self.path).path
         self.sim._record(self.command, path)
+        self.trickle = False
         try:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length > 0 else b""
@@ -268,7 +278,12 @@ class _Handler(BaseHTTPRequestHandler):
             for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            if self.trickle:
+                for i in range(len(data)):
+                    self.sim._pause(self.sim.trickle_seconds)
+                    self.wfile.write(data[i : i + 1])
+            else:
+                self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             # The caller gave up first, as the service does with the slow credentials: nothing to answer.
             self.close_connection = True
@@ -375,4 +390,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.sim._pause(self.sim.slow_seconds)
         if behaviour == REDIRECT:
             return 302, {"message": "Found"}, {"Location": self.sim.redirect_to}
+        if behaviour == TRICKLE:
+            self.trickle = True  # _serve sends the answer's body slowly
         return None

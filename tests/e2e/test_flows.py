@@ -185,3 +185,37 @@ def test_history_delete_and_uninstall_through_the_stack(stack: Stack) -> None:
         == 204
     )
     assert call("GET", "/api-info/history").json() == {"events": [], "nextCursor": None}
+
+
+def test_a_trickling_atlassian_answer_is_503_within_12_s_and_frees_the_credential(stack: Stack) -> None:
+    # The stack's own settings (the 5 s deadline) and simulator (a byte every 2 s): a read never
+    # waits 5 s, the whole answer would take minutes; Lambda's 15 s timeout used to end the change.
+    site = "e2e-trickle"
+    saved = stack.http.put(
+        "/api-info/key",
+        headers=stack.headers(installation=site),
+        json={"apiKey": "sim-admin-key-unscoped-GOOD1"},
+    )
+    assert saved.status_code == 200, saved.text
+
+    trickling = stack.http.put(
+        "/api-info/key",
+        headers=stack.headers(installation=site),
+        json={"apiKey": "sim-admin-key-trickle-DRIP"},
+    )
+    again = stack.http.put(
+        "/api-info/key",
+        headers=stack.headers(installation=site),
+        json={"apiKey": "sim-admin-key-unscoped-GOOD1"},
+    )
+
+    assert trickling.status_code == 503, trickling.text
+    assert trickling.json()["error"]["code"] == "atlassian_unavailable"
+    assert trickling.elapsed.total_seconds() < 12
+    assert again.status_code == 200, again.text  # not 409: the credential was freed at once
+    events = stack.http.get("/api-info/history", headers=stack.headers(installation=site)).json()["events"]
+    assert [(e["outcome"], e["code"]) for e in events] == [
+        ("succeeded", None),
+        ("failed", "atlassian_unavailable"),
+        ("succeeded", None),
+    ]

@@ -213,3 +213,116 @@ def test_a_delete_overtaken_by_the_uninstall_answers_that_the_credential_is_gone
     assert answer.status == 200
     assert answer.body["apiKey"]["status"] == "not_configured"
     assert items_of(aws, acme) == []
+
+
+def another_change_holds(api: Api, credential: str) -> str:
+    """Take the credential's change lock as another change under way would; returns that change's id."""
+    services().store.acquire_lock(tenant_id(api), credential, "another-change")  # type: ignore[arg-type]
+    return "another-change"
+
+
+def lock_owner(aws: dict[str, str], tenant: str, credential: str) -> str | None:
+    item = boto3.client("dynamodb").get_item(
+        TableName=aws["TABLE_NAME"], Key={"PK": {"S": f"TENANT#{tenant}"}, "SK": {"S": f"CRED#{credential}"}}
+    )["Item"]
+    return item["lockId"]["S"] if "lockId" in item else None
+
+
+@pytest.mark.parametrize(
+    ("sample", "body", "credential", "masked"),
+    [
+        ("change_key", {"apiKey": "sim-admin-key-second-KEY2"}, "apiKey", "••••••••KEY2"),
+        ("change_token", TOKEN, "apiToken", "••••••••OOD2"),
+    ],
+)
+def test_a_change_refused_because_another_is_under_way_is_recorded_and_leaves_its_lock(
+    api: Api, aws: dict[str, str], sample: str, body: dict[str, str], credential: str, masked: str
+) -> None:
+    # Given another change of the credential under way
+    other = another_change_holds(api, credential)
+
+    # When a change of it is asked for
+    answer = api.call(sample, body=body)
+
+    # Then it is refused, the history says so, and the other change still holds its lock
+    assert (answer.status, answer.body["error"]["code"]) == (409, "change_in_progress")
+    events = api.call("history").body["events"]
+    assert [(e["credential"], e["action"], e["outcome"], e["code"], e["maskedValue"]) for e in events] == [
+        (credential, "changed", "failed", "change_in_progress", masked)
+    ]
+    assert lock_owner(aws, tenant_id(api), credential) == other
+
+
+def test_a_delete_refused_because_a_change_is_under_way_is_recorded_and_leaves_its_lock(
+    api: Api, aws: dict[str, str]
+) -> None:
+    api.call("change_key", body=KEY)
+    other = another_change_holds(api, "apiKey")
+
+    answer = api.call("delete_key")
+
+    assert (answer.status, answer.body["error"]["code"]) == (409, "change_in_progress")
+    assert api.call("get_info").body["apiKey"]["status"] == "valid"
+    latest = api.call("history").body["events"][0]
+    assert (latest["action"], latest["outcome"], latest["code"], latest["maskedValue"]) == (
+        "deleted",
+        "failed",
+        "change_in_progress",
+        "••••••••OOD1",
+    )
+    assert lock_owner(aws, tenant_id(api), "apiKey") == other
+
+
+@pytest.mark.parametrize(("sample", "body"), [("change_key", KEY), ("delete_key", None)])
+def test_a_refusal_while_the_app_is_uninstalled_leaves_no_history_behind(
+    api: Api, aws: dict[str, str], monkeypatch: pytest.MonkeyPatch, sample: str, body: object
+) -> None:
+    # Given another change under way, and an uninstall landing just after this request found it so
+    another_change_holds(api, "apiKey")
+    acme = tenant_id(api)
+    store = services().store
+    refuse = store.acquire_lock
+
+    def refused_then_uninstalled(*args: object, **kwargs: object) -> object:
+        try:
+            return refuse(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            assert api.call("uninstalled", account=None).status == 204
+
+    monkeypatch.setattr(store, "acquire_lock", refused_then_uninstalled)
+
+    answer = api.call(sample, body=body)
+
+    # Then the request is still refused, and nothing of the uninstalled installation comes back
+    assert (answer.status, answer.body["error"]["code"]) == (409, "change_in_progress")
+    assert items_of(aws, acme) == []
+
+
+def test_a_change_whose_lock_another_took_meanwhile_is_recorded(
+    api: Api, aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a stored key, and a change that takes so long its lock expires and another change takes it
+    api.call("change_key", body=KEY)
+    store = services().store
+    stage = store.stage_secret
+
+    def lock_taken_meanwhile(tenant: str, credential: str, *args: object, **kwargs: object) -> str:
+        boto3.client("dynamodb").update_item(
+            TableName=aws["TABLE_NAME"],
+            Key={"PK": {"S": f"TENANT#{tenant}"}, "SK": {"S": f"CRED#{credential}"}},
+            UpdateExpression="SET lockId = :other",
+            ExpressionAttributeValues={":other": {"S": "another-change"}},
+        )
+        return stage(tenant, credential, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "stage_secret", lock_taken_meanwhile)
+
+    # When it comes to commit
+    answer = api.call("change_key", body={"apiKey": "sim-admin-key-unscoped-GOOD1"})
+
+    # Then it is refused and recorded, and the stored key is the one before
+    assert (answer.status, answer.body["error"]["code"]) == (409, "change_in_progress")
+    latest = api.call("history").body["events"][0]
+    assert (latest["outcome"], latest["code"]) == ("failed", "change_in_progress")
+    assert lock_owner(aws, tenant_id(api), "apiKey") == "another-change"
+    assert current_secret(tenant_id(api), "apiKey") == KEY

@@ -1,8 +1,11 @@
 """The Atlassian simulator answers each of its credentials as docs/LOCAL_STACK.md says."""
 
+import json
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 import pytest
@@ -145,6 +148,33 @@ def test_alias_reports_another_email(http: httpx.Client) -> None:
 
 def test_error_token_is_500(http: httpx.Client) -> None:
     assert http.get("/rest/api/3/myself", auth=("ada@acme.test", "sim-token-error-ERR5")).status_code == 500
+
+
+@pytest.mark.parametrize(
+    "credential",
+    [
+        {"url": "/admin/v1/orgs", "headers": bearer("sim-admin-key-trickle-DRIP")},
+        {"url": "/rest/api/3/myself", "auth": ("ada@acme.test", "sim-token-trickle-DRIP")},
+    ],
+)
+def test_trickling_credentials_send_headers_then_their_body_a_byte_at_a_time(
+    sim: AtlassianSimulator, http: httpx.Client, credential: dict[str, Any]
+) -> None:
+    sim.trickle_seconds = 0.02
+    try:
+        started = time.monotonic()
+        with http.stream("GET", **credential) as answer:
+            headers_after = time.monotonic() - started
+            chunks = list(answer.iter_raw())
+        took = time.monotonic() - started
+    finally:
+        sim.trickle_seconds = 2.0
+
+    assert answer.status_code == 200
+    assert headers_after < 0.1
+    assert all(len(chunk) == 1 for chunk in chunks)
+    assert took >= len(chunks) * 0.02
+    assert json.loads(b"".join(chunks))  # the answer of the good credential, in the end
 
 
 def test_rate_limited_token_is_429(http: httpx.Client) -> None:

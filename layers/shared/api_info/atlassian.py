@@ -5,6 +5,10 @@ from __future__ import annotations
 import ipaddress
 import re
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlsplit
@@ -22,6 +26,9 @@ if TYPE_CHECKING:
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost"}
 AdminAnswer = Literal["administrator", "no", "app_refused"]
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+# When the current Atlassian exchange (or group of exchanges) must be over, on time.monotonic()'s clock.
+# Each thread has its own value: the check worker's threads each run their own exchanges.
+_ENDS: ContextVar[float | None] = ContextVar("atlassian_deadline", default=None)
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,8 @@ class AtlassianClient:
         if client is None:
             import httpx
 
+            from api_info.deadline import deadline_transport
+
             with self._tls_lock:
                 if self._tls is None:
                     trace_httpx()
@@ -70,7 +79,7 @@ class AtlassianClient:
                 timeout=self._settings.atlassian_timeout_seconds,
                 follow_redirects=False,
                 trust_env=False,
-                verify=self._tls,
+                transport=deadline_transport(self._tls, _time_left),
             )
             self._local.client = client
         return client
@@ -121,6 +130,10 @@ class AtlassianClient:
             raise CredentialRejected(
                 "api_key_invalid", "Atlassian did not accept this API key. Check that you copied all of it."
             )
+        with self._deadline():  # both exchanges together
+            return self._validate_key(api_key)
+
+    def _validate_key(self, api_key: str) -> KeyFacts:
         auth = {"Authorization": f"Bearer {api_key}"}
         orgs = self._send("GET", f"{self._api_url}/admin/v1/orgs", headers=auth)
         if orgs.status_code in (401, 403):
@@ -158,10 +171,14 @@ class AtlassianClient:
 
     def validate_token(self, *, site_url: str, cloud_id: str, email: str, api_token: str) -> TokenFacts:
         """Check a user API token with its email against the Jira site, then tell scoped tokens apart."""
+        site = self.vet_url(site_url)
+        with self._deadline():  # both exchanges together
+            return self._validate_token(site, cloud_id, email, api_token)
+
+    def _validate_token(self, site: str, cloud_id: str, email: str, api_token: str) -> TokenFacts:
         import httpx
 
         auth = httpx.BasicAuth(email, api_token)
-        site = self.vet_url(site_url)
         answer = self._send("GET", f"{site}/rest/api/3/myself", auth=auth)
         refused = "AUTHENTICATED_FAILED" in answer.headers.get("x-seraph-loginreason", "")
         if answer.status_code == 200 and not refused:
@@ -232,11 +249,25 @@ class AtlassianClient:
 
     # --- plumbing -------------------------------------------------------------------------------
 
+    @contextmanager
+    def _deadline(self) -> Iterator[None]:
+        """One deadline, ATLASSIAN_TIMEOUT_SECONDS away, for the exchanges inside; an enclosing one
+        that ends sooner still holds. A key or token validation shares one between its two calls, so
+        a change's Atlassian time is at most twice it: the administrator check, then the validation."""
+        ends = time.monotonic() + self._settings.atlassian_timeout_seconds
+        outer = _ENDS.get()
+        token = _ENDS.set(ends if outer is None else min(ends, outer))
+        try:
+            yield
+        finally:
+            _ENDS.reset(token)
+
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         import httpx
 
         try:
-            answer = self._http.request(method, url, **kwargs)
+            with self._deadline():
+                answer = self._http.request(method, url, **kwargs)
         except httpx.TimeoutException:
             raise AtlassianUnavailable(
                 "Atlassian did not answer in time. Try again in a few minutes."
@@ -262,6 +293,12 @@ class AtlassianClient:
         if not isinstance(body, dict):
             raise AtlassianError()
         return body
+
+
+def _time_left() -> float | None:
+    """Seconds left of this thread's current Atlassian deadline (negative once passed), None if none."""
+    ends = _ENDS.get()
+    return None if ends is None else ends - time.monotonic()
 
 
 def _retry_after(answer: httpx.Response) -> int | None:

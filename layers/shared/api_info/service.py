@@ -343,7 +343,11 @@ def _change(
     except RateLimited:
         metrics.add_metric(name="ChangeRateLimited", unit="Count", value=1)
         raise
-    previous = store.acquire_lock(tenant_id, credential, change_id)
+    try:
+        previous = store.acquire_lock(tenant_id, credential, change_id)
+    except ChangeInProgress:  # another change holds the credential: record ours, leave its lock alone
+        _record_busy(store, tenant_id, lambda: event("failed", ChangeInProgress.code))
+        raise
     if previous is not None and previous.secret_version_id == change_id:
         # A retry of this very change, committed before it was interrupted: only promoting may be left.
         store.release_lock(tenant_id, credential, change_id)
@@ -370,6 +374,8 @@ def _change(
         # A first save whose lock an uninstall took away must not leave its new secret behind.
         if previous is None and not store.holds(tenant_id, credential):
             store.schedule_secret_deletion(tenant_id, credential)
+        # Recorded unless an uninstall took the lock: its installation's history stays gone.
+        _record_busy(store, tenant_id, lambda: event("failed", ChangeInProgress.code))
         raise
     except CredentialRejected as exc:
         # Atlassian's answer stands even if it cannot be recorded (the app was uninstalled meanwhile).
@@ -441,19 +447,37 @@ def _record_failure(
         logger.exception("Could not record a failed change")
 
 
+def _record_busy(store: CredentialStore, tenant_id: str, event: Callable[[], HistoryEvent]) -> None:
+    """Record an attempt refused with 409 change_in_progress (without the lock, which is another's)."""
+    try:
+        if not store.add_event_if_installed(tenant_id, event()):
+            logger.warning("A refused attempt was not recorded: the app was uninstalled meanwhile")
+    except Exception:  # best effort: the answer is 409 either way
+        logger.exception("Could not record an attempt refused while another change was under way")
+
+
 # --- delete, uninstall, history -----------------------------------------------------------------
 
 
 def delete_credential(svc: Services, caller: Caller, credential: CredentialName) -> dict[str, Any]:
     """Remove a stored credential: its record goes now, its secret is scheduled for deletion."""
     store, tenant_id, change_id = svc.store, caller.tenant.installation_id, str(uuid.uuid4())
-    previous = store.acquire_lock(tenant_id, credential, change_id)
+
+    def busy(masked: str | None) -> HistoryEvent:
+        return _event(caller, credential, "deleted", "failed", ChangeInProgress.code, masked)
+
+    try:
+        previous = store.acquire_lock(tenant_id, credential, change_id)
+    except ChangeInProgress:  # a change of it is under way: record the attempt, leave that change's lock
+        _record_busy(store, tenant_id, lambda: busy(_masked(store.load_credential(tenant_id, credential))))
+        raise
     masked = previous.masked_value if previous else None
     event = _event(caller, credential, "deleted", "succeeded", None, masked) if previous else None
     try:
         store.delete_credential(tenant_id, credential, change_id, event)
     except ChangeInProgress:
         if store.holds(tenant_id, credential):
+            _record_busy(store, tenant_id, lambda: busy(masked))
             raise
         # An uninstall removed everything meanwhile: the credential is gone, as asked.
         logger.warning("The credential was removed by an uninstall meanwhile", extra={"tenant": tenant_id})
@@ -463,6 +487,10 @@ def delete_credential(svc: Services, caller: Caller, credential: CredentialName)
         logger.info("Credential deleted", extra={"credential": credential, "tenant": tenant_id})
     info = key_info(None, svc.settings) if credential == "apiKey" else token_info(None, svc.settings)
     return {credential: info.model_dump(mode="json", by_alias=True)}
+
+
+def _masked(record: CredentialRecord | None) -> str | None:
+    return record.masked_value if record else None
 
 
 def uninstall(svc: Services, caller: Caller) -> None:

@@ -27,7 +27,8 @@ class Settings(BaseModel):
     idempotency_expiry_seconds: int = Field(default=86400, ge=60)
     credential_cache_seconds: int = Field(default=300, ge=0)
     history_retention_days: int = Field(default=400, ge=1)
-    atlassian_timeout_seconds: float = Field(default=5.0, gt=0)
+    # One deadline for a whole exchange with Atlassian (the contract's outbound deadline: at most 5 s).
+    atlassian_timeout_seconds: float = Field(default=5.0, gt=0, le=5)
     admin_cache_seconds: int = Field(default=60, ge=0, le=60)
     change_lock_seconds: int = Field(default=60, ge=1)
     # Per-tenant limit on change attempts (PUT key/token): at most this many per fixed window.

@@ -344,6 +344,38 @@ class CredentialStore:
             ]
         )
 
+    def add_event_if_installed(self, tenant_id: str, event: HistoryEvent) -> bool:
+        """Append an event unless the tenant was uninstalled meanwhile (False then: nothing written).
+
+        For an attempt refused without holding the credential's lock. The tenant item is the
+        condition: an uninstall deletes it before it reads the history partition to delete, so an
+        event written while the tenant item stands is deleted with the rest, and none comes after.
+        """
+        items: list[Any] = [
+            {
+                "ConditionCheck": {
+                    "TableName": self._table,
+                    "Key": _to_item({"PK": tenant_pk(tenant_id), "SK": "TENANT"}),
+                    "ConditionExpression": "attribute_exists(PK)",
+                }
+            },
+            {"Put": {"TableName": self._table, "Item": self._event_item(tenant_id, event)}},
+        ]
+        for attempt in range(3):
+            try:
+                self.dynamodb.transact_write_items(TransactItems=items)
+                return True
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+                if reasons and reasons[0] == "ConditionalCheckFailed":
+                    return False
+                # Another change counting its attempt on the tenant item just then: try again.
+                if "TransactionConflict" not in reasons or attempt == 2:
+                    raise
+        return False  # not reached: the last attempt returns or raises
+
     def _transact_holding_lock(self, items: list[Any]) -> None:
         """One transaction under our change lock; ChangeInProgress when DynamoDB cancels it (the lock
         is no longer ours, or another write to the item got in the way)."""
