@@ -39,14 +39,18 @@ json_values = st.recursive(
     | st.integers(min_value=-(10**150), max_value=10**150)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
     max_leaves=40,
 )
 deep = st.integers(min_value=0, max_value=2500).map(lambda n: "[" * n + "]" * n)
 
 
 @PROPERTY
-@given(header=st.binary(max_size=300) | deep.map(str.encode) | json_values.map(lambda v: json.dumps(v).encode()))
+@given(
+    header=st.binary(max_size=300) | deep.map(str.encode) | json_values.map(lambda v: json.dumps(v).encode())
+)
 def test_any_token_header_is_401(api: Api, header: bytes) -> None:
     token = f"{b64(header)}.{b64(b'{}')}.{b64(b'signature')}"
 
