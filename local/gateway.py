@@ -21,10 +21,11 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote
 
 from local.cfn import ApiRoute, FunctionSpec, functions, gateway_responses, load_template
 from local.dev_issuer import DevTokenIssuer, installation
@@ -42,6 +43,11 @@ PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # where `local` is import
 PAGE_DIR = Path(__file__).resolve().parent / "page"
 _IAM_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::(\d{12}):\S+$")
 _INSTALLATION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# C0 and C1 control characters and DEL: no route has them, so a path holding one is an unknown route.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# What to percent-encode in a raw request target: the bytes http.server would take for whitespace
+# (it splits the request line on any of them) besides the control characters.
+_RAW_UNSAFE = re.compile(rb"[\x00-\x20\x7f-\xa0]")
 # Passed from the gateway's environment to the containers; everything else comes from the template.
 _PASSED_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR")
 
@@ -431,6 +437,14 @@ class FunctionPool:
 # --- the HTTP server ----------------------------------------------------------------------------
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: a burst of connections overflowed it while the
+    # gateway was busy and the kernel reset some of them. API Gateway answers every one; the kernel
+    # caps this at net.core.somaxconn.
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 class LocalGateway:
     """Serves template.yaml's Api routes on http://host:port, plus the page, docs and dev token endpoints.
 
@@ -479,7 +493,7 @@ class LocalGateway:
             )
             for spec in specs
         }
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
 
     @property
     def url(self) -> str:
@@ -488,8 +502,7 @@ class LocalGateway:
     def start(self) -> str:
         """Start serving in a daemon thread; returns the base URL. Containers start on first use."""
         handler = type("Handler", (_GatewayHandler,), {"gateway": self})
-        self._server = ThreadingHTTPServer((self.host, self.port), handler)
-        self._server.daemon_threads = True
+        self._server = _Server((self.host, self.port), handler)
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True).start()
         return self.url
@@ -583,10 +596,35 @@ class _GatewayHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("gateway: " + format, *args)
 
+    def parse_request(self) -> bool:
+        # Only a space ends the request target, but http.server splits the request line on any
+        # whitespace (tab, vertical tab, NBSP, ...) and refuses the rest as malformed: encode such
+        # bytes in the target first, so the path is routed (to 404) like one sent percent-encoded.
+        words = self.raw_requestline.rstrip(b"\r\n").split(b" ")
+        if len(words) == 3:
+            target = _RAW_UNSAFE.sub(lambda m: b"%%%02X" % m.group()[0], words[1])
+            self.raw_requestline = b" ".join((words[0], target, words[2])) + b"\r\n"
+        return super().parse_request()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # http.server's own refusals of a request it cannot read (request line, version, header
+        # lines): a 4xx in the contract's error shape, not its HTML page or a 505.
+        log.info("gateway: refused a malformed request: %d %s", code, message)
+        self.request_version = self.protocol_version  # so that a status line is written
+        self.close_connection = True
+        request_id = str(uuid.uuid4())
+        if code in (HTTPStatus.REQUEST_URI_TOO_LONG, HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE):
+            self._error(
+                413, "payload_too_large", "The request's address or headers are too large.", request_id
+            )
+        else:
+            self._error(400, "bad_request", "The request is not valid HTTP.", request_id)
+
     def _serve(self) -> None:
         started = time.monotonic()
         request_id = str(uuid.uuid4())
-        parts = urlsplit(self.path)
+        # Not urlsplit: it reads "//x" as a host and raises on "//[", and API Gateway sees a path here.
+        path, _, query = self.path.partition("?")
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
@@ -597,17 +635,19 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         else:
             try:
                 body = self.rfile.read(length) if length else b""
-                status = self._dispatch(parts.path or "/", parts.query, body, request_id)
+                status = self._dispatch(path or "/", query, body, request_id)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True  # the client went away; nobody to answer
                 return
             except Exception:
-                log.exception("gateway: unexpected error on %s %s", self.command, parts.path)
+                log.exception("gateway: unexpected error on %s %s", self.command, path)
                 status = self._own("DEFAULT_5XX", request_id)
-        log.info("%s %s -> %d (%d ms)", self.command, parts.path, status, (time.monotonic() - started) * 1000)
+        log.info("%s %r -> %d (%d ms)", self.command, path, status, (time.monotonic() - started) * 1000)
 
     def _dispatch(self, path: str, query: str, body: bytes, request_id: str) -> int:
         gw = self.gateway
+        if _CONTROL.search(unquote(path)):
+            return self._own("MISSING_AUTHENTICATION_TOKEN", request_id)
         found = gw.find_route(self.command, path)
         if found is not None:
             return self._invoke(found[0], found[1], path, query, body, request_id)
@@ -729,10 +769,13 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         )
 
     def _file(self, file: Path, request_id: str, within: Path | None = None) -> int:
-        file = file.resolve()
-        if within is not None and not file.is_relative_to(within.resolve()):
-            return self._own("MISSING_AUTHENTICATION_TOKEN", request_id)
-        if not file.is_file():
+        try:
+            file = file.resolve()
+            outside = within is not None and not file.is_relative_to(within.resolve())
+            found = not outside and file.is_file()
+        except (OSError, ValueError):  # a name too long for the file system: no such file
+            found = False
+        if not found:
             return self._own("MISSING_AUTHENTICATION_TOKEN", request_id)
         kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         if kind.startswith("text/") or kind in ("application/json", "application/javascript"):

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
+import pytest
 
 from tests.e2e.conftest import REPO, Stack, local_stack
 
@@ -93,6 +97,71 @@ def test_requests_are_served_concurrently(stack: Stack) -> None:
         answers = list(pool.map(lambda i: stack.request("GET", "/api-info").status_code, range(12)))
 
     assert answers == [200] * 12
+
+
+def test_fifty_simultaneous_connections_are_all_answered_none_reset(stack: Stack) -> None:
+    # Given 50 administrators of one site, each with a token and a connection of their own
+    site = f"e2e-burst-{uuid.uuid4().hex[:8]}"
+    tokens = [stack.headers(installation=site) for _ in range(50)]
+    clients = [httpx.Client(base_url=stack.url, timeout=60) for _ in tokens]
+    start = threading.Barrier(len(tokens))
+
+    def change(client: httpx.Client, headers: dict[str, str]) -> httpx.Response | str:
+        start.wait()
+        try:
+            return client.put(
+                "/api-info/key", headers=headers, json={"apiKey": "sim-admin-key-unscoped-GOOD1"}
+            )
+        except httpx.TransportError as exc:  # a connection reset or refused
+            return repr(exc)
+
+    # When they all save a key at the same moment
+    try:
+        with ThreadPoolExecutor(max_workers=len(tokens)) as pool:
+            answers = list(pool.map(change, clients, tokens))
+    finally:
+        for client in clients:
+            client.close()
+
+    # Then every connection gets a contract answer: a save, another change under way, or the site's
+    # change limit; none is dropped, none is a 5xx
+    dropped = [a for a in answers if isinstance(a, str)]
+    assert not dropped, dropped
+    responses = [a for a in answers if isinstance(a, httpx.Response)]
+    assert {r.status_code for r in responses} <= {200, 409, 429}, [r.text for r in responses]
+    assert any(r.status_code == 200 for r in responses)
+    for refused in (r for r in responses if r.status_code != 200):
+        error = refused.json()["error"]
+        assert error["code"] in ("change_in_progress", "rate_limited")
+        assert error["requestId"] == refused.headers["x-amzn-RequestId"]
+
+
+@pytest.mark.parametrize("path", ["/api-info%00", "/api-info/key%0A", "/ops/tenants/%1B/api-info", "/%7F"])
+def test_a_path_with_a_control_character_is_404_like_any_unknown_route(stack: Stack, path: str) -> None:
+    answer = stack.request("GET", path)
+
+    assert answer.status_code == 404
+    error = answer.json()["error"]
+    assert (error["code"], error["requestId"]) == ("not_found", answer.headers["x-amzn-RequestId"])
+    assert error["message"]
+
+
+def test_an_ops_tenant_id_is_decoded_once_as_api_gateway_does(stack: Stack) -> None:
+    # Given a site the service has seen, and an operator
+    tenant_id = stack.http.post("/dev/token", params={"installation": "e2e-ops"}).json()["installationId"]
+    assert stack.http.get("/api-info", headers=stack.headers(installation="e2e-ops")).status_code == 200
+    operator = {"X-Local-Iam-User-Arn": "arn:aws:iam::123456789012:user/alice"}
+    once = quote(tenant_id, safe="")
+
+    # When the operator names it encoded once, and encoded twice
+    found = stack.http.get(f"/ops/tenants/{once}/api-info", headers=operator)
+    twice = stack.http.get(f"/ops/tenants/{quote(once, safe='')}/api-info", headers=operator)
+
+    # Then only the first names the site
+    assert found.status_code == 200
+    assert found.json()["tenant"]["installationId"] == tenant_id
+    assert twice.status_code == 404
+    assert twice.json()["error"]["code"] == "not_found"
 
 
 def test_history_delete_and_uninstall_through_the_stack(stack: Stack) -> None:

@@ -2,10 +2,13 @@
 
 import json
 import os
+import socket
 import threading
 import time
 from collections.abc import Iterator
+from http.client import HTTPResponse
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -211,6 +214,8 @@ def test_fixed_path_wins_over_parameter(gateway: LocalGateway) -> None:
     route, params = gateway.find_route("GET", "/items/a%2Fb%3Ac")  # type: ignore[misc]
     assert route.resource == "/items/{itemId}"
     assert params == {"itemId": "a/b:c"}
+    # decoded once, as API Gateway does: an id encoded twice reaches the function encoded once
+    assert gateway.find_route("GET", "/items/a%252Fb%253Ac") == (route, {"itemId": "a%2Fb%3Ac"})
     assert gateway.find_route("GET", "/items/a/b") is None
     assert gateway.find_route("DELETE", "/items") is None
 
@@ -364,6 +369,47 @@ def test_without_gateway_responses_the_contract_shape_is_used(tmp_path: Path) ->
             "requestId": answer.headers["x-amzn-RequestId"],
         }
     }
+
+
+def raw_exchange(gateway: LocalGateway, request: bytes) -> tuple[int, dict[str, Any]]:
+    """Send bytes no HTTP client would and read the answer: its status and JSON body."""
+    with socket.create_connection((gateway.host, gateway.port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = HTTPResponse(sock)
+        answer.begin()
+        return answer.status, json.loads(answer.read())
+
+
+@pytest.mark.parametrize(
+    "target",
+    [b"/nope%00", b"/items/%01", b"/items/a%7Fb", b"/items/%C2%85", b"/items\x00", b"/items/a\tb", b"/x\x0b"],
+)
+def test_a_path_with_a_control_character_is_the_unknown_route_answer(
+    gateway: LocalGateway, target: bytes
+) -> None:
+    # encoded or raw, on a fixed path or in a path parameter: no route has one
+    status, body = raw_exchange(gateway, b"GET " + target + b" HTTP/1.1\r\nHost: local\r\n\r\n")
+    assert status == 404
+    assert (body["error"]["code"], body["error"]["message"]) == ("not_found", "Template.")
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "code"),
+    [
+        (b"GET /items HTTP/2.0\r\n\r\n", 400, "bad_request"),
+        (b"GET /a b HTTP/1.1\r\n\r\n", 400, "bad_request"),
+        (b"NOT HTTP\r\n\r\n", 400, "bad_request"),
+        (b"GET /items HTTP/1.1\r\nX: " + b"a" * 70_000 + b"\r\n\r\n", 413, "payload_too_large"),
+        (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", 413, "payload_too_large"),
+        (b"GET /" + b"a" * 5_000 + b" HTTP/1.1\r\n\r\n", 404, "not_found"),  # too long for a file name
+    ],
+)
+def test_a_request_http_cannot_read_gets_a_4xx_in_the_contract_shape(
+    gateway: LocalGateway, request_bytes: bytes, status: int, code: str
+) -> None:
+    answered, body = raw_exchange(gateway, request_bytes)
+    assert (answered, body["error"]["code"]) == (status, code)
+    assert body["error"]["requestId"]
 
 
 # --- containers ---------------------------------------------------------------------------------
