@@ -5,18 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.iam.flows import FLOWS, World
+from tests.iam.flows import FLOWS, KEPT, World
 from tests.support.iam import Denial
 
 _ran: set[str] = set()
-
-# Grants no flow can reach on purpose, each with why it stays.
-KEPT = {
-    ("IdempotencyTable", "dynamodb:GetItem"): (
-        "Powertools' documented permission: its fallback read when a conditional put returns no old item"
-        " (DynamoDB always returns it, so no flow here reaches the fallback)"
-    ),
-}
 
 
 def run(world: World, name: str) -> None:

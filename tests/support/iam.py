@@ -165,7 +165,6 @@ class Evaluator:
     """Decides each request to moto's server as IAM would, for the template's roles."""
 
     key_policy: dict[str, Any]
-    sessions: dict[str, str]  # role session name (the function) by role name
     table_keys: dict[str, str]  # table name -> ARN of the KMS key encrypting it
     backends: Callable[[], Any]  # (secrets backend, sqs backend), read when a request comes
     denials: list[Denial] = field(default_factory=list)
@@ -432,6 +431,7 @@ class Stack:
     log_groups: dict[str, str]  # function -> its log group name
     admin: boto3.session.Session
     container: str = ""  # the function whose sandbox ran last
+    runtime_clients: list[Any] = field(default_factory=list)
 
     @contextmanager
     def invoked(self, function: str) -> Iterator[None]:
@@ -444,7 +444,9 @@ class Stack:
             reset_container_caches()
             self.container = function
         with self.identities.acting_as(self.sessions[function]):
-            logs, xray = boto3.client("logs"), boto3.client("xray")  # signed as the function's role
+            if not self.runtime_clients:  # they sign as whoever runs: here, the function's role
+                self.runtime_clients = [boto3.client("logs"), boto3.client("xray")]
+            logs, xray = self.runtime_clients
             stream = f"2026/12/02/[$LATEST]{uuid.uuid4().hex}"
             logs.create_log_stream(logGroupName=self.log_groups[function], logStreamName=stream)
             logs.put_log_events(
@@ -460,18 +462,28 @@ class Stack:
             xray.put_telemetry_records(TelemetryRecords=[{"Timestamp": 1_764_633_600}])
             yield
 
-    def set_statement(self, role: str, sid: str, present: bool) -> dict[str, Any] | None:
-        """Take one statement out of a role's policy in IAM (or put it back); returns it."""
+    @contextmanager
+    def without(self, role: str, sid: str, action: str) -> Iterator[None]:
+        """One action taken out of a role's statement in IAM (the statement, if it was its only one)."""
         iam = self.admin.client("iam", endpoint_url=self.url)
         for name, document in self.role_policies[role].items():
-            statements = document["Statement"]
-            if any(s.get("Sid") == sid for s in statements):
-                kept = statements if present else [s for s in statements if s.get("Sid") != sid]
-                iam.put_role_policy(
-                    RoleName=role, PolicyName=name, PolicyDocument=json.dumps({**document, "Statement": kept})
-                )
-                return next(s for s in statements if s.get("Sid") == sid)
-        return None
+            statements = []
+            for statement in document["Statement"]:
+                if statement.get("Sid") == sid:
+                    kept = [a for a in _listed(statement["Action"]) if a != action]
+                    if not kept:
+                        continue
+                    statement = {**statement, "Action": kept}
+                statements.append(statement)
+            if statements != document["Statement"]:
+                ablated = json.dumps({**document, "Statement": statements})
+                iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=ablated)
+                try:
+                    yield
+                finally:
+                    iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(document))
+                return
+        raise KeyError(f"{role} has no statement {sid} granting {action}")
 
 
 def start_stack(server_url: str, template_path: Path, parameters: dict[str, str]) -> Stack:
@@ -564,7 +576,6 @@ def start_stack(server_url: str, template_path: Path, parameters: dict[str, str]
 
     evaluator = Evaluator(
         key_policy=builder.resolve(template["Resources"][key_id]["Properties"]["KeyPolicy"]),
-        sessions={name: function for function, name in roles.items()},
         table_keys=table_keys,
         backends=backends,
     )
