@@ -290,7 +290,8 @@ class Evaluator:
             return checks
         secret_id = body.get("SecretId") or body["Name"]
         secret = secrets_backend.secrets.get(secret_id)
-        # A secret's ARN ends in six random characters; a secret still to be created has them too.
+        # MODEL: a secret still to be created is checked under its name and a six-character suffix, as
+        # AWS will name it.
         arn = secret.arn if secret else f"arn:aws:secretsmanager:{region}:{account}:secret:{secret_id}-AbCdEf"
         checks.append(Check(f"secretsmanager:{operation}", arn))
         if operation == "CreateSecret" and body.get("Tags"):
@@ -298,6 +299,7 @@ class Evaluator:
         key = body.get("KmsKeyId") if operation == "CreateSecret" else (secret.kms_key_id if secret else None)
         if key and not key.startswith("alias/aws/"):
             key = _key_arn(key, region, account)
+            # MODEL: storing a value is GenerateDataKey, reading one Decrypt (on every such call).
             stores = operation == "CreateSecret" and ("SecretString" in body or "SecretBinary" in body)
             if stores or operation == "PutSecretValue":
                 checks.append(_via(key, "kms:GenerateDataKey", "secretsmanager", region, account))
@@ -321,6 +323,7 @@ class Evaluator:
         if key and not key.startswith("alias/aws/"):
             key = _key_arn(key, region, account)
             # SQS's documentation: a producer needs GenerateDataKey and Decrypt, a consumer Decrypt.
+            # MODEL: on every call, though SQS reuses a data key for KmsDataKeyReusePeriodSeconds.
             if action == "SendMessage":
                 checks.append(_via(key, "kms:GenerateDataKey", "sqs", region, account))
                 checks.append(_via(key, "kms:Decrypt", "sqs", region, account))
@@ -440,7 +443,7 @@ class Stack:
         MODEL: the runtime writes the invocation's logs and trace with the execution role; here one
         log stream, one log event and one trace segment per invocation."""
         if function != self.container:
-            # Another function's sandbox: nothing cached (clients, the fingerprint key) carries over.
+            # MODEL: another function's sandbox; nothing cached (clients, the fingerprint key) carries over.
             reset_container_caches()
             self.container = function
         with self.identities.acting_as(self.sessions[function]):
