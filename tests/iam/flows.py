@@ -196,7 +196,9 @@ def world() -> Iterator[World]:
                     "FORGE_JWKS_URL": jwks.url,
                     "ATLASSIAN_API_URL": simulator.url,
                     "ALLOW_INSECURE_LOOPBACK": "true",
-                    "ATLASSIAN_TIMEOUT_SECONDS": "1",
+                    # The default 5 s: no flow here waits on a slow Atlassian, and on a loaded machine
+                    # 1 s (the integration tests' value) made a check fail now and then.
+                    "ATLASSIAN_TIMEOUT_SECONDS": "5",
                 }
             )
             with _environment(env), enforce(stack):
