@@ -22,7 +22,7 @@ from moto.server import ThreadedMotoServer
 from api_info.service import services
 from local.atlassian_sim import ORG_ID, ORG_NAME, AtlassianSimulator
 from local.dev_issuer import DevTokenIssuer
-from tests.support.checks import Checks, function_module, tenant_id
+from tests.support.checks import Checks, tenant_id
 from tests.support.harness import (
     APP_ID,
     OPERATOR,
@@ -197,7 +197,7 @@ def world() -> Iterator[World]:
                     "ATLASSIAN_API_URL": simulator.url,
                     "ALLOW_INSECURE_LOOPBACK": "true",
                     # The default 5 s: no flow here waits on a slow Atlassian, and on a loaded machine
-                    # 1 s (the integration tests' value) made a check fail now and then.
+                    # 1 s (the integration tests' value) is tight on a loaded machine.
                     "ATLASSIAN_TIMEOUT_SECONDS": "5",
                 }
             )
@@ -208,7 +208,6 @@ def world() -> Iterator[World]:
                     for route, module in load_handlers().items()
                 }
                 api = _RoundApi(handlers, issuer, simulator.url)  # type: ignore[arg-type]
-                function_module("DispatchChecksFunction"), function_module("CheckWorkerFunction")
                 yield World(stack, api, Checks(env), simulator)
                 reset_container_caches()
     finally:
