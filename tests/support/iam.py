@@ -206,11 +206,12 @@ class Evaluator:
         if check.kms_via:
             # Same account: the key policy must allow it too (its root principal delegates to IAM).
             principal = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role}"
-            key_allows = [
-                s.get("Sid", "(no Sid)")
-                for s in _statements(self.key_policy)
-                if s["Effect"] == "Allow" and _principal_matches(s, principal) and _matches(s, check)
-            ]
+            key_allows = []
+            for statement in _statements(self.key_policy):
+                if _principal_matches(statement, principal) and _matches(statement, check):
+                    if statement["Effect"] == "Deny":
+                        return "an explicit Deny in the key policy"
+                    key_allows.append(statement.get("Sid", "(no Sid)"))
             if not key_allows:
                 return "the key policy does not allow it"
             with self._lock:
