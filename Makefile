@@ -27,6 +27,13 @@ run: $(BIN)/activate
 test: lint typecheck template-lint scan forge-validate
 	$(BIN)/pytest
 
+## Least privilege's teeth: take each grant of the functions' roles (and of the key policy) out in
+## turn and show which flows of tests/iam then fail; a grant no flow needs fails the run. Several
+## minutes, so not part of `make test`; its table is in docs/SECURITY.md.
+.PHONY: iam-ablation
+iam-ablation: $(BIN)/activate
+	PYTHONPATH=layers/shared:. $(BIN)/python -m tests.iam.ablation
+
 ## Only the end-to-end tests: the whole stack over HTTP, the settings page in Chromium, schemathesis.
 e2e: $(BIN)/activate
 	$(BIN)/pytest tests/e2e
