@@ -49,9 +49,7 @@ def aws(stack: Stack) -> Iterator[Any]:
 def table_items(aws: Any) -> list[dict[str, Any]]:
     (described,) = aws("cloudformation").describe_stacks(StackName=STACK)["Stacks"]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}
-    items: list[dict[str, Any]] = []
-    for table in (outputs["CredentialsTableName"], outputs["IdempotencyTableName"]):
-        items += aws("dynamodb").scan(TableName=table)["Items"]
+    items: list[dict[str, Any]] = aws("dynamodb").scan(TableName=outputs["CredentialsTableName"])["Items"]
     return items
 
 
