@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ ORG_NAME = "Acme (simulated)"
 ADMIN_ACCOUNT = "sim-admin-0001"
 USER_ACCOUNT = "sim-user-0002"
 SYSTEM_TOKEN_PREFIX = "sim-system-token"
+DISPLAY_NAMES = {ADMIN_ACCOUNT: "Sam Admin (simulated)", USER_ACCOUNT: "Uma User (simulated)"}
 RETRY_AFTER_SECONDS = "7"
 
 # Behaviours a key or token can carry besides answering normally.
@@ -120,6 +121,7 @@ CREDENTIALS_HELP = "\n".join(
 
 _ORG_USERS = re.compile(r"^/admin/v1/orgs/([^/]+)/users$")
 _GATEWAY_MYSELF = re.compile(r"^/ex/jira/([^/]+)/rest/api/3/myself$")
+_GATEWAY_USER = re.compile(r"^/ex/jira/([^/]+)/rest/api/3/user$")
 _GATEWAY_PERMISSIONS = re.compile(r"^/ex/jira/([^/]+)/rest/api/3/permissions/check$")
 
 
@@ -139,6 +141,9 @@ class AtlassianSimulator:
         self.keys = _default_keys()
         self.tokens = _default_tokens()
         self.admins = {ADMIN_ACCOUNT}
+        # Jira's display names of its accounts (GET /rest/api/3/user), and how that call behaves.
+        self.names = dict(DISPLAY_NAMES)
+        self.user_lookup = OK
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -256,7 +261,7 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("atlassian-sim: " + format, *args)
 
     def _serve(self) -> None:
-        path = urlsplit(self.path).path
+        path, self.query = urlsplit(self.path).path, parse_qs(urlsplit(self.path).query)
         self.sim._record(self.command, path)
         self.trickle = False
         try:
@@ -299,6 +304,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._myself(via_gateway=True)
         if method == "POST" and _GATEWAY_PERMISSIONS.match(path):
             return self._permissions(body)
+        if method == "GET" and _GATEWAY_USER.match(path):
+            return self._user()
         return 404, {"code": 404, "message": "Not Found"}, {}
 
     # --- Admin API ------------------------------------------------------------------------------
@@ -380,6 +387,26 @@ class _Handler(BaseHTTPRequestHandler):
             return 400, {"errorMessages": ["Invalid request payload."], "errors": {}}, {}
         granted = [p for p in wanted if p == "ADMINISTER" and account_id in self.sim.admins]
         return 200, {"globalPermissions": granted}, {}
+
+    def _user(self) -> Answer:
+        scheme, _, value = (self.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not value.strip().startswith(SYSTEM_TOKEN_PREFIX):
+            return 401, {"code": 401, "message": "Unauthorized"}, {}
+        if (trouble := self._behave(self.sim.user_lookup)) is not None:
+            return trouble
+        account_id = (self.query.get("accountId") or [""])[0]
+        name = self.sim.names.get(account_id)
+        if name is None:
+            return (
+                404,
+                {"errorMessages": ["Specified user does not exist or you do not have required permissions"]},
+                {},
+            )
+        return (
+            200,
+            {"accountId": account_id, "accountType": "atlassian", "displayName": name, "active": True},
+            {},
+        )
 
     def _behave(self, behaviour: str) -> Answer | None:
         if behaviour == ERROR:

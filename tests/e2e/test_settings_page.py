@@ -97,7 +97,7 @@ def test_saving_a_valid_key_with_the_keyboard_alone(page: Page, stack: Stack, si
     expect(key.locator(".card-heading .status")).to_have_text("✓Valid")
     expect(info(key, "API key")).to_have_text("••••••••OOD1")
     expect(info(key, "Organization")).to_have_text("Acme (simulated)")
-    expect(info(key, "Saved by")).to_have_text("sim-admin-0001")
+    expect(info(key, "Saved by")).to_have_text("Sam Admin (simulated)")  # the name of sim-admin-0001
     expect(info(key, "Expires on")).not_to_have_text("—")
     expect(info(key, "Last check")).to_contain_text("Accepted by Atlassian")
     # Focus lands on what changed, and the form is back to its resting state.
@@ -251,9 +251,10 @@ def test_the_history_lists_changes_and_refusals_newest_first(page: Page, stack: 
     expect(rows).to_have_count(3)  # the header and two events
     expect(rows.nth(1)).to_contain_text("Succeeded")
     expect(rows.nth(1)).to_contain_text("••••••••OOD1")
+    expect(rows.nth(1)).to_contain_text("Sam Admin (simulated)")
     expect(rows.nth(2)).to_contain_text("Rejected")
     expect(rows.nth(2)).to_contain_text("api_key_has_scopes")
-    expect(rows.nth(2)).to_contain_text("sim-admin-0001")
+    expect(rows.nth(2)).to_contain_text("sim-admin-0001")  # a refused change looks nobody up: the account id
     screenshot(page, "07-history")
 
 

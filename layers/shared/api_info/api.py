@@ -123,7 +123,8 @@ def identify(svc: Services, event: Mapping[str, Any]) -> Caller:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     claims = svc.verifier.verify(bearer_token(headers))
     lifecycle = str(event.get("resource", "")).startswith("/lifecycle/")
-    caller = forge_caller(claims, require_principal=not lifecycle)
+    system_token = headers.get("x-forge-oauth-system")
+    caller = forge_caller(claims, require_principal=not lifecycle, system_token=system_token)
     if lifecycle and not claims.principal:
         return caller  # Forge's own lifecycle trigger, which runs without a user
     # A user's token, on /api-info or (sent with invokeRemote) on /lifecycle: only an administrator may.
@@ -131,7 +132,7 @@ def identify(svc: Services, event: Mapping[str, Any]) -> Caller:
         tenant_id=caller.tenant.installation_id,
         account_id=claims.principal or "",
         api_base_url=caller.api_base_url,
-        system_token=headers.get("x-forge-oauth-system"),
+        system_token=system_token,
         app_gone_suffices=lifecycle,
     )
     return caller

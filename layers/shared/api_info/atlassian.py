@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost"}
 AdminAnswer = Literal["administrator", "no", "app_refused"]
+NAME_LOOKUP_SECONDS = 2.0  # the contract's deadline for the saving administrator's display name
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 # When the current Atlassian exchange (or group of exchanges) must be over, on time.monotonic()'s clock.
 # Each thread has its own value: the check worker's threads each run their own exchanges.
@@ -247,14 +248,33 @@ class AtlassianClient:
             return "no"
         return "administrator" if isinstance(granted, list) and "ADMINISTER" in granted else "no"
 
+    def display_name(self, *, api_base_url: str, system_token: str, account_id: str) -> str | None:
+        """The account's Jira display name, or None: a best effort within NAME_LOOKUP_SECONDS."""
+        if not _header_safe(system_token):
+            return None
+        try:
+            base = self.vet_url(api_base_url)
+            with self._deadline(NAME_LOOKUP_SECONDS):
+                answer = self._send(
+                    "GET",
+                    f"{base}/rest/api/3/user",
+                    params={"accountId": account_id},
+                    headers={"Authorization": f"Bearer {system_token}"},
+                )
+            name = self._json(answer).get("displayName")
+        except (AtlassianError, AtlassianUnavailable, UnsafeUrl) as exc:
+            logger.info("The display name was not looked up", extra={"reason": type(exc).__name__})
+            return None
+        return name if isinstance(name, str) and name.strip() else None
+
     # --- plumbing -------------------------------------------------------------------------------
 
     @contextmanager
-    def _deadline(self) -> Iterator[None]:
+    def _deadline(self, seconds: float | None = None) -> Iterator[None]:
         """One deadline, ATLASSIAN_TIMEOUT_SECONDS away, for the exchanges inside; an enclosing one
         that ends sooner still holds. A key or token validation shares one between its two calls, so
         a change's Atlassian time is at most twice it: the administrator check, then the validation."""
-        ends = time.monotonic() + self._settings.atlassian_timeout_seconds
+        ends = time.monotonic() + (seconds or self._settings.atlassian_timeout_seconds)
         outer = _ENDS.get()
         token = _ENDS.set(ends if outer is None else min(ends, outer))
         try:

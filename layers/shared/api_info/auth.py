@@ -53,6 +53,7 @@ class Caller:
     tenant: Tenant
     actor: Actor
     api_base_url: str | None = None
+    system_token: str | None = None  # the app system token Forge sent (x-forge-oauth-system), for Jira calls
 
 
 class TokenVerifier:
@@ -187,7 +188,7 @@ def bearer_token(headers: dict[str, str]) -> str:
     return token.strip()
 
 
-def forge_caller(claims: FitClaims, *, require_principal: bool) -> Caller:
+def forge_caller(claims: FitClaims, *, require_principal: bool, system_token: str | None = None) -> Caller:
     """The caller described by a verified Forge Invocation Token."""
     if require_principal and not claims.principal:
         raise Unauthenticated()
@@ -197,4 +198,4 @@ def forge_caller(claims: FitClaims, *, require_principal: bool) -> Caller:
         site_url=claims.context.site_url,
     )
     actor = Actor(type="atlassian", account_id=claims.principal) if require_principal else Actor(type="forge")
-    return Caller(tenant=tenant, actor=actor, api_base_url=claims.app.api_base_url)
+    return Caller(tenant=tenant, actor=actor, api_base_url=claims.app.api_base_url, system_token=system_token)

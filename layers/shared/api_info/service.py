@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -355,6 +355,7 @@ def _change(
         return previous
     try:
         facts = validate()
+        named = _with_display_name(svc, caller)
         version_id = store.stage_secret(tenant_id, credential, secret, change_id, first=previous is None)
         now = now_iso()
         record = CredentialRecord.model_validate(
@@ -364,12 +365,13 @@ def _change(
                 "secretVersionId": version_id,
                 "expiresOn": expires_on,
                 "lastUpdatedAt": now,
-                "createdBy": caller.actor,
+                "createdBy": named.actor,
                 "lastCheck": LastCheck(at=now, outcome="ok"),
                 **facts,
             }
         )
-        _commit(store, tenant_id, credential, record, change_id, event("succeeded", None))
+        succeeded = _event(named, credential, "changed", "succeeded", None, masked)
+        _commit(store, tenant_id, credential, record, change_id, succeeded)
     except ChangeInProgress:
         # A first save whose lock an uninstall took away must not leave its new secret behind.
         if previous is None and not store.holds(tenant_id, credential):
@@ -394,6 +396,23 @@ def _change(
     metrics.add_metric(name="CredentialChanged", unit="Count", value=1)
     logger.info("Credential changed", extra={"credential": credential, "tenant": tenant_id})
     return record
+
+
+def _with_display_name(svc: Services, caller: Caller) -> Caller:
+    """The caller, with the Jira display name of the administrator who saves (looked up once per change,
+    best effort: without a name the change goes on, and the page shows the account id)."""
+    actor = caller.actor
+    if (
+        actor.type != "atlassian"
+        or not actor.account_id
+        or not caller.api_base_url
+        or not caller.system_token
+    ):
+        return caller
+    name = svc.atlassian.display_name(
+        api_base_url=caller.api_base_url, system_token=caller.system_token, account_id=actor.account_id
+    )
+    return replace(caller, actor=actor.model_copy(update={"display_name": name})) if name else caller
 
 
 def _commit(
