@@ -258,7 +258,7 @@ class Stack:
     @contextmanager
     def recording(self) -> Iterator[Recording]:
         """Record what the block costs."""
-        from api_info.service import services
+        from api_info.wiring import services
 
         rec = Recording()
 

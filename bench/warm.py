@@ -29,7 +29,7 @@ def stubbed(stack: Stack) -> dict[str, Any]:
     """A Stubber on each of the store's clients, activated."""
     from botocore.stub import Stubber
 
-    from api_info.service import services
+    from api_info.wiring import services
 
     stubbers = {
         "dynamodb": Stubber(services().store.dynamodb),
@@ -132,7 +132,8 @@ def breakdown_steps(stack: Stack, rec: Recording) -> dict[str, tuple[Any, Any]]:
     from api_info.api import create_app, identify
     from api_info.models import InfoResponse
     from api_info.observability import logger, metrics, tracer
-    from api_info.service import services, show_info
+    from api_info.service import show_info
+    from api_info.wiring import services
     from tests.support.harness import LambdaContext
 
     svc = services()

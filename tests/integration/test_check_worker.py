@@ -15,6 +15,7 @@ import boto3
 import pytest
 
 from api_info import checks as checks_module
+from api_info import wiring
 from api_info.messaging import CheckQueue
 from api_info.store import CredentialStore
 from local.atlassian_sim import ERROR, ORG_ID, ORG_NAME, RATE_LIMITED, AtlassianSimulator
@@ -430,7 +431,7 @@ def test_a_change_made_during_a_check_wins_over_its_result(
     old, new = new_key(simulator), new_key(simulator)
     save_key(api, old)
     simulator.remove_key(old)
-    store_class = type(checks_module.check_services().core.store)
+    store_class = type(wiring.check_services().core.store)
     load_for_checks = store_class.load_for_checks
 
     def load_then_change(self: Any, tenant_ids: Any) -> Any:

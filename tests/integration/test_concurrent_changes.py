@@ -10,7 +10,8 @@ from pydantic import SecretStr
 from api_info.auth import Caller
 from api_info.errors import ApiError
 from api_info.models import Actor, ChangeKeyRequest, Tenant
-from api_info.service import change_key, services
+from api_info.service import change_key
+from api_info.wiring import services
 from local.atlassian_sim import AtlassianSimulator
 from local.dev_issuer import installation
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from api_info.service import services
+from api_info.wiring import services
 from tests.support.harness import Api
 from tests.support.state import current_secret
 

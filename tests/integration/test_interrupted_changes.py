@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import pytest
 
-from api_info.service import services
+from api_info.wiring import services
 from local.atlassian_sim import AtlassianSimulator
 from tests.support.harness import Api
 

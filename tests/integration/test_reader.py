@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from api_info.service import CredentialReader, services
+from api_info.reader import CredentialReader
+from api_info.wiring import services
 from local.atlassian_sim import AtlassianSimulator
 from tests.support.harness import Api
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from api_info.service import services
+from api_info.wiring import services
 from local.atlassian_sim import AtlassianSimulator
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 
-from api_info.service import services
+from api_info.wiring import services
 
 
 def current_secret(tenant_id: str, credential: str) -> dict[str, str] | None:

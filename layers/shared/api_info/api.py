@@ -20,7 +20,7 @@ from api_info.auth import Caller, bearer_token, forge_caller
 from api_info.errors import ApiError, BadRequest, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from api_info.models import Actor
 from api_info.observability import logger
-from api_info.service import Services, services
+from api_info.wiring import Services, services
 
 snapstart.register()
 

@@ -12,17 +12,15 @@ import random
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import cache
 from typing import cast, get_args
 
 from pydantic import SecretStr
 
 from api_info.auth import Caller
 from api_info.errors import ApiError, AtlassianError, AtlassianUnavailable, CredentialRejected
-from api_info.messaging import CheckQueue, EventPublisher
 from api_info.models import (
     Actor,
     CheckOutcome,
@@ -39,11 +37,11 @@ from api_info.models import (
     TenantInfo,
 )
 from api_info.observability import logger, metrics
-from api_info.service import Services, now_iso, services, show_info, status_of
+from api_info.service import now_iso, show_info, status_of
 from api_info.settings import Settings
 from api_info.store import PendingEvent, TenantState
+from api_info.wiring import CheckServices, create_clients
 
-EVENT_SOURCE = "flexible-user-license.api-info"
 STATUS_CHANGED = "Credential status changed"
 ON_DEMAND_INTERVAL_SECONDS = 30  # the contract: at most one on-demand check per tenant per 30 s
 RETRY_BASE_SECONDS = 60  # first retry of a check Atlassian could not answer; doubles each attempt
@@ -61,39 +59,6 @@ STATUS_METRIC = {
 # Atlassian could not be asked (timed out, unreachable, 429, 5xx): an outage, not a refused credential.
 UNREACHABLE_CODES = frozenset({"atlassian_unavailable", "atlassian_error"})
 UNREACHABLE_METRIC = "ScheduledChecksUnreachablePercent"
-
-
-@dataclass(frozen=True)
-class CheckServices:
-    """What the checks need besides the core services, built once per container."""
-
-    core: Services
-    queue: CheckQueue
-    events: EventPublisher
-    pool: ThreadPoolExecutor  # the worker's checks in flight: one Atlassian request per thread at a time
-    loader: ThreadPoolExecutor  # one thread reading a batch's tenants ahead of the checks
-
-
-@cache
-def check_services() -> CheckServices:
-    """The container's check services (tests call `check_services.cache_clear()`)."""
-    core = services()
-    settings = core.settings
-    return CheckServices(
-        core=core,
-        queue=CheckQueue(settings.check_queue_url),
-        events=EventPublisher(settings.event_bus_name, EVENT_SOURCE),
-        pool=ThreadPoolExecutor(max_workers=settings.check_concurrency, thread_name_prefix="check"),
-        loader=ThreadPoolExecutor(max_workers=1, thread_name_prefix="load"),
-    )
-
-
-def create_clients(svc: CheckServices, *, queue: bool) -> None:
-    """Create the AWS clients the checks use before fanning out: boto3 is not safe creating them from
-    several threads at once (it is once they exist)."""
-    _ = svc.core.store.dynamodb, svc.core.store.secrets, svc.events.events
-    if queue:
-        _ = svc.queue.sqs
 
 
 def utc_today() -> date:

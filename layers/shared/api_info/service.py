@@ -5,17 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
-import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from api_info.atlassian import AtlassianClient
-from api_info.auth import AdminCheck, Caller, TokenVerifier
+from api_info.auth import Caller
 from api_info.errors import (
     ApiError,
     BadRequest,
@@ -33,7 +28,6 @@ from api_info.models import (
     ChangeTokenResponse,
     CredentialName,
     CredentialRecord,
-    CurrentCredential,
     HistoryEntry,
     HistoryEvent,
     HistoryResponse,
@@ -46,8 +40,9 @@ from api_info.models import (
     mask,
 )
 from api_info.observability import logger, metrics
-from api_info.settings import Settings, get_settings
+from api_info.settings import Settings
 from api_info.store import CredentialStore
+from api_info.wiring import Services, idempotency_layer
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -58,38 +53,6 @@ API_TOKEN_GUIDE = (
     "https://support.atlassian.com/atlassian-account/docs/manage-api-tokens-for-your-atlassian-account/"
 )
 CHANGE_NAMESPACE = uuid.UUID("5f1c7a62-0d0e-4d43-9a53-64b9c8f0a1d7")
-
-
-@dataclass(frozen=True)
-class Services:
-    """Everything a use case needs, built once per container."""
-
-    settings: Settings
-    store: CredentialStore
-    atlassian: AtlassianClient
-    verifier: TokenVerifier
-    admin_check: AdminCheck
-    reader: CredentialReader
-
-
-@cache
-def services() -> Services:
-    """The container's services, created on first use (tests call `services.cache_clear()`)."""
-    settings = get_settings()
-    atlassian = AtlassianClient(settings)
-    store = CredentialStore(settings)
-    return Services(
-        settings=settings,
-        store=store,
-        atlassian=atlassian,
-        verifier=TokenVerifier(
-            jwks_url=settings.forge_jwks_url,
-            app_id=settings.forge_app_id,
-            timeout=settings.atlassian_timeout_seconds,
-        ),
-        admin_check=AdminCheck(atlassian, settings.admin_cache_seconds),
-        reader=CredentialReader(store, settings.credential_cache_seconds),
-    )
 
 
 def now_iso() -> str:
@@ -282,7 +245,7 @@ def _once(
 
     @idempotent_function(  # type: ignore[untyped-decorator]
         data_keyword_argument="request",
-        persistence_store=svc.store.idempotency_layer(tenant_id),
+        persistence_store=idempotency_layer(svc.settings, tenant_id),
         config=config,
     )
     def once(request: dict[str, str]) -> dict[str, Any]:
@@ -517,45 +480,3 @@ def history(svc: Services, caller: Caller, limit: int, cursor: str | None) -> Hi
         ],
         next_cursor=next_cursor,
     )
-
-
-# --- reading credentials for the rest of the app ---------------------------------------------
-
-
-class CredentialReader:
-    """The tenant's current key or token, cached per container for a bounded time.
-
-    Reads the version the credential record names (not a staging label), so what the app uses is
-    always what GET /api-info describes. Call with `refresh=True` after Atlassian answered 401.
-    """
-
-    def __init__(self, store: CredentialStore, ttl_seconds: int) -> None:
-        self._store = store
-        self._ttl = ttl_seconds
-        self._cache: dict[tuple[str, str], tuple[float, CurrentCredential | None]] = {}
-        self._lock = threading.Lock()
-
-    def current(
-        self, tenant_id: str, credential: CredentialName, *, refresh: bool = False
-    ) -> CurrentCredential | None:
-        """The credential, or None when none is stored."""
-        key = (tenant_id, credential)
-        now = time.monotonic()
-        with self._lock:
-            cached = self._cache.get(key)
-        if cached and cached[0] > now and not refresh:
-            return cached[1]
-        record = self._store.load_credential(tenant_id, credential)
-        value = None
-        if record is not None:
-            secret = self._store.read_secret(tenant_id, credential, record.secret_version_id)
-            email = secret.get("email")
-            value = CurrentCredential(
-                credential=credential,
-                value=secret[credential],
-                email=email.get_secret_value() if email else None,
-                version_id=record.secret_version_id,
-            )
-        with self._lock:
-            self._cache[key] = (now + self._ttl, value)
-        return value

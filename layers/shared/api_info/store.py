@@ -12,14 +12,12 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
@@ -29,7 +27,6 @@ from api_info.observability import logger
 from api_info.settings import Settings
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import WriteRequestOutputTypeDef, WriteRequestTypeDef
@@ -37,28 +34,6 @@ if TYPE_CHECKING:
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
-# AWS validates every request itself; botocore checking the same parameters again first was a tenth of
-# the check worker's CPU (docs/PERFORMANCE.md). The parameters this module sends are typed (mypy strict).
-# The check worker's threads (CHECK_CONCURRENCY, at most 100) and its loader share each client: with
-# botocore's default pool of 10 connections, urllib3 threw away a connection on one call in eight, with a
-# warning each time (`python -m bench.checks --aws process`, 300 tenants: 87 warnings).
-MAX_POOL_CONNECTIONS = 128
-_CLIENT_CONFIG = Config(parameter_validation=False, max_pool_connections=MAX_POOL_CONNECTIONS)
-
-
-@cache
-def dynamodb_client() -> DynamoDBClient:
-    """The container's DynamoDB client, created on first use."""
-    client: DynamoDBClient = boto3.client("dynamodb", config=_CLIENT_CONFIG)
-    return client
-
-
-@cache
-def secrets_client() -> SecretsManagerClient:
-    """The container's Secrets Manager client, created on first use."""
-    client: SecretsManagerClient = boto3.client("secretsmanager", config=_CLIENT_CONFIG)
-    return client
-
 
 SECRET_CACHE_SECONDS = 300
 DELETION_RECOVERY_DAYS = 7
@@ -118,9 +93,10 @@ class CredentialStore:
     def __init__(
         self,
         settings: Settings,
-        dynamodb: DynamoDBClient | None = None,
-        secrets: SecretsManagerClient | None = None,
+        dynamodb: Callable[[], DynamoDBClient],
+        secrets: Callable[[], SecretsManagerClient],
     ) -> None:
+        # Client factories, not clients: a route that never reads a secret never creates that client.
         self._settings = settings
         self._table = settings.table_name
         self._dynamodb = dynamodb
@@ -128,11 +104,11 @@ class CredentialStore:
 
     @property
     def dynamodb(self) -> DynamoDBClient:
-        return self._dynamodb or dynamodb_client()
+        return self._dynamodb()
 
     @property
     def secrets(self) -> SecretsManagerClient:
-        return self._secrets or secrets_client()
+        return self._secrets()
 
     # --- tenants and metadata -------------------------------------------------------------------
 
@@ -485,25 +461,6 @@ class CredentialStore:
             raise RuntimeError("FINGERPRINT_SECRET_ARN is not set")
         value = _secrets_provider(self.secrets).get(arn, max_age=SECRET_CACHE_SECONDS)
         return str(value).encode()
-
-    def idempotency_layer(self, tenant_id: str) -> DynamoDBPersistenceLayer:
-        """Powertools' idempotency records of one tenant, in a partition of its own in this table.
-
-        There, an uninstall deletes them with everything else of the installation (so a replay after it
-        is a new request), and the table's TTL removes them when they expire.
-        """
-        # Imported here: only the change routes use it, and its package pulls in all of Powertools'
-        # idempotency (and boto3's resource layer) on import.
-        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-        return DynamoDBPersistenceLayer(
-            table_name=self._table,
-            key_attr="PK",
-            sort_key_attr="SK",
-            static_pk_value=idempotency_pk(tenant_id),
-            expiry_attr="ttl",
-            boto3_client=self.dynamodb,
-        )
 
     # --- history --------------------------------------------------------------------------------
 
