@@ -124,7 +124,7 @@ def seed(n: int, sim_url: str) -> list[str]:
     from api_info.models import CredentialRecord, LastCheck, Tenant
     from api_info.wiring import services
 
-    store = services().store
+    secrets_store = services().secrets
     dynamodb, secrets = boto3.client("dynamodb"), boto3.client("secretsmanager")
     table = services().settings.table_name
     now = "2026-11-01T00:00:00Z"
@@ -152,7 +152,7 @@ def seed(n: int, sim_url: str) -> list[str]:
             ),
         ):
             version = secrets.create_secret(
-                Name=store.secret_name(tenant_id, credential), SecretString=json.dumps(value)
+                Name=secrets_store.name(tenant_id, credential), SecretString=json.dumps(value)
             )["VersionId"]
             record = CredentialRecord.model_validate(
                 {

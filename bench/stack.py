@@ -272,7 +272,7 @@ class Stack:
                 )
             )
 
-        clients = [services().store.dynamodb, services().store.secrets]
+        clients = [services().tenants.dynamodb, services().secrets.client]
         for client in clients:
             client.meta.events.register("after-call.*.*", after_call, unique_id="bench-record")
         seen = len(self.router.calls)

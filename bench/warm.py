@@ -32,8 +32,8 @@ def stubbed(stack: Stack) -> dict[str, Any]:
     from api_info.wiring import services
 
     stubbers = {
-        "dynamodb": Stubber(services().store.dynamodb),
-        "secretsmanager": Stubber(services().store.secrets),
+        "dynamodb": Stubber(services().tenants.dynamodb),
+        "secretsmanager": Stubber(services().secrets.client),
     }
     for stubber in stubbers.values():
         stubber.activate()
@@ -162,7 +162,7 @@ def breakdown_steps(stack: Stack, rec: Recording) -> dict[str, tuple[Any, Any]]:
     tenant_id = stack.ids["installationId"]
     return {
         "token check": (lambda _: None, lambda _: svc.verifier.verify(stack.token)),
-        "DynamoDB Query (botocore)": (lambda s: queue(s, rec), lambda _: svc.store.load(tenant_id)),
+        "DynamoDB Query (botocore)": (lambda s: queue(s, rec), lambda _: svc.tenants.load(tenant_id)),
         "Powertools around the route": (
             lambda _: (stack.event(case), LambdaContext()),
             lambda arguments: framework(*arguments),

@@ -101,7 +101,7 @@ def test_a_keyed_change_makes_at_most_five_dynamodb_calls(api: Api) -> None:
     def count(model: Any, **kwargs: Any) -> None:
         calls.append(model.name)
 
-    client = wiring.services().store.dynamodb
+    client = wiring.dynamodb_client()
     client.meta.events.register("before-call.dynamodb.*", count, unique_id="count")
     try:
         # When a change with an Idempotency-Key succeeds

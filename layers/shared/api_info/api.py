@@ -150,7 +150,7 @@ def operator_caller(svc: Services, event: Mapping[str, Any]) -> Caller:
     # Taken exactly as API Gateway decoded it, once: decoding again would let `ari%253A...` reach
     # the tenant that an IAM policy on the path names `ari%3A...`. An installation id holds no '%'.
     tenant_id = str((event.get("pathParameters") or {}).get("tenantId") or "")
-    tenant = svc.store.tenant(tenant_id) if tenant_id and "%" not in tenant_id else None
+    tenant = svc.tenants.tenant(tenant_id) if tenant_id and "%" not in tenant_id else None
     if tenant is None:
         raise NotFound("No installation with this id is known to this service.")
     return Caller(tenant=tenant, actor=Actor(type="aws", arn=arn))

@@ -39,7 +39,8 @@ from api_info.models import (
 from api_info.observability import logger, metrics
 from api_info.service import now_iso, show_info, status_of
 from api_info.settings import Settings
-from api_info.store import PendingEvent, TenantState
+from api_info.store.history import PendingEvent
+from api_info.store.tenants import TenantState
 from api_info.wiring import CheckServices, create_clients
 
 STATUS_CHANGED = "Credential status changed"
@@ -206,14 +207,14 @@ def check_credential(
     secret: dict[str, SecretStr] | None = None,
 ) -> CredentialCheck:
     """Validate one stored credential with Atlassian, record the result and announce a status change."""
-    store, settings, tenant_id = svc.core.store, svc.core.settings, tenant.installation_id
+    core, settings, tenant_id = svc.core, svc.core.settings, tenant.installation_id
     outcome: CheckOutcome = "error"
     code: str | None = None
     stored: StoredStatus = record.status  # what an error leaves in place
     retry_after: int | None = None
     try:
         if secret is None:
-            secret = store.read_secret(tenant_id, credential, record.secret_version_id)
+            secret = core.secrets.read(tenant_id, credential, record.secret_version_id)
         _validate(svc, tenant, credential, secret)
         outcome, stored = "ok", "valid"
     except CredentialRejected as exc:
@@ -230,7 +231,7 @@ def check_credential(
     checked = record.model_copy(update={"status": stored, "last_check": last_check})
     status = status_of(checked, settings, today)
     previous = previous_status(record, notified.get(credential), settings)
-    written = store.record_check(
+    written = core.tenants.record_check(
         tenant_id,
         credential,
         record.secret_version_id,
@@ -277,7 +278,7 @@ def check_credential(
                 last_check=last_check,
             ).model_dump(mode="json", by_alias=True),
         )
-        store.mark_notified(tenant_id, credential, status)
+        core.tenants.mark_notified(tenant_id, credential, status)
         logger.info(
             "Credential status changed",
             extra={"tenant": tenant_id, "credential": credential, "from": previous, "to": status},
@@ -316,7 +317,7 @@ def dispatch_checks(svc: CheckServices, requested_at: str | None = None) -> int:
     """Send every tenant to the check queue, one message per tenant; returns how many were sent."""
     at = requested_at or now_iso()
     sent = 0
-    for page in svc.core.store.tenant_id_pages(svc.core.settings.check_dispatch_page_size):
+    for page in svc.core.tenants.id_pages(svc.core.settings.check_dispatch_page_size):
         bodies = [
             CheckRequest(tenant_id=tenant_id, requested_at=at).model_dump_json(by_alias=True)
             for tenant_id in page
@@ -358,14 +359,14 @@ class WorkerBatch:
             self.loaded.update(dict.fromkeys(chunk, future))
 
     def _load(self, tenant_ids: list[str]) -> Loaded:
-        store = self.svc.core.store
-        states = store.load_for_checks(tenant_ids)
+        core = self.svc.core
+        states = core.tenants.load_for_checks(tenant_ids)
         wanted = {
             (tenant_id, cast(CredentialName, name)): record.secret_version_id
             for tenant_id, state in states.items()
             for name, record in state.credentials.items()
         }
-        return states, store.read_secrets(wanted) if wanted else {}
+        return states, core.secrets.read_many(wanted) if wanted else {}
 
     def check(self, body: str, receipt_handle: str, attempt: int) -> TenantCheck:
         """Check one queued tenant; on failure delay the message's retry and raise."""
@@ -393,7 +394,7 @@ class WorkerBatch:
             if len(self.history) < HISTORY_CHUNK:
                 return
             full, self.history = self.history[:HISTORY_CHUNK], self.history[HISTORY_CHUNK:]
-            self.writes.append(self.svc.loader.submit(self.svc.core.store.add_events, full))
+            self.writes.append(self.svc.loader.submit(self.svc.core.history.add_events, full))
 
     def finish(self) -> None:
         """Write the rest of the batch's history and emit its metrics; raises if some history was not
@@ -402,7 +403,7 @@ class WorkerBatch:
         for write in self.writes:
             write.result()
         if self.history:
-            self.svc.core.store.add_events(self.history)
+            self.svc.core.history.add_events(self.history)
 
     def _defer(self, receipt_handle: str, seconds: int) -> None:
         try:
@@ -413,12 +414,12 @@ class WorkerBatch:
 
 def check_now(svc: CheckServices, caller: Caller) -> InfoResponse:
     """The on-demand check of the caller's tenant (at most once per 30 s), answered like GET /api-info."""
-    store, tenant_id = svc.core.store, caller.tenant.installation_id
+    core, tenant_id = svc.core, caller.tenant.installation_id
     create_clients(svc, queue=False)
-    store.record_tenant(caller.tenant, now_iso())
-    store.reserve_check(tenant_id, ON_DEMAND_INTERVAL_SECONDS)
-    result = check_tenant(svc, tenant_id, store.load(tenant_id), caller.actor, parallel=True)
-    store.add_events(result.history)
+    core.tenants.record(caller.tenant, now_iso())
+    core.tenants.reserve_check(tenant_id, ON_DEMAND_INTERVAL_SECONDS)
+    result = check_tenant(svc, tenant_id, core.tenants.load(tenant_id), caller.actor, parallel=True)
+    core.history.add_events(result.history)
     tally = CheckTally()
     tally.add(result)
     tally.emit()

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from api_info.models import CredentialName, CurrentCredential
 
 if TYPE_CHECKING:
-    from api_info.store import CredentialStore
+    from api_info.store.records import Records
+    from api_info.store.secrets import Secrets
 
 
 class CredentialReader:
@@ -24,8 +25,9 @@ class CredentialReader:
     always what GET /api-info describes. Call with `refresh=True` after Atlassian answered 401.
     """
 
-    def __init__(self, store: CredentialStore, ttl_seconds: int) -> None:
-        self._store = store
+    def __init__(self, records: Records, secrets: Secrets, ttl_seconds: int) -> None:
+        self._records = records
+        self._secrets = secrets
         self._ttl = ttl_seconds
         self._cache: dict[tuple[str, str], tuple[float, CurrentCredential | None]] = {}
         self._lock = threading.Lock()
@@ -40,10 +42,10 @@ class CredentialReader:
             cached = self._cache.get(key)
         if cached and cached[0] > now and not refresh:
             return cached[1]
-        record = self._store.load_credential(tenant_id, credential)
+        record = self._records.load(tenant_id, credential)
         value = None
         if record is not None:
-            secret = self._store.read_secret(tenant_id, credential, record.secret_version_id)
+            secret = self._secrets.read(tenant_id, credential, record.secret_version_id)
             email = secret.get("email")
             value = CurrentCredential(
                 credential=credential,

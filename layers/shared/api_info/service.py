@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from api_info.auth import Caller
 from api_info.errors import (
@@ -41,7 +41,7 @@ from api_info.models import (
 )
 from api_info.observability import logger, metrics
 from api_info.settings import Settings
-from api_info.store import CredentialStore
+from api_info.store.records import Records
 from api_info.wiring import Services, idempotency_layer
 
 if TYPE_CHECKING:
@@ -64,10 +64,10 @@ def now_iso() -> str:
 
 def show_info(svc: Services, caller: Caller) -> InfoResponse:
     """The info page of the caller's tenant; records the tenant when it is first seen or its site moved."""
-    state = svc.store.load(caller.tenant.installation_id)
+    state = svc.tenants.load(caller.tenant.installation_id)
     tenant = state.tenant
     if tenant is None or _site_moved(tenant, caller.tenant):
-        svc.store.record_tenant(caller.tenant, now_iso())
+        svc.tenants.record(caller.tenant, now_iso())
         tenant = Tenant(
             installation_id=caller.tenant.installation_id,
             cloud_id=caller.tenant.cloud_id or (tenant.cloud_id if tenant else None),
@@ -232,7 +232,7 @@ def _once(
 
     tenant_id = caller.tenant.installation_id
     canonical = json.dumps(fields, sort_keys=True).encode()
-    fingerprint = hmac.new(svc.store.fingerprint_key(), canonical, hashlib.sha256).hexdigest()
+    fingerprint = hmac.new(svc.secrets.fingerprint_key(), canonical, hashlib.sha256).hexdigest()
     # The change id (lock owner, ClientRequestToken) is the same on every retry of the same request.
     change_id = str(uuid.uuid5(CHANGE_NAMESPACE, f"{tenant_id}|{credential}|{idempotency_key}|{fingerprint}"))
     config = IdempotencyConfig(
@@ -290,14 +290,14 @@ def _change(
     expires_on: str | None,
     validate: Callable[[], dict[str, Any]],
 ) -> CredentialRecord:
-    store, tenant_id = svc.store, caller.tenant.installation_id
+    records, secrets, tenant_id = svc.records, svc.secrets, caller.tenant.installation_id
     masked = mask(secret[credential])
 
     def event(outcome: str, code: str | None) -> HistoryEvent:
         return _event(caller, credential, "changed", outcome, code, masked)
 
     try:
-        store.record_change_attempt(
+        svc.tenants.record_change_attempt(
             caller.tenant,
             now_iso(),
             limit=svc.settings.change_attempts_limit,
@@ -307,18 +307,18 @@ def _change(
         metrics.add_metric(name="ChangeRateLimited", unit="Count", value=1)
         raise
     try:
-        previous = store.acquire_lock(tenant_id, credential, change_id)
+        previous = records.acquire_lock(tenant_id, credential, change_id)
     except ChangeInProgress:  # another change holds the credential: record ours, leave its lock alone
-        _record_busy(store, tenant_id, lambda: event("failed", ChangeInProgress.code))
+        _record_busy(svc, tenant_id, lambda: event("failed", ChangeInProgress.code))
         raise
     if previous is not None and previous.secret_version_id == change_id:
         # A retry of this very change, committed before it was interrupted: only promoting may be left.
-        store.release_lock(tenant_id, credential, change_id)
-        store.promote_secret(tenant_id, credential, change_id, None)
+        records.release_lock(tenant_id, credential, change_id)
+        secrets.promote(tenant_id, credential, change_id, None)
         return previous
     try:
         facts = validate()
-        version_id = store.stage_secret(tenant_id, credential, secret, change_id, first=previous is None)
+        version_id = secrets.stage(tenant_id, credential, secret, change_id, first=previous is None)
         now = now_iso()
         record = CredentialRecord.model_validate(
             {
@@ -332,26 +332,26 @@ def _change(
                 **facts,
             }
         )
-        _commit(store, tenant_id, credential, record, change_id, event("succeeded", None))
+        _commit(records, tenant_id, credential, record, change_id, event("succeeded", None))
     except ChangeInProgress:
         # A first save whose lock an uninstall took away must not leave its new secret behind.
-        if previous is None and not store.holds(tenant_id, credential):
-            store.schedule_secret_deletion(tenant_id, credential)
+        if previous is None and not records.holds(tenant_id, credential):
+            secrets.schedule_deletion(tenant_id, credential)
         # Recorded unless an uninstall took the lock: its installation's history stays gone.
-        _record_busy(store, tenant_id, lambda: event("failed", ChangeInProgress.code))
+        _record_busy(svc, tenant_id, lambda: event("failed", ChangeInProgress.code))
         raise
     except CredentialRejected as exc:
         # Atlassian's answer stands even if it cannot be recorded (the app was uninstalled meanwhile).
-        _record_failure(store, tenant_id, credential, change_id, event("rejected", exc.code))
+        _record_failure(records, tenant_id, credential, change_id, event("rejected", exc.code))
         metrics.add_metric(name="CredentialRejected", unit="Count", value=1)
         raise
     except Exception as exc:
         code = exc.code if isinstance(exc, ApiError) else "internal_error"
-        _record_failure(store, tenant_id, credential, change_id, event("failed", code))
+        _record_failure(records, tenant_id, credential, change_id, event("failed", code))
         raise
     try:
-        if previous is not None:  # a first save is AWSCURRENT already (store.stage_secret)
-            store.promote_secret(tenant_id, credential, version_id, previous.secret_version_id)
+        if previous is not None:  # a first save is AWSCURRENT already (Secrets.stage)
+            secrets.promote(tenant_id, credential, version_id, previous.secret_version_id)
     except Exception:  # the change is committed; the staging labels are repaired by the next change
         logger.exception("Promoting the new secret version to AWSCURRENT failed")
     metrics.add_metric(name="CredentialChanged", unit="Count", value=1)
@@ -360,7 +360,7 @@ def _change(
 
 
 def _commit(
-    store: CredentialStore,
+    records: Records,
     tenant_id: str,
     credential: CredentialName,
     record: CredentialRecord,
@@ -368,12 +368,12 @@ def _commit(
     event: HistoryEvent,
 ) -> None:
     try:
-        store.commit(tenant_id, credential, record, change_id, event)
+        records.commit(tenant_id, credential, record, change_id, event)
     except ChangeInProgress:
         raise
     except Exception:
         # The outcome is unknown (the call may have gone through before the failure): look.
-        if not store.committed(tenant_id, credential, record.secret_version_id):
+        if not records.committed(tenant_id, credential, record.secret_version_id):
             raise
         logger.warning("The commit's answer was lost, but the commit happened")
 
@@ -400,20 +400,20 @@ def _event(
 
 
 def _record_failure(
-    store: CredentialStore, tenant_id: str, credential: CredentialName, change_id: str, event: HistoryEvent
+    records: Records, tenant_id: str, credential: CredentialName, change_id: str, event: HistoryEvent
 ) -> None:
     try:
-        store.finish_failed(tenant_id, credential, change_id, event)
+        records.finish_failed(tenant_id, credential, change_id, event)
     except ChangeInProgress:  # nothing of ours left to record it on: the app was uninstalled meanwhile
         logger.warning("A failed change was not recorded: its lock was gone", extra={"tenant": tenant_id})
     except Exception:  # best effort: AWS itself may be what failed; the lock expires on its own
         logger.exception("Could not record a failed change")
 
 
-def _record_busy(store: CredentialStore, tenant_id: str, event: Callable[[], HistoryEvent]) -> None:
+def _record_busy(svc: Services, tenant_id: str, event: Callable[[], HistoryEvent]) -> None:
     """Record an attempt refused with 409 change_in_progress (without the lock, which is another's)."""
     try:
-        if not store.add_event_if_installed(tenant_id, event()):
+        if not svc.history.add_event_if_installed(tenant_id, event()):
             logger.warning("A refused attempt was not recorded: the app was uninstalled meanwhile")
     except Exception:  # best effort: the answer is 409 either way
         logger.exception("Could not record an attempt refused while another change was under way")
@@ -424,23 +424,24 @@ def _record_busy(store: CredentialStore, tenant_id: str, event: Callable[[], His
 
 def delete_credential(svc: Services, caller: Caller, credential: CredentialName) -> dict[str, Any]:
     """Remove a stored credential: its record goes now, its secret is scheduled for deletion."""
-    store, tenant_id, change_id = svc.store, caller.tenant.installation_id, str(uuid.uuid4())
+    records, tenant_id, change_id = svc.records, caller.tenant.installation_id, str(uuid.uuid4())
 
     def busy(masked: str | None) -> HistoryEvent:
         return _event(caller, credential, "deleted", "failed", ChangeInProgress.code, masked)
 
     try:
-        previous = store.acquire_lock(tenant_id, credential, change_id)
+        previous = records.acquire_lock(tenant_id, credential, change_id)
     except ChangeInProgress:  # a change of it is under way: record the attempt, leave that change's lock
-        _record_busy(store, tenant_id, lambda: busy(_masked(store.load_credential(tenant_id, credential))))
+        _record_busy(svc, tenant_id, lambda: busy(_masked(records.load(tenant_id, credential))))
         raise
     masked = previous.masked_value if previous else None
     event = _event(caller, credential, "deleted", "succeeded", None, masked) if previous else None
     try:
-        store.delete_credential(tenant_id, credential, change_id, event)
+        records.delete(tenant_id, credential, change_id, event)
+        svc.secrets.schedule_deletion(tenant_id, credential)
     except ChangeInProgress:
-        if store.holds(tenant_id, credential):
-            _record_busy(store, tenant_id, lambda: busy(masked))
+        if records.holds(tenant_id, credential):
+            _record_busy(svc, tenant_id, lambda: busy(masked))
             raise
         # An uninstall removed everything meanwhile: the credential is gone, as asked.
         logger.warning("The credential was removed by an uninstall meanwhile", extra={"tenant": tenant_id})
@@ -458,13 +459,16 @@ def _masked(record: CredentialRecord | None) -> str | None:
 
 def uninstall(svc: Services, caller: Caller) -> None:
     """Forget an installation: every item goes, and its secrets are scheduled for deletion."""
-    removed = svc.store.delete_tenant(caller.tenant.installation_id)
+    tenant_id = caller.tenant.installation_id
+    removed = svc.tenants.delete(tenant_id)
+    for credential in get_args(CredentialName):
+        svc.secrets.schedule_deletion(tenant_id, credential)
     logger.info("Installation removed", extra={"tenant": caller.tenant.installation_id, "items": removed})
 
 
 def history(svc: Services, caller: Caller, limit: int, cursor: str | None) -> HistoryResponse:
     """A page of the caller's tenant's audit trail, newest first."""
-    events, next_cursor = svc.store.history(caller.tenant.installation_id, limit, cursor)
+    events, next_cursor = svc.history.page(caller.tenant.installation_id, limit, cursor)
     return HistoryResponse(
         events=[
             HistoryEntry(

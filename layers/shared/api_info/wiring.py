@@ -19,7 +19,11 @@ from api_info.auth import AdminCheck, TokenVerifier
 from api_info.messaging import EVENT_SOURCE, CheckQueue, EventPublisher
 from api_info.reader import CredentialReader
 from api_info.settings import Settings, get_settings
-from api_info.store import CredentialStore, idempotency_pk
+from api_info.store.dynamo import idempotency_pk
+from api_info.store.history import History
+from api_info.store.records import Records
+from api_info.store.secrets import Secrets
+from api_info.store.tenants import Tenants
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
@@ -69,7 +73,10 @@ class Services:
     """Everything a use case needs, built once per container."""
 
     settings: Settings
-    store: CredentialStore
+    tenants: Tenants
+    records: Records
+    history: History
+    secrets: Secrets
     atlassian: AtlassianClient
     verifier: TokenVerifier
     admin_check: AdminCheck
@@ -81,10 +88,14 @@ def services() -> Services:
     """The container's services, created on first use."""
     settings = get_settings()
     atlassian = AtlassianClient(settings)
-    store = CredentialStore(settings, dynamodb_client, secrets_client)
+    records = Records(settings, dynamodb_client)
+    secrets = Secrets(settings, secrets_client)
     return Services(
         settings=settings,
-        store=store,
+        tenants=Tenants(settings, dynamodb_client),
+        records=records,
+        history=History(settings, dynamodb_client),
+        secrets=secrets,
         atlassian=atlassian,
         verifier=TokenVerifier(
             jwks_url=settings.forge_jwks_url,
@@ -92,7 +103,7 @@ def services() -> Services:
             timeout=settings.atlassian_timeout_seconds,
         ),
         admin_check=AdminCheck(atlassian, settings.admin_cache_seconds),
-        reader=CredentialReader(store, settings.credential_cache_seconds),
+        reader=CredentialReader(records, secrets, settings.credential_cache_seconds),
     )
 
 
@@ -124,7 +135,7 @@ def check_services() -> CheckServices:
 def create_clients(svc: CheckServices, *, queue: bool) -> None:
     """Create the AWS clients the checks use before fanning out: boto3 is not safe creating them from
     several threads at once (it is once they exist)."""
-    _ = svc.core.store.dynamodb, svc.core.store.secrets, svc.events.events
+    _ = svc.core.tenants.dynamodb, svc.core.secrets.client, svc.events.events
     if queue:
         _ = svc.queue.sqs
 
