@@ -130,9 +130,9 @@ def breakdown_steps(stack: Stack, rec: Recording) -> dict[str, tuple[Any, Any]]:
     from aws_lambda_powertools.logging import correlation_paths
 
     from api_info.api import create_app, identify
+    from api_info.info import show_info
     from api_info.models import InfoResponse
     from api_info.observability import logger, metrics, tracer
-    from api_info.service import show_info
     from api_info.wiring import services
     from tests.support.harness import LambdaContext
 

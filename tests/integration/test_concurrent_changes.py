@@ -8,9 +8,9 @@ import pytest
 from pydantic import SecretStr
 
 from api_info.auth import Caller
+from api_info.change import change_key
 from api_info.errors import ApiError
 from api_info.models import Actor, ChangeKeyRequest, Tenant
-from api_info.service import change_key
 from api_info.wiring import services
 from local.atlassian_sim import AtlassianSimulator
 from local.dev_issuer import installation

@@ -8,19 +8,18 @@ one it was last told about, a "Credential status changed" event goes on EventBri
 
 from __future__ import annotations
 
-import random
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Future
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import cast, get_args
+from typing import cast
 
 from pydantic import SecretStr
 
 from api_info.auth import Caller
 from api_info.errors import ApiError, AtlassianError, AtlassianUnavailable, CredentialRejected
+from api_info.info import show_info
 from api_info.models import (
     Actor,
     CheckOutcome,
@@ -37,19 +36,14 @@ from api_info.models import (
     TenantInfo,
 )
 from api_info.observability import logger, metrics
-from api_info.service import now_iso, show_info, status_of
-from api_info.settings import Settings
+from api_info.status import now_iso, previous_status, status_of
 from api_info.store.history import PendingEvent
 from api_info.store.tenants import TenantState
 from api_info.wiring import CheckServices, create_clients
 
 STATUS_CHANGED = "Credential status changed"
 ON_DEMAND_INTERVAL_SECONDS = 30  # the contract: at most one on-demand check per tenant per 30 s
-RETRY_BASE_SECONDS = 60  # first retry of a check Atlassian could not answer; doubles each attempt
-RETRY_MAX_SECONDS = 900
-MAX_VISIBILITY_SECONDS = 43200  # SQS's limit on how long a message can be hidden
 SCHEDULER = Actor(type="scheduler")
-STATUSES: tuple[str, ...] = get_args(Status)
 HISTORY_OUTCOME = {"ok": "succeeded", "rejected": "rejected", "error": "failed"}
 STATUS_METRIC = {
     "valid": "CredentialsValid",
@@ -151,13 +145,6 @@ class CheckTally:
             # The share of this run's checks that could not reach Atlassian (its alarm: template.yaml).
             share = 100 * self.unreachable / self.scheduled
             metrics.add_metric(name=UNREACHABLE_METRIC, unit="Percent", value=share)
-
-
-def retry_delay(attempt: int, retry_after: int | None) -> int:
-    """Seconds before a failed check is retried: doubling backoff with jitter, never before Retry-After."""
-    backoff = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS << min(max(0, attempt - 1), 10))
-    jittered = min(RETRY_MAX_SECONDS, backoff + random.randint(0, backoff // 10))  # noqa: S311 - not security
-    return max(jittered, min(retry_after or 0, MAX_VISIBILITY_SECONDS))
 
 
 # --- the check ----------------------------------------------------------------------------------
@@ -303,13 +290,6 @@ def _validate(
     )
 
 
-def previous_status(record: CredentialRecord, notified: str | None, settings: Settings) -> Status:
-    """The status the app was last told about; never told, the status it had when it was saved."""
-    if notified in STATUSES:
-        return cast(Status, notified)
-    return status_of(record, settings, date.fromisoformat(record.last_updated_at[:10]))
-
-
 # --- the three ways in --------------------------------------------------------------------------
 
 
@@ -326,90 +306,6 @@ def dispatch_checks(svc: CheckServices, requested_at: str | None = None) -> int:
     metrics.add_metric(name="TenantsDispatched", unit="Count", value=sent)
     logger.info("Checks dispatched", extra={"tenants": sent, "requestedAt": at})
     return sent
-
-
-Loaded = tuple[dict[str, TenantState], dict[tuple[str, CredentialName], dict[str, SecretStr]]]
-LOAD_CHUNK = 33  # tenants read together: their three items fill one BatchGetItem (100 keys at most)
-HISTORY_CHUNK = 25  # history events written together: one BatchWriteItem (25 items at most)
-
-
-class WorkerBatch:
-    """One worker invocation: the batch's tenants and secrets read in a few batched calls, a chunk at a
-    time on the loader thread, so the first checks start while the rest is read; each tenant checked
-    on the shared pool; the history written on the loader thread too, a full BatchWriteItem at a time
-    while the checks go on, the rest at the end."""
-
-    def __init__(self, svc: CheckServices, bodies: Sequence[str]) -> None:
-        self.svc = svc
-        self.tally = CheckTally()
-        self.history: list[PendingEvent] = []  # not yet sent to be written
-        self.writes: list[Future[None]] = []
-        self._history_lock = threading.Lock()
-        ids = []
-        for body in bodies:
-            try:
-                ids.append(CheckRequest.model_validate_json(body).tenant_id)
-            except ValueError:
-                continue  # its record fails on its own in `check`
-        create_clients(svc, queue=True)
-        self.loaded: dict[str, Future[Loaded]] = {}
-        for start in range(0, len(ids), LOAD_CHUNK):
-            chunk = ids[start : start + LOAD_CHUNK]
-            future = svc.loader.submit(self._load, chunk)
-            self.loaded.update(dict.fromkeys(chunk, future))
-
-    def _load(self, tenant_ids: list[str]) -> Loaded:
-        core = self.svc.core
-        states = core.tenants.load_for_checks(tenant_ids)
-        wanted = {
-            (tenant_id, cast(CredentialName, name)): record.secret_version_id
-            for tenant_id, state in states.items()
-            for name, record in state.credentials.items()
-        }
-        return states, core.secrets.read_many(wanted) if wanted else {}
-
-    def check(self, body: str, receipt_handle: str, attempt: int) -> TenantCheck:
-        """Check one queued tenant; on failure delay the message's retry and raise."""
-        try:
-            tenant_id = CheckRequest.model_validate_json(body).tenant_id
-            states, secrets = self.loaded[tenant_id].result()  # a failed read fails its tenants' checks
-            state = states.get(tenant_id, TenantState())
-            result = check_tenant(self.svc, tenant_id, state, SCHEDULER, secrets=secrets)
-        except Exception:
-            logger.exception("Could not check a queued tenant", extra={"attempt": attempt})
-            self._defer(receipt_handle, retry_delay(attempt, None))
-            raise
-        self.tally.add(result, scheduled=attempt == 1)
-        self._add_history(result.history)
-        if result.failed:
-            delay = retry_delay(attempt, result.retry_after)
-            logger.info("Check to be retried", extra={"tenant": tenant_id, "attempt": attempt, "in": delay})
-            self._defer(receipt_handle, delay)
-            raise CheckIncomplete(result)
-        return result
-
-    def _add_history(self, events: list[PendingEvent]) -> None:
-        with self._history_lock:
-            self.history.extend(events)
-            if len(self.history) < HISTORY_CHUNK:
-                return
-            full, self.history = self.history[:HISTORY_CHUNK], self.history[HISTORY_CHUNK:]
-            self.writes.append(self.svc.loader.submit(self.svc.core.history.add_events, full))
-
-    def finish(self) -> None:
-        """Write the rest of the batch's history and emit its metrics; raises if some history was not
-        written (the whole batch is then retried)."""
-        self.tally.emit()
-        for write in self.writes:
-            write.result()
-        if self.history:
-            self.svc.core.history.add_events(self.history)
-
-    def _defer(self, receipt_handle: str, seconds: int) -> None:
-        try:
-            self.svc.queue.defer(receipt_handle, seconds)
-        except Exception:  # the queue's own visibility timeout still brings the message back
-            logger.exception("Could not delay the retry of a check message")
 
 
 def check_now(svc: CheckServices, caller: Caller) -> InfoResponse:
