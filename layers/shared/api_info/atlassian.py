@@ -140,7 +140,7 @@ class AtlassianClient:
             raise CredentialRejected(
                 "api_key_invalid", "Atlassian did not accept this API key. Check that you copied all of it."
             )
-        data = self._json(orgs).get("data")
+        data = _json(orgs).get("data")
         if not isinstance(data, list):
             raise AtlassianError()
         if not data:
@@ -166,7 +166,7 @@ class AtlassianClient:
             )
         if users.status_code == 401:
             raise CredentialRejected("api_key_invalid", "Atlassian did not accept this API key.")
-        self._json(users)
+        _json(users)
         return KeyFacts(Organization(id=org_id, name=name if isinstance(name, str) else None))
 
     def validate_token(self, *, site_url: str, cloud_id: str, email: str, api_token: str) -> TokenFacts:
@@ -182,7 +182,7 @@ class AtlassianClient:
         answer = self._send("GET", f"{site}/rest/api/3/myself", auth=auth)
         refused = "AUTHENTICATED_FAILED" in answer.headers.get("x-seraph-loginreason", "")
         if answer.status_code == 200 and not refused:
-            me = self._json(answer)
+            me = _json(answer)
             account_id = me.get("accountId")
             if not isinstance(account_id, str):
                 raise AtlassianError()
@@ -204,7 +204,7 @@ class AtlassianClient:
                 Account(account_id=account_id, display_name=name if isinstance(name, str) else None)
             )
         if answer.status_code not in (200, 401, 403):
-            self._json(answer)  # raises the right error for 5xx, 429 and other surprises
+            _json(answer)  # raises the right error for 5xx, 429 and other surprises
             raise AtlassianError()
         gateway = self._send(
             "GET", f"{self._api_url}/ex/jira/{quote(cloud_id, safe='')}/rest/api/3/myself", auth=auth
@@ -216,7 +216,7 @@ class AtlassianClient:
                 "'Create API token' button and save it again.",
             )
         if gateway.status_code >= 500 or gateway.status_code == 429:
-            self._json(gateway)
+            _json(gateway)
         raise CredentialRejected(
             "api_token_invalid",
             "Atlassian did not accept this email and API token. Check both and try again.",
@@ -241,7 +241,7 @@ class AtlassianClient:
             )
             if answer.status_code in (401, 403):
                 return "app_refused"
-            granted = self._json(answer).get("globalPermissions")
+            granted = _json(answer).get("globalPermissions")
         except (AtlassianError, AtlassianUnavailable, UnsafeUrl) as exc:
             logger.warning("Administrator check failed closed", extra={"reason": type(exc).__name__})
             return "no"
@@ -277,22 +277,23 @@ class AtlassianClient:
         logger.debug("Atlassian answered", extra={"path": urlsplit(url).path, "status": answer.status_code})
         return answer
 
-    @staticmethod
-    def _json(answer: httpx.Response) -> dict[str, Any]:
-        if answer.status_code == 429:
-            raise AtlassianUnavailable(
-                "Atlassian is limiting requests just now. Try again in a minute.",
-                retry_after=_retry_after(answer),
-            )
-        if answer.status_code != 200:
-            raise AtlassianError()
-        try:
-            body = answer.json()
-        except ValueError:
-            raise AtlassianError() from None
-        if not isinstance(body, dict):
-            raise AtlassianError()
-        return body
+
+def _json(answer: httpx.Response) -> dict[str, Any]:
+    """The JSON object Atlassian answered, or the error its answer means."""
+    if answer.status_code == 429:
+        raise AtlassianUnavailable(
+            "Atlassian is limiting requests just now. Try again in a minute.",
+            retry_after=_retry_after(answer),
+        )
+    if answer.status_code != 200:
+        raise AtlassianError()
+    try:
+        body = answer.json()
+    except ValueError:
+        raise AtlassianError() from None
+    if not isinstance(body, dict):
+        raise AtlassianError()
+    return body
 
 
 def _time_left() -> float | None:

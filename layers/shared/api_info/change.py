@@ -5,7 +5,10 @@ value with Atlassian, stage it, commit its record, promote it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
 
 from api_info.auth import Caller
 from api_info.errors import ApiError, BadRequest, ChangeInProgress, CredentialRejected, RateLimited
@@ -23,7 +26,6 @@ from api_info.models import (
 )
 from api_info.observability import logger, metrics
 from api_info.status import key_info, now_iso, token_info
-from api_info.store.records import Records
 from api_info.wiring import Services
 
 if TYPE_CHECKING:
@@ -43,15 +45,11 @@ def change_key(
     def validate() -> dict[str, Any]:
         return {"organization": svc.atlassian.validate_key(secret["apiKey"]).organization}
 
-    def run(change_id: str) -> dict[str, Any]:
-        record = _change(svc, caller, "apiKey", change_id, secret, request.expires_on, validate)
-        return ChangeKeyResponse(api_key=key_info(record, svc.settings)).model_dump(
-            mode="json", by_alias=True
-        )
+    def answer(record: CredentialRecord) -> ChangeKeyResponse:
+        return ChangeKeyResponse(api_key=key_info(record, svc.settings))
 
-    fields = {**secret, "expiresOn": request.expires_on}
-    body = once(svc, caller, "apiKey", fields, idempotency_key, lambda_context, run)
-    return ChangeKeyResponse.model_validate(body)
+    change = Change(svc, caller, "apiKey", secret, request.expires_on)
+    return ChangeKeyResponse.model_validate(_once(change, validate, answer, idempotency_key, lambda_context))
 
 
 def change_token(
@@ -74,112 +72,153 @@ def change_token(
         )
         return {"email": secret["email"], "account": facts.account}
 
-    def run(change_id: str) -> dict[str, Any]:
-        record = _change(svc, caller, "apiToken", change_id, secret, request.expires_on, validate)
-        return ChangeTokenResponse(api_token=token_info(record, svc.settings)).model_dump(
-            mode="json", by_alias=True
-        )
+    def answer(record: CredentialRecord) -> ChangeTokenResponse:
+        return ChangeTokenResponse(api_token=token_info(record, svc.settings))
 
-    fields = {**secret, "expiresOn": request.expires_on}
-    body = once(svc, caller, "apiToken", fields, idempotency_key, lambda_context, run)
-    return ChangeTokenResponse.model_validate(body)
+    change = Change(svc, caller, "apiToken", secret, request.expires_on)
+    return ChangeTokenResponse.model_validate(
+        _once(change, validate, answer, idempotency_key, lambda_context)
+    )
 
 
-def _change(
-    svc: Services,
-    caller: Caller,
-    credential: CredentialName,
-    change_id: str,
-    secret: dict[str, str],
-    expires_on: str | None,
+@dataclass(frozen=True)
+class Change:
+    """A requested change of one credential: what each step of the protocol needs."""
+
+    svc: Services
+    caller: Caller
+    credential: CredentialName
+    secret: dict[str, str]
+    expires_on: str | None
+
+    @property
+    def tenant_id(self) -> str:
+        return self.caller.tenant.installation_id
+
+    @property
+    def masked(self) -> str:
+        return mask(self.secret[self.credential])
+
+    def event(self, outcome: str, code: str | None = None) -> HistoryEvent:
+        return history_event(self.caller, self.credential, "changed", outcome, code, self.masked)
+
+
+def _once(
+    change: Change,
     validate: Callable[[], dict[str, Any]],
-) -> CredentialRecord:
-    records, secrets, tenant_id = svc.records, svc.secrets, caller.tenant.installation_id
-    masked = mask(secret[credential])
+    answer: Callable[[CredentialRecord], BaseModel],
+    idempotency_key: str | None,
+    lambda_context: LambdaContext | None,
+) -> dict[str, Any]:
+    """Run the change at most once per Idempotency-Key; the answer's body, as replays return it."""
 
-    def event(outcome: str, code: str | None) -> HistoryEvent:
-        return history_event(caller, credential, "changed", outcome, code, masked)
+    def run(change_id: str) -> dict[str, Any]:
+        return answer(_change(change, change_id, validate)).model_dump(mode="json", by_alias=True)
 
-    try:
-        svc.tenants.record_change_attempt(
-            caller.tenant,
-            now_iso(),
-            limit=svc.settings.change_attempts_limit,
-            window_seconds=svc.settings.change_attempts_window_seconds,
-        )
-    except RateLimited:
-        metrics.add_metric(name="ChangeRateLimited", unit="Count", value=1)
-        raise
-    try:
-        previous = records.acquire_lock(tenant_id, credential, change_id)
-    except ChangeInProgress:  # another change holds the credential: record ours, leave its lock alone
-        record_refused(svc, tenant_id, lambda: event("failed", ChangeInProgress.code))
-        raise
+    fields = {**change.secret, "expiresOn": change.expires_on}
+    return once(change.svc, change.caller, change.credential, fields, idempotency_key, lambda_context, run)
+
+
+def _change(change: Change, change_id: str, validate: Callable[[], dict[str, Any]]) -> CredentialRecord:
+    """The protocol, as the Secrets Manager rotation template's steps, each safe to run again with the
+    same change id: count the attempt, lock, test with Atlassian, stage, commit, promote."""
+    _count_attempt(change)
+    previous = _lock(change, change_id)
     if previous is not None and previous.secret_version_id == change_id:
         # A retry of this very change, committed before it was interrupted: only promoting may be left.
-        records.release_lock(tenant_id, credential, change_id)
-        secrets.promote(tenant_id, credential, change_id, None)
+        change.svc.records.release_lock(change.tenant_id, change.credential, change_id)
+        change.svc.secrets.promote(change.tenant_id, change.credential, change_id, None)
         return previous
     try:
-        facts = validate()
-        version_id = secrets.stage(tenant_id, credential, secret, change_id, first=previous is None)
-        now = now_iso()
-        record = CredentialRecord.model_validate(
-            {
-                "status": "valid",
-                "maskedValue": masked,
-                "secretVersionId": version_id,
-                "expiresOn": expires_on,
-                "lastUpdatedAt": now,
-                "createdBy": caller.actor,
-                "lastCheck": LastCheck(at=now, outcome="ok"),
-                **facts,
-            }
+        facts = validate()  # test: Atlassian accepts the new value
+        version_id = change.svc.secrets.stage(
+            change.tenant_id, change.credential, change.secret, change_id, first=previous is None
         )
-        _commit(records, tenant_id, credential, record, change_id, event("succeeded", None))
+        record = _new_record(change, version_id, facts)
+        _commit(change, change_id, record)
     except ChangeInProgress:
         # A first save whose lock an uninstall took away must not leave its new secret behind.
-        if previous is None and not records.holds(tenant_id, credential):
-            secrets.schedule_deletion(tenant_id, credential)
+        if previous is None and not change.svc.records.holds(change.tenant_id, change.credential):
+            change.svc.secrets.schedule_deletion(change.tenant_id, change.credential)
         # Recorded unless an uninstall took the lock: its installation's history stays gone.
-        record_refused(svc, tenant_id, lambda: event("failed", ChangeInProgress.code))
+        record_refused(change.svc, change.tenant_id, lambda: change.event("failed", ChangeInProgress.code))
         raise
     except CredentialRejected as exc:
         # Atlassian's answer stands even if it cannot be recorded (the app was uninstalled meanwhile).
-        _record_failure(records, tenant_id, credential, change_id, event("rejected", exc.code))
+        _record_failure(change, change_id, change.event("rejected", exc.code))
         metrics.add_metric(name="CredentialRejected", unit="Count", value=1)
         raise
     except Exception as exc:
         code = exc.code if isinstance(exc, ApiError) else "internal_error"
-        _record_failure(records, tenant_id, credential, change_id, event("failed", code))
+        _record_failure(change, change_id, change.event("failed", code))
         raise
-    try:
-        if previous is not None:  # a first save is AWSCURRENT already (Secrets.stage)
-            secrets.promote(tenant_id, credential, version_id, previous.secret_version_id)
-    except Exception:  # the change is committed; the staging labels are repaired by the next change
-        logger.exception("Promoting the new secret version to AWSCURRENT failed")
+    if previous is not None:  # a first save is AWSCURRENT already (Secrets.stage)
+        _promote(change, version_id, previous.secret_version_id)
     metrics.add_metric(name="CredentialChanged", unit="Count", value=1)
-    logger.info("Credential changed", extra={"credential": credential, "tenant": tenant_id})
+    logger.info("Credential changed", extra={"credential": change.credential, "tenant": change.tenant_id})
     return record
 
 
-def _commit(
-    records: Records,
-    tenant_id: str,
-    credential: CredentialName,
-    record: CredentialRecord,
-    change_id: str,
-    event: HistoryEvent,
-) -> None:
+def _count_attempt(change: Change) -> None:
+    """Record the tenant and count the attempt against its change limit (429 past it)."""
+    settings = change.svc.settings
     try:
-        records.commit(tenant_id, credential, record, change_id, event)
+        change.svc.tenants.record_change_attempt(
+            change.caller.tenant,
+            now_iso(),
+            limit=settings.change_attempts_limit,
+            window_seconds=settings.change_attempts_window_seconds,
+        )
+    except RateLimited:
+        metrics.add_metric(name="ChangeRateLimited", unit="Count", value=1)
+        raise
+
+
+def _lock(change: Change, change_id: str) -> CredentialRecord | None:
+    """Take the credential's change lock; the record before the change. 409 while another holds it."""
+    try:
+        return change.svc.records.acquire_lock(change.tenant_id, change.credential, change_id)
+    except ChangeInProgress:  # another change holds the credential: record ours, leave its lock alone
+        record_refused(change.svc, change.tenant_id, lambda: change.event("failed", ChangeInProgress.code))
+        raise
+
+
+def _new_record(change: Change, version_id: str, facts: dict[str, Any]) -> CredentialRecord:
+    now = now_iso()
+    return CredentialRecord.model_validate(
+        {
+            "status": "valid",
+            "maskedValue": change.masked,
+            "secretVersionId": version_id,
+            "expiresOn": change.expires_on,
+            "lastUpdatedAt": now,
+            "createdBy": change.caller.actor,
+            "lastCheck": LastCheck(at=now, outcome="ok"),
+            **facts,
+        }
+    )
+
+
+def _commit(change: Change, change_id: str, record: CredentialRecord) -> None:
+    """Record the staged version as the one in use, with the change's event, under the lock."""
+    records = change.svc.records
+    try:
+        records.commit(change.tenant_id, change.credential, record, change_id, change.event("succeeded"))
     except ChangeInProgress:
         raise
     except Exception:
         # The outcome is unknown (the call may have gone through before the failure): look.
-        if not records.committed(tenant_id, credential, record.secret_version_id):
+        if not records.committed(change.tenant_id, change.credential, record.secret_version_id):
             raise
         logger.warning("The commit's answer was lost, but the commit happened")
+
+
+def _promote(change: Change, version_id: str, previous_version_id: str) -> None:
+    """Make the committed version AWSCURRENT (AWSPREVIOUS then keeps the old one)."""
+    try:
+        change.svc.secrets.promote(change.tenant_id, change.credential, version_id, previous_version_id)
+    except Exception:  # the change is committed; the staging labels are repaired by the next change
+        logger.exception("Promoting the new secret version to AWSCURRENT failed")
 
 
 def history_event(
@@ -203,13 +242,14 @@ def history_event(
     )
 
 
-def _record_failure(
-    records: Records, tenant_id: str, credential: CredentialName, change_id: str, event: HistoryEvent
-) -> None:
+def _record_failure(change: Change, change_id: str, event: HistoryEvent) -> None:
+    """Record a change that did not happen and give its lock back; best effort."""
     try:
-        records.finish_failed(tenant_id, credential, change_id, event)
+        change.svc.records.finish_failed(change.tenant_id, change.credential, change_id, event)
     except ChangeInProgress:  # nothing of ours left to record it on: the app was uninstalled meanwhile
-        logger.warning("A failed change was not recorded: its lock was gone", extra={"tenant": tenant_id})
+        logger.warning(
+            "A failed change was not recorded: its lock was gone", extra={"tenant": change.tenant_id}
+        )
     except Exception:  # best effort: AWS itself may be what failed; the lock expires on its own
         logger.exception("Could not record a failed change")
 
