@@ -22,10 +22,9 @@ from api_info.models import (
     CredentialRecord,
     HistoryEvent,
     LastCheck,
-    mask,
 )
 from api_info.observability import logger, metrics
-from api_info.status import key_info, now_iso, token_info
+from api_info.status import key_info, mask, now_iso, token_info
 from api_info.wiring import Services
 
 if TYPE_CHECKING:

@@ -15,6 +15,17 @@ RETRY_BASE_SECONDS = 60  # first retry of a check Atlassian could not answer; do
 RETRY_MAX_SECONDS = 900
 MAX_VISIBILITY_SECONDS = 43200  # SQS's limit on how long a message can be hidden
 STATUSES: tuple[str, ...] = get_args(Status)
+MASK = "•" * 8
+MASK_MIN_LENGTH = 20
+
+
+def mask(secret: str) -> str:
+    """Eight bullets and the last four characters: all that is ever shown of a secret.
+
+    A value shorter than MASK_MIN_LENGTH shows no character at all: four characters of a short value are
+    too large a part of it (of a 4-character one, all of it).
+    """
+    return MASK + secret[-4:] if len(secret) >= MASK_MIN_LENGTH else MASK
 
 
 def now_iso() -> str:
