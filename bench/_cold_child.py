@@ -33,10 +33,10 @@ def main() -> None:
         import app  # type: ignore[import-not-found]
 
         result["import"] = lap(START)
-        from api_info import service, store
+        from api_info import wiring
 
-        service.services()
-        store.dynamodb_client()
+        wiring.services()
+        wiring.dynamodb_client()
         result["init"] = lap(START)
         if len(sys.argv) > 4:
             result.update(first_request(app, sys.argv[3], sys.argv[4]))
@@ -54,7 +54,7 @@ def first_request(app: object, event_path: str, replay_path: str) -> dict[str, o
     import boto3
     from botocore.awsrequest import AWSResponse
 
-    from api_info import store
+    from api_info import wiring
 
     with open(event_path) as handle:
         event = json.load(handle)
@@ -71,7 +71,7 @@ def first_request(app: object, event_path: str, replay_path: str) -> dict[str, o
             raise AssertionError(f"replay expected {operation}, got {model.name}")  # type: ignore[attr-defined]
         return AWSResponse(None, status, {}, None), parsed
 
-    store.dynamodb_client().meta.events.register("before-call.*.*", answer)
+    wiring.dynamodb_client().meta.events.register("before-call.*.*", answer)
     # Clients made later (Secrets Manager, on a change route's first request) copy the session's hooks.
     boto3.DEFAULT_SESSION._session.register("before-call.*.*", answer)  # type: ignore[union-attr]
 

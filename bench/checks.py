@@ -122,9 +122,9 @@ def seed(n: int, sim_url: str) -> list[str]:
     import boto3
 
     from api_info.models import CredentialRecord, LastCheck, Tenant
-    from api_info.service import services
+    from api_info.wiring import services
 
-    store = services().store
+    secrets_store = services().secrets
     dynamodb, secrets = boto3.client("dynamodb"), boto3.client("secretsmanager")
     table = services().settings.table_name
     now = "2026-11-01T00:00:00Z"
@@ -152,7 +152,7 @@ def seed(n: int, sim_url: str) -> list[str]:
             ),
         ):
             version = secrets.create_secret(
-                Name=store.secret_name(tenant_id, credential), SecretString=json.dumps(value)
+                Name=secrets_store.name(tenant_id, credential), SecretString=json.dumps(value)
             )["VersionId"]
             record = CredentialRecord.model_validate(
                 {
@@ -326,10 +326,10 @@ def index_moto_secrets() -> None:
 
 
 def set_concurrency(value: int) -> None:
-    from api_info import checks, service, settings
+    from api_info import settings, wiring
 
     os.environ["CHECK_CONCURRENCY"] = str(value)
-    for cached in (settings.get_settings, service.services, checks.check_services):
+    for cached in (settings.get_settings, wiring.services, wiring.check_services):
         cached.cache_clear()
 
 
@@ -399,7 +399,7 @@ def _run(args: argparse.Namespace, simulator: Child, moto: Child | None) -> int:
         )
         queue_url = resources.refs["CheckQueue"]
         queue_arn = resources.arns["CheckQueue"]
-        from api_info import store
+        from api_info import wiring
         from api_info.observability import logger
 
         logger.setLevel("WARNING")  # keep the figures readable; nothing above WARNING is logged here
@@ -415,7 +415,7 @@ def _run(args: argparse.Namespace, simulator: Child, moto: Child | None) -> int:
 
         # Dispatcher: every tenant to the queue; count its DynamoDB calls.
         calls: list[str] = []
-        hook = store.dynamodb_client().meta.events
+        hook = wiring.dynamodb_client().meta.events
         hook.register("before-call.dynamodb", lambda model, **_: calls.append(model.name), unique_id="bench")
         drain = Drain(queue_url)
         t = time.perf_counter()

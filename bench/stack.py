@@ -258,7 +258,7 @@ class Stack:
     @contextmanager
     def recording(self) -> Iterator[Recording]:
         """Record what the block costs."""
-        from api_info.service import services
+        from api_info.wiring import services
 
         rec = Recording()
 
@@ -272,7 +272,7 @@ class Stack:
                 )
             )
 
-        clients = [services().store.dynamodb, services().store.secrets]
+        clients = [services().tenants.dynamodb, services().secrets.client]
         for client in clients:
             client.meta.events.register("after-call.*.*", after_call, unique_id="bench-record")
         seen = len(self.router.calls)

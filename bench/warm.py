@@ -29,11 +29,11 @@ def stubbed(stack: Stack) -> dict[str, Any]:
     """A Stubber on each of the store's clients, activated."""
     from botocore.stub import Stubber
 
-    from api_info.service import services
+    from api_info.wiring import services
 
     stubbers = {
-        "dynamodb": Stubber(services().store.dynamodb),
-        "secretsmanager": Stubber(services().store.secrets),
+        "dynamodb": Stubber(services().tenants.dynamodb),
+        "secretsmanager": Stubber(services().secrets.client),
     }
     for stubber in stubbers.values():
         stubber.activate()
@@ -130,9 +130,10 @@ def breakdown_steps(stack: Stack, rec: Recording) -> dict[str, tuple[Any, Any]]:
     from aws_lambda_powertools.logging import correlation_paths
 
     from api_info.api import create_app, identify
+    from api_info.info import show_info
     from api_info.models import InfoResponse
     from api_info.observability import logger, metrics, tracer
-    from api_info.service import services, show_info
+    from api_info.wiring import services
     from tests.support.harness import LambdaContext
 
     svc = services()
@@ -161,7 +162,7 @@ def breakdown_steps(stack: Stack, rec: Recording) -> dict[str, tuple[Any, Any]]:
     tenant_id = stack.ids["installationId"]
     return {
         "token check": (lambda _: None, lambda _: svc.verifier.verify(stack.token)),
-        "DynamoDB Query (botocore)": (lambda s: queue(s, rec), lambda _: svc.store.load(tenant_id)),
+        "DynamoDB Query (botocore)": (lambda s: queue(s, rec), lambda _: svc.tenants.load(tenant_id)),
         "Powertools around the route": (
             lambda _: (stack.event(case), LambdaContext()),
             lambda arguments: framework(*arguments),

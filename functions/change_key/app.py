@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from api_info import service
+from api_info import change, wiring
 from api_info.api import IDEMPOTENCY_KEY, create_app, current_caller, route, serve
 from api_info.models import ChangeKeyRequest, ChangeKeyResponse
 from api_info.observability import logger, metrics, tracer
@@ -20,8 +20,8 @@ def change_key(
     body: Annotated[ChangeKeyRequest, Body()],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY)] = None,
 ) -> ChangeKeyResponse:
-    return service.change_key(
-        service.services(), current_caller(app), body, idempotency_key, app.lambda_context
+    return change.change_key(
+        wiring.services(), current_caller(app), body, idempotency_key, app.lambda_context
     )
 
 

@@ -11,7 +11,8 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from api_info import checks
+from api_info import wiring
+from api_info.check_worker import WorkerBatch
 from api_info.observability import logger, metrics, tracer
 
 # A batch whose every record failed is answered like any other (all reported), not raised as an error.
@@ -22,8 +23,8 @@ processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    svc = checks.check_services()
-    batch = checks.WorkerBatch(svc, [record.get("body", "") for record in event.get("Records", [])])
+    svc = wiring.check_services()
+    batch = WorkerBatch(svc, [record.get("body", "") for record in event.get("Records", [])])
 
     # Each record's check runs on the container's thread pool: at most CHECK_CONCURRENCY checks, so
     # Atlassian requests, are in flight at once. A record that raises is reported for retry.

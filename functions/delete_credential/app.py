@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from api_info import service
+from api_info import removal, wiring
 from api_info.api import create_app, current_caller, route, serve
 from api_info.models import ChangeKeyResponse, ChangeTokenResponse
 from api_info.observability import logger, metrics, tracer
@@ -17,14 +17,14 @@ app = create_app()
 @tracer.capture_method
 def delete_key() -> ChangeKeyResponse:
     return ChangeKeyResponse.model_validate(
-        service.delete_credential(service.services(), current_caller(app), "apiKey")
+        removal.delete_credential(wiring.services(), current_caller(app), "apiKey")
     )
 
 
 @route(app, "DELETE", "/api-info/token")
 @tracer.capture_method
 def delete_token() -> ChangeTokenResponse:
-    answer = service.delete_credential(service.services(), current_caller(app), "apiToken")
+    answer = removal.delete_credential(wiring.services(), current_caller(app), "apiToken")
     return ChangeTokenResponse.model_validate(answer)
 
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from api_info import checks
+from api_info import checks, wiring
 from api_info.observability import logger, metrics, tracer
 
 
@@ -13,5 +13,5 @@ from api_info.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    sent = checks.dispatch_checks(checks.check_services(), requested_at=event.get("scheduledTime"))
+    sent = checks.dispatch_checks(wiring.check_services(), requested_at=event.get("scheduledTime"))
     return {"tenants": sent}

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from api_info import service
+from api_info import removal, wiring
 from api_info.api import create_app, current_caller, serve
 from api_info.observability import logger, metrics, tracer
 
@@ -18,7 +18,7 @@ app = create_app()
 )
 @tracer.capture_method
 def uninstalled() -> Response[None]:
-    service.uninstall(service.services(), current_caller(app))
+    removal.uninstall(wiring.services(), current_caller(app))
     return Response(status_code=204)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
-from api_info.service import services
+from api_info.wiring import services
 from local.atlassian_sim import ORG_ID, ORG_NAME, AtlassianSimulator
 from local.dev_issuer import DevTokenIssuer
 from tests.support.checks import Checks, tenant_id
@@ -98,11 +98,11 @@ class World:
         self.checks.enqueue(*(t + self.api.round for t in tenants))
 
     def secret(self, tenant: str, credential: str) -> dict[str, Any]:
-        name = services().store.secret_name(self.tenant_id(tenant), credential)  # type: ignore[arg-type]
+        name = services().secrets.name(self.tenant_id(tenant), credential)  # type: ignore[arg-type]
         return self.admin("secretsmanager").describe_secret(SecretId=name)  # type: ignore[no-any-return]
 
     def current_value(self, tenant: str, credential: str) -> dict[str, str]:
-        name = services().store.secret_name(self.tenant_id(tenant), credential)  # type: ignore[arg-type]
+        name = services().secrets.name(self.tenant_id(tenant), credential)  # type: ignore[arg-type]
         answer = self.admin("secretsmanager").get_secret_value(SecretId=name, VersionStage="AWSCURRENT")
         return json.loads(answer["SecretString"])  # type: ignore[no-any-return]
 
@@ -391,7 +391,7 @@ def stale_awscurrent_is_repaired(w: World) -> None:
     # change finds the real AWSCURRENT (DescribeSecret) and moves it.
     second, third = w.new_key(), w.new_key()
     w.save_key("stale")
-    secrets = services().store.secrets
+    secrets = services().secrets.client
 
     def fail_once(**kwargs: Any) -> None:
         secrets.meta.events.unregister("before-call.secrets-manager.UpdateSecretVersionStage", fail_once)
@@ -415,7 +415,7 @@ def stale_awscurrent_of_a_token_is_repaired(w: World) -> None:
         assert answer.status == 200, answer.body
 
     save(tokens[0])
-    secrets = services().store.secrets
+    secrets = services().secrets.client
 
     def fail_once(**kwargs: Any) -> None:
         secrets.meta.events.unregister("before-call.secrets-manager.UpdateSecretVersionStage", fail_once)
@@ -464,7 +464,7 @@ def race_uninstall_overtakes_a_first_token_save(w: World) -> None:
 @flow
 def race_uninstall_overtakes_a_delete(w: World) -> None:
     w.save_key("race-delete")
-    undo = w.uninstall_before(services().store, "delete_credential", "race-delete")
+    undo = w.uninstall_before(services().records, "delete", "race-delete")
     try:
         answer = w.api.call("delete_key", tenant="race-delete")
     finally:

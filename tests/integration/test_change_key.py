@@ -196,15 +196,15 @@ def test_an_unauthenticated_request_with_a_bad_body_is_401_not_422(api: Api) -> 
 def test_an_unexpected_failure_is_500_without_internals_and_keeps_the_old_key(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from api_info.service import services
+    from api_info.wiring import services
 
     api.call("change_key", body={"apiKey": GOOD})
-    store = services().store
+    secrets = services().secrets
 
     def broken(*args: object, **kwargs: object) -> str:
         raise RuntimeError("boom: internal detail /var/task/secret.py")
 
-    monkeypatch.setattr(store, "stage_secret", broken)
+    monkeypatch.setattr(secrets, "stage", broken)
     simulator_key = "sim-admin-key-unscoped-GOOD1"
 
     answer = api.call("change_key", body={"apiKey": simulator_key, "expiresOn": "2099-01-01"})

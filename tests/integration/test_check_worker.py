@@ -15,8 +15,10 @@ import boto3
 import pytest
 
 from api_info import checks as checks_module
+from api_info import wiring
 from api_info.messaging import CheckQueue
-from api_info.store import CredentialStore
+from api_info.store.history import History
+from api_info.store.secrets import Secrets
 from local.atlassian_sim import ERROR, ORG_ID, ORG_NAME, RATE_LIMITED, AtlassianSimulator
 from tests.support.checks import STATUS_CHANGED, Checks, function_module, sample, tenant_id
 from tests.support.harness import Api, LambdaContext
@@ -386,14 +388,14 @@ def test_a_history_write_that_fails_sends_the_whole_batch_back(
     # Given a batch whose first full history write (made while the checks still run) fails
     tenants = [f"tenant-{i:02d}" for i in range(13)]
     save_both(api, simulator, tenants)
-    add_events = CredentialStore.add_events
+    add_events = History.add_events
 
-    def fail_a_full_write(self: CredentialStore, pending: Any) -> None:
+    def fail_a_full_write(self: History, pending: Any) -> None:
         if len(pending) == 25:
             raise RuntimeError("DynamoDB is unavailable")
         add_events(self, pending)
 
-    monkeypatch.setattr(CredentialStore, "add_events", fail_a_full_write)
+    monkeypatch.setattr(History, "add_events", fail_a_full_write)
 
     # Then the invocation fails, so Lambda returns every message of the batch to the queue
     with pytest.raises(RuntimeError, match="DynamoDB is unavailable"):
@@ -430,7 +432,7 @@ def test_a_change_made_during_a_check_wins_over_its_result(
     old, new = new_key(simulator), new_key(simulator)
     save_key(api, old)
     simulator.remove_key(old)
-    store_class = type(checks_module.check_services().core.store)
+    store_class = type(wiring.check_services().core.tenants)
     load_for_checks = store_class.load_for_checks
 
     def load_then_change(self: Any, tenant_ids: Any) -> Any:
@@ -466,7 +468,7 @@ def test_the_worker_checks_the_version_the_app_uses_even_when_it_is_not_awscurre
     def fail(*args: object, **kwargs: object) -> None:
         raise RuntimeError("promotion interrupted")
 
-    monkeypatch.setattr(CredentialStore, "promote_secret", fail)
+    monkeypatch.setattr(Secrets, "promote", fail)
     save_key(api, new)
     simulator.remove_key(old)
     assert current_secret(tenant_id(), "apiKey") == {"apiKey": old}

@@ -8,9 +8,10 @@ import pytest
 from pydantic import SecretStr
 
 from api_info.auth import Caller
+from api_info.change import change_key
 from api_info.errors import ApiError
 from api_info.models import Actor, ChangeKeyRequest, Tenant
-from api_info.service import change_key, services
+from api_info.wiring import services
 from local.atlassian_sim import AtlassianSimulator
 from local.dev_issuer import installation
 
@@ -51,7 +52,7 @@ def test_concurrent_changes_of_one_credential_end_with_one_whole_winner(
     assert "saved" in outcomes.values()
     assert "change_in_progress" in outcomes.values()  # they really overlapped
     # and what is stored is one whole key: its secret, its masked value and its organization together
-    record = svc.store.load_credential(ids["installationId"], "apiKey")
+    record = svc.records.load(ids["installationId"], "apiKey")
     used = svc.reader.current(ids["installationId"], "apiKey", refresh=True)
     assert record is not None and used is not None
     winner = used.value.get_secret_value()

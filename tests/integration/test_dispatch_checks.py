@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from api_info import store
+from api_info import wiring
 from tests.support.checks import Checks, tenant_id
 from tests.support.harness import Api, reset_container_caches
 
@@ -37,7 +37,7 @@ def test_the_dispatcher_reads_the_tenants_index_a_page_per_call(
     monkeypatch.setenv("CHECK_DISPATCH_PAGE_SIZE", "2")
     reset_container_caches()
     calls: list[str] = []
-    store.dynamodb_client().meta.events.register(
+    wiring.dynamodb_client().meta.events.register(
         "before-call.dynamodb", lambda model, **_: calls.append(model.name)
     )
 

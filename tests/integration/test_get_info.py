@@ -46,7 +46,11 @@ def test_saved_credentials_show_masked_with_who_saved_them(api: Api) -> None:
     assert key["maskedValue"] == "••••••••OOD1"
     assert key["organization"] == {"id": "sim-org-acme", "name": "Acme (simulated)"}
     assert key["expiresOn"] == "2099-01-31"
-    assert key["createdBy"] == {"type": "atlassian", "accountId": "sim-admin-0001", "displayName": None}
+    assert key["createdBy"] == {
+        "type": "atlassian",
+        "accountId": "sim-admin-0001",
+        "displayName": "Sam Admin (simulated)",
+    }
     assert key["lastCheck"]["outcome"] == "ok"
     assert key["lastUpdatedAt"].endswith("Z")
     assert token["status"] == "valid"

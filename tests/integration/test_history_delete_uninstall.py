@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from api_info.service import services
+from api_info.wiring import services
 from tests.support.harness import Api
 from tests.support.state import current_secret
 
@@ -36,7 +36,10 @@ def test_history_lists_every_attempt_newest_first_with_actor_outcome_code_and_ma
         ("apiKey", "changed", "succeeded", None),
     ]
     assert events[-1]["maskedValue"] == "••••••••OOD1"
-    assert events[-1]["actor"] == {"type": "atlassian", "accountId": "sim-admin-0001", "displayName": None}
+    # A succeeded change names its administrator as Jira does; the refused one only by account id.
+    admin = {"type": "atlassian", "accountId": "sim-admin-0001"}
+    assert events[-1]["actor"] == {**admin, "displayName": "Sam Admin (simulated)"}
+    assert events[-2]["actor"] == {**admin, "displayName": None}
     assert all(e["at"].endswith("Z") for e in events)
     assert answer.body["nextCursor"] is None
 
@@ -92,7 +95,7 @@ def test_deleting_the_key_removes_it_and_schedules_its_secret_for_deletion(api: 
     assert answer.body == {"apiKey": api.call("get_info").body["apiKey"]}
     assert answer.body["apiKey"]["status"] == "not_configured"
     assert api.call("get_info").body["apiToken"]["status"] == "valid"
-    name = services().store.secret_name(tenant_id(api), "apiKey")
+    name = services().secrets.name(tenant_id(api), "apiKey")
     assert "DeletedDate" in boto3.client("secretsmanager").describe_secret(SecretId=name)
     assert services().reader.current(tenant_id(api), "apiKey", refresh=True) is None
 
@@ -133,9 +136,7 @@ def test_uninstall_forgets_everything_of_that_site_only(api: Api, aws: dict[str,
     assert [i for i in items if tenant_id(api, "globex") in i["PK"]["S"]]
     secrets = boto3.client("secretsmanager")
     for credential in ("apiKey", "apiToken"):
-        assert "DeletedDate" in secrets.describe_secret(
-            SecretId=services().store.secret_name(acme, credential)
-        )
+        assert "DeletedDate" in secrets.describe_secret(SecretId=services().secrets.name(acme, credential))
     assert api.call("get_info", tenant="globex").body["apiKey"]["status"] == "valid"
 
 
@@ -195,9 +196,7 @@ def test_a_first_save_overtaken_by_the_uninstall_leaves_no_secret_behind(
 
     assert (answer.status, answer.body["error"]["code"]) == (409, "change_in_progress")
     assert items_of(aws, acme) == []
-    secret = boto3.client("secretsmanager").describe_secret(
-        SecretId=services().store.secret_name(acme, "apiKey")
-    )
+    secret = boto3.client("secretsmanager").describe_secret(SecretId=services().secrets.name(acme, "apiKey"))
     assert "DeletedDate" in secret
 
 
@@ -206,7 +205,7 @@ def test_a_delete_overtaken_by_the_uninstall_answers_that_the_credential_is_gone
 ) -> None:
     api.call("change_key", body=KEY)
     acme = tenant_id(api)
-    uninstall_before(api, monkeypatch, services().store, "delete_credential")  # after the lock is taken
+    uninstall_before(api, monkeypatch, services().records, "delete")  # after the lock is taken
 
     answer = api.call("delete_key")
 
@@ -217,7 +216,7 @@ def test_a_delete_overtaken_by_the_uninstall_answers_that_the_credential_is_gone
 
 def another_change_holds(api: Api, credential: str) -> str:
     """Take the credential's change lock as another change under way would; returns that change's id."""
-    services().store.acquire_lock(tenant_id(api), credential, "another-change")  # type: ignore[arg-type]
+    services().records.acquire_lock(tenant_id(api), credential, "another-change")  # type: ignore[arg-type]
     return "another-change"
 
 
@@ -280,8 +279,8 @@ def test_a_refusal_while_the_app_is_uninstalled_leaves_no_history_behind(
     # Given another change under way, and an uninstall landing just after this request found it so
     another_change_holds(api, "apiKey")
     acme = tenant_id(api)
-    store = services().store
-    refuse = store.acquire_lock
+    records = services().records
+    refuse = records.acquire_lock
 
     def refused_then_uninstalled(*args: object, **kwargs: object) -> object:
         try:
@@ -289,7 +288,7 @@ def test_a_refusal_while_the_app_is_uninstalled_leaves_no_history_behind(
         finally:
             assert api.call("uninstalled", account=None).status == 204
 
-    monkeypatch.setattr(store, "acquire_lock", refused_then_uninstalled)
+    monkeypatch.setattr(records, "acquire_lock", refused_then_uninstalled)
 
     answer = api.call(sample, body=body)
 
@@ -303,8 +302,8 @@ def test_a_change_whose_lock_another_took_meanwhile_is_recorded(
 ) -> None:
     # Given a stored key, and a change that takes so long its lock expires and another change takes it
     api.call("change_key", body=KEY)
-    store = services().store
-    stage = store.stage_secret
+    secrets = services().secrets
+    stage = secrets.stage
 
     def lock_taken_meanwhile(tenant: str, credential: str, *args: object, **kwargs: object) -> str:
         boto3.client("dynamodb").update_item(
@@ -315,7 +314,7 @@ def test_a_change_whose_lock_another_took_meanwhile_is_recorded(
         )
         return stage(tenant, credential, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store, "stage_secret", lock_taken_meanwhile)
+    monkeypatch.setattr(secrets, "stage", lock_taken_meanwhile)
 
     # When it comes to commit
     answer = api.call("change_key", body={"apiKey": "sim-admin-key-unscoped-GOOD1"})

@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import pytest
 
-from api_info.service import services
+from api_info.wiring import services
 from local.atlassian_sim import AtlassianSimulator
 from tests.support.harness import Api
 
@@ -40,7 +40,7 @@ class Interrupt:
 
 @contextmanager
 def interrupted(hook: Interrupt) -> Iterator[Interrupt]:
-    clients = [services().store.dynamodb, services().store.secrets]
+    clients = [services().tenants.dynamodb, services().secrets.client]
     for client in clients:
         client.meta.events.register("after-call.*.*", hook, unique_id="interrupt")
     try:
@@ -55,7 +55,7 @@ def state(api: Api, tenant: str) -> tuple[str, str, str]:
     shown = api.call("get_info", tenant=tenant).body
     tenant_id = shown["tenant"]["installationId"]
     used = services().reader.current(tenant_id, "apiKey", refresh=True)
-    name = services().store.secret_name(tenant_id, "apiKey")
+    name = services().secrets.name(tenant_id, "apiKey")
     current = boto3.client("secretsmanager").get_secret_value(SecretId=name, VersionStage="AWSCURRENT")
     assert used is not None
     return shown["apiKey"]["maskedValue"], used.value.get_secret_value(), current["SecretString"]

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from api_info import observability, service, settings
+from api_info import observability, settings, wiring
 from api_info.observability import logger
 from tests.support.harness import NOT_ADMIN, OPERATOR, Api
 
@@ -75,7 +75,7 @@ def run_every_flow(api: Api, tables: list[str]) -> list[str]:
     api.call("history", operator=OPERATOR)
     tenant_id = api.call("get_info").body["tenant"]["installationId"]
     for credential in ("apiKey", "apiToken"):
-        current = service.services().reader.current(tenant_id, credential, refresh=True)  # type: ignore[arg-type]
+        current = wiring.services().reader.current(tenant_id, credential, refresh=True)  # type: ignore[arg-type]
         assert current is not None
     api.call("delete_token", operator=OPERATOR)
     api.call("delete_key")
@@ -99,7 +99,7 @@ def talkative_logging(monkeypatch: pytest.MonkeyPatch, aws: dict[str, str]) -> I
     """The most talkative logging anyone could configure: every logger involved at DEBUG, to stderr."""
     monkeypatch.setenv("CHANGE_ATTEMPTS_LIMIT", "1000")  # the sweep is far faster than a person
     settings.get_settings.cache_clear()
-    service.services.cache_clear()
+    wiring.services.cache_clear()
     names = ("botocore", "boto3", "urllib3", "httpx", "httpcore", "aws_lambda_powertools")
     before = {name: (logging.getLogger(name).level, list(logging.getLogger(name).handlers)) for name in names}
     boto3.set_stream_logger("botocore", logging.DEBUG)  # what AWS's docs suggest for debugging

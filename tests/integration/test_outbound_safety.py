@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api_info import service, settings
+from api_info import settings, wiring
 from local.atlassian_sim import REDIRECT, AtlassianSimulator
 from local.dev_issuer import installation
 from tests.support.harness import ADMIN, Api
@@ -32,7 +32,7 @@ HOSTILE = [
 def spy_on_outbound_calls() -> list[str]:
     """Every URL the service's Atlassian client asks httpx for, recorded before it is sent."""
     sent: list[str] = []
-    http = service.services().atlassian._http
+    http = wiring.services().atlassian._http
     original = http.request
 
     def spy(method: str, url: Any, **kwargs: Any) -> httpx.Response:
@@ -89,7 +89,7 @@ def test_without_the_loopback_flag_even_loopback_atlassian_is_refused(
     # Given the production setting, while the token names http://127.0.0.1 (the simulator)
     monkeypatch.setenv("ALLOW_INSECURE_LOOPBACK", "false")
     settings.get_settings.cache_clear()
-    service.services.cache_clear()
+    wiring.services.cache_clear()
     sent = spy_on_outbound_calls()
 
     answer = api.call("get_info")

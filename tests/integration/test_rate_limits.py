@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from api_info import service, settings
+from api_info import settings, wiring
 from local.dev_issuer import installation
 from tests.support.harness import OPERATOR, Api
 from tests.support.state import current_secret, history_items
@@ -21,7 +21,7 @@ def limit_of_three(monkeypatch: pytest.MonkeyPatch, aws: dict[str, str]) -> None
     # One window that does not end during the test (fixed windows restart at multiples of their length)
     monkeypatch.setenv("CHANGE_ATTEMPTS_WINDOW_SECONDS", "1000000000")
     settings.get_settings.cache_clear()
-    service.services.cache_clear()
+    wiring.services.cache_clear()
 
 
 def test_the_attempt_over_the_limit_is_429_with_retry_after_and_changes_nothing(
@@ -81,7 +81,7 @@ def test_a_new_window_starts_from_zero(
     monkeypatch.setenv("CHANGE_ATTEMPTS_LIMIT", "1")
     monkeypatch.setenv("CHANGE_ATTEMPTS_WINDOW_SECONDS", "2")
     settings.get_settings.cache_clear()
-    service.services.cache_clear()
+    wiring.services.cache_clear()
     api.call("change_key", body={"apiKey": GOOD})
     refused = api.call("change_key", body={"apiKey": GOOD})
     if refused.status == 200:  # the first attempt was the last of a window: this one opened the next
@@ -101,7 +101,7 @@ def test_a_keyed_change_makes_at_most_five_dynamodb_calls(api: Api) -> None:
     def count(model: Any, **kwargs: Any) -> None:
         calls.append(model.name)
 
-    client = service.services().store.dynamodb
+    client = wiring.dynamodb_client()
     client.meta.events.register("before-call.dynamodb.*", count, unique_id="count")
     try:
         # When a change with an Idempotency-Key succeeds

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from api_info.service import CredentialReader, services
+from api_info.reader import CredentialReader
+from api_info.wiring import services
 from local.atlassian_sim import AtlassianSimulator
 from tests.support.harness import Api
 
@@ -23,7 +24,7 @@ def test_the_reader_caches_until_asked_to_refresh(api: Api, simulator: Atlassian
     simulator.add_key("sim-admin-key-next-NXT1", org_id="sim-org-acme", org_name="Acme")
     api.call("change_key", body={"apiKey": "sim-admin-key-unscoped-GOOD1"})
     tenant = api.call("get_info").body["tenant"]["installationId"]
-    reader = CredentialReader(services().store, ttl_seconds=300)
+    reader = CredentialReader(services().records, services().secrets, ttl_seconds=300)
     assert reader.current(tenant, "apiKey").value.get_secret_value().endswith("GOOD1")  # type: ignore[union-attr]
 
     api.call("change_key", body={"apiKey": "sim-admin-key-next-NXT1"})

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from api_info.service import services
+from api_info.wiring import services
 from local.atlassian_sim import AtlassianSimulator
 
 
@@ -39,7 +39,7 @@ def counting(simulator: AtlassianSimulator) -> Iterator[Calls]:
     def hook(model: Any, **kwargs: Any) -> None:
         calls.aws.append((model.service_model.service_name, model.name))
 
-    clients = [services().store.dynamodb, services().store.secrets]
+    clients = [services().tenants.dynamodb, services().secrets.client]
     for client in clients:
         client.meta.events.register("before-call.*.*", hook, unique_id="count-calls")
     seen = len(simulator.requests)

@@ -91,12 +91,9 @@ def load_handlers() -> dict[tuple[str, str], ModuleType]:
 
 def reset_container_caches() -> None:
     """Forget every per-container cache (settings, services, AWS clients), as a new Lambda sandbox."""
-    from api_info import checks, messaging, service, settings, store
+    from api_info import wiring
 
-    for cached in (settings.get_settings, service.services, store.dynamodb_client, store.secrets_client):
-        cached.cache_clear()
-    for cached in (checks.check_services, messaging.sqs_client, messaging.events_client):
-        cached.cache_clear()
+    wiring.reset()
 
 
 class Api:

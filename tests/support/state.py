@@ -7,13 +7,13 @@ from typing import Any
 
 import boto3
 
-from api_info.service import services
+from api_info.wiring import services
 
 
 def current_secret(tenant_id: str, credential: str) -> dict[str, str] | None:
     """The AWSCURRENT value of a tenant's secret, or None when there is none."""
     client = boto3.client("secretsmanager")
-    name = services().store.secret_name(tenant_id, credential)  # type: ignore[arg-type]
+    name = services().secrets.name(tenant_id, credential)  # type: ignore[arg-type]
     try:
         return json.loads(client.get_secret_value(SecretId=name, VersionStage="AWSCURRENT")["SecretString"])  # type: ignore[no-any-return]
     except client.exceptions.ResourceNotFoundException:

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from api_info.checks import (
-    CheckTally,
-    CredentialCheck,
-    TenantCheck,
-    previous_status,
-    retry_delay,
-)
+from api_info.checks import CheckTally, CredentialCheck, TenantCheck
 from api_info.models import CredentialRecord
 from api_info.observability import metrics
 from api_info.settings import Settings
+from api_info.status import previous_status, retry_delay
 
 SETTINGS = Settings(forge_app_id="ari:cloud:ecosystem::app/x")
 

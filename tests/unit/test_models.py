@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from api_info.models import ChangeKeyRequest, ChangeTokenRequest, CredentialRecord, mask
-from api_info.service import status_of
+from api_info.models import ChangeKeyRequest, ChangeTokenRequest, CredentialRecord
 from api_info.settings import Settings
+from api_info.status import mask, status_of
 
 SETTINGS = Settings(forge_app_id="ari:cloud:ecosystem::app/x", expiry_warning_days=14)
 

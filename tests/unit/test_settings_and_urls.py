@@ -7,7 +7,7 @@ import pytest
 from api_info.atlassian import AtlassianClient
 from api_info.errors import UnsafeUrl
 from api_info.settings import Settings
-from api_info.store import dynamodb_client, secrets_client
+from api_info.wiring import dynamodb_client, secrets_client
 
 
 def test_settings_read_the_contract_names_with_their_defaults() -> None:

@@ -20,7 +20,7 @@ from api_info.auth import Caller, bearer_token, forge_caller
 from api_info.errors import ApiError, BadRequest, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from api_info.models import Actor
 from api_info.observability import logger
-from api_info.service import Services, services
+from api_info.wiring import Services, services
 
 snapstart.register()
 
@@ -151,7 +151,7 @@ def operator_caller(svc: Services, event: Mapping[str, Any]) -> Caller:
     # Taken exactly as API Gateway decoded it, once: decoding again would let `ari%253A...` reach
     # the tenant that an IAM policy on the path names `ari%3A...`. An installation id holds no '%'.
     tenant_id = str((event.get("pathParameters") or {}).get("tenantId") or "")
-    tenant = svc.store.tenant(tenant_id) if tenant_id and "%" not in tenant_id else None
+    tenant = svc.tenants.tenant(tenant_id) if tenant_id and "%" not in tenant_id else None
     if tenant is None:
         raise NotFound("No installation with this id is known to this service.")
     return Caller(tenant=tenant, actor=Actor(type="aws", arn=arn))

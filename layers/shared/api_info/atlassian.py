@@ -131,7 +131,7 @@ class AtlassianClient:
             raise CredentialRejected(
                 "api_key_invalid", "Atlassian did not accept this API key. Check that you copied all of it."
             )
-        with self._deadline():  # both exchanges together
+        with _deadline(self._settings.atlassian_timeout_seconds):  # both exchanges together
             return self._validate_key(api_key)
 
     def _validate_key(self, api_key: str) -> KeyFacts:
@@ -141,7 +141,7 @@ class AtlassianClient:
             raise CredentialRejected(
                 "api_key_invalid", "Atlassian did not accept this API key. Check that you copied all of it."
             )
-        data = self._json(orgs).get("data")
+        data = _json(orgs).get("data")
         if not isinstance(data, list):
             raise AtlassianError()
         if not data:
@@ -167,13 +167,13 @@ class AtlassianClient:
             )
         if users.status_code == 401:
             raise CredentialRejected("api_key_invalid", "Atlassian did not accept this API key.")
-        self._json(users)
+        _json(users)
         return KeyFacts(Organization(id=org_id, name=name if isinstance(name, str) else None))
 
     def validate_token(self, *, site_url: str, cloud_id: str, email: str, api_token: str) -> TokenFacts:
         """Check a user API token with its email against the Jira site, then tell scoped tokens apart."""
         site = self.vet_url(site_url)
-        with self._deadline():  # both exchanges together
+        with _deadline(self._settings.atlassian_timeout_seconds):  # both exchanges together
             return self._validate_token(site, cloud_id, email, api_token)
 
     def _validate_token(self, site: str, cloud_id: str, email: str, api_token: str) -> TokenFacts:
@@ -183,7 +183,7 @@ class AtlassianClient:
         answer = self._send("GET", f"{site}/rest/api/3/myself", auth=auth)
         refused = "AUTHENTICATED_FAILED" in answer.headers.get("x-seraph-loginreason", "")
         if answer.status_code == 200 and not refused:
-            me = self._json(answer)
+            me = _json(answer)
             account_id = me.get("accountId")
             if not isinstance(account_id, str):
                 raise AtlassianError()
@@ -205,7 +205,7 @@ class AtlassianClient:
                 Account(account_id=account_id, display_name=name if isinstance(name, str) else None)
             )
         if answer.status_code not in (200, 401, 403):
-            self._json(answer)  # raises the right error for 5xx, 429 and other surprises
+            _json(answer)  # raises the right error for 5xx, 429 and other surprises
             raise AtlassianError()
         gateway = self._send(
             "GET", f"{self._api_url}/ex/jira/{quote(cloud_id, safe='')}/rest/api/3/myself", auth=auth
@@ -217,7 +217,7 @@ class AtlassianClient:
                 "'Create API token' button and save it again.",
             )
         if gateway.status_code >= 500 or gateway.status_code == 429:
-            self._json(gateway)
+            _json(gateway)
         raise CredentialRejected(
             "api_token_invalid",
             "Atlassian did not accept this email and API token. Check both and try again.",
@@ -242,7 +242,7 @@ class AtlassianClient:
             )
             if answer.status_code in (401, 403):
                 return "app_refused"
-            granted = self._json(answer).get("globalPermissions")
+            granted = _json(answer).get("globalPermissions")
         except (AtlassianError, AtlassianUnavailable, UnsafeUrl) as exc:
             logger.warning("Administrator check failed closed", extra={"reason": type(exc).__name__})
             return "no"
@@ -254,14 +254,14 @@ class AtlassianClient:
             return None
         try:
             base = self.vet_url(api_base_url)
-            with self._deadline(NAME_LOOKUP_SECONDS):
+            with _deadline(NAME_LOOKUP_SECONDS):
                 answer = self._send(
                     "GET",
                     f"{base}/rest/api/3/user",
                     params={"accountId": account_id},
                     headers={"Authorization": f"Bearer {system_token}"},
                 )
-            name = self._json(answer).get("displayName")
+            name = _json(answer).get("displayName")
         except (AtlassianError, AtlassianUnavailable, UnsafeUrl) as exc:
             logger.info("The display name was not looked up", extra={"reason": type(exc).__name__})
             return None
@@ -269,24 +269,11 @@ class AtlassianClient:
 
     # --- plumbing -------------------------------------------------------------------------------
 
-    @contextmanager
-    def _deadline(self, seconds: float | None = None) -> Iterator[None]:
-        """One deadline, ATLASSIAN_TIMEOUT_SECONDS away, for the exchanges inside; an enclosing one
-        that ends sooner still holds. A key or token validation shares one between its two calls, so
-        a change's Atlassian time is at most twice it: the administrator check, then the validation."""
-        ends = time.monotonic() + (seconds or self._settings.atlassian_timeout_seconds)
-        outer = _ENDS.get()
-        token = _ENDS.set(ends if outer is None else min(ends, outer))
-        try:
-            yield
-        finally:
-            _ENDS.reset(token)
-
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         import httpx
 
         try:
-            with self._deadline():
+            with _deadline(self._settings.atlassian_timeout_seconds):
                 answer = self._http.request(method, url, **kwargs)
         except httpx.TimeoutException:
             raise AtlassianUnavailable(
@@ -297,22 +284,38 @@ class AtlassianClient:
         logger.debug("Atlassian answered", extra={"path": urlsplit(url).path, "status": answer.status_code})
         return answer
 
-    @staticmethod
-    def _json(answer: httpx.Response) -> dict[str, Any]:
-        if answer.status_code == 429:
-            raise AtlassianUnavailable(
-                "Atlassian is limiting requests just now. Try again in a minute.",
-                retry_after=_retry_after(answer),
-            )
-        if answer.status_code != 200:
-            raise AtlassianError()
-        try:
-            body = answer.json()
-        except ValueError:
-            raise AtlassianError() from None
-        if not isinstance(body, dict):
-            raise AtlassianError()
-        return body
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """One deadline, `seconds` away, for the exchanges inside; an enclosing one that ends sooner still
+    holds. A key or token validation shares one between its two calls, so a change's Atlassian time is
+    at most twice ATLASSIAN_TIMEOUT_SECONDS (the administrator check, then the validation), plus the
+    display name's own NAME_LOOKUP_SECONDS."""
+    ends = time.monotonic() + seconds
+    outer = _ENDS.get()
+    token = _ENDS.set(ends if outer is None else min(ends, outer))
+    try:
+        yield
+    finally:
+        _ENDS.reset(token)
+
+
+def _json(answer: httpx.Response) -> dict[str, Any]:
+    """The JSON object Atlassian answered, or the error its answer means."""
+    if answer.status_code == 429:
+        raise AtlassianUnavailable(
+            "Atlassian is limiting requests just now. Try again in a minute.",
+            retry_after=_retry_after(answer),
+        )
+    if answer.status_code != 200:
+        raise AtlassianError()
+    try:
+        body = answer.json()
+    except ValueError:
+        raise AtlassianError() from None
+    if not isinstance(body, dict):
+        raise AtlassianError()
+    return body
 
 
 def _time_left() -> float | None:

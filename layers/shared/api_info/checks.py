@@ -8,21 +8,18 @@ one it was last told about, a "Credential status changed" event goes on EventBri
 
 from __future__ import annotations
 
-import random
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import cache
-from typing import cast, get_args
+from typing import cast
 
 from pydantic import SecretStr
 
 from api_info.auth import Caller
 from api_info.errors import ApiError, AtlassianError, AtlassianUnavailable, CredentialRejected
-from api_info.messaging import CheckQueue, EventPublisher
+from api_info.info import show_info
 from api_info.models import (
     Actor,
     CheckOutcome,
@@ -39,18 +36,14 @@ from api_info.models import (
     TenantInfo,
 )
 from api_info.observability import logger, metrics
-from api_info.service import Services, now_iso, services, show_info, status_of
-from api_info.settings import Settings
-from api_info.store import PendingEvent, TenantState
+from api_info.status import now_iso, previous_status, status_of
+from api_info.store.history import PendingEvent
+from api_info.store.tenants import TenantState
+from api_info.wiring import CheckServices, create_clients
 
-EVENT_SOURCE = "flexible-user-license.api-info"
 STATUS_CHANGED = "Credential status changed"
 ON_DEMAND_INTERVAL_SECONDS = 30  # the contract: at most one on-demand check per tenant per 30 s
-RETRY_BASE_SECONDS = 60  # first retry of a check Atlassian could not answer; doubles each attempt
-RETRY_MAX_SECONDS = 900
-MAX_VISIBILITY_SECONDS = 43200  # SQS's limit on how long a message can be hidden
 SCHEDULER = Actor(type="scheduler")
-STATUSES: tuple[str, ...] = get_args(Status)
 HISTORY_OUTCOME = {"ok": "succeeded", "rejected": "rejected", "error": "failed"}
 STATUS_METRIC = {
     "valid": "CredentialsValid",
@@ -61,39 +54,6 @@ STATUS_METRIC = {
 # Atlassian could not be asked (timed out, unreachable, 429, 5xx): an outage, not a refused credential.
 UNREACHABLE_CODES = frozenset({"atlassian_unavailable", "atlassian_error"})
 UNREACHABLE_METRIC = "ScheduledChecksUnreachablePercent"
-
-
-@dataclass(frozen=True)
-class CheckServices:
-    """What the checks need besides the core services, built once per container."""
-
-    core: Services
-    queue: CheckQueue
-    events: EventPublisher
-    pool: ThreadPoolExecutor  # the worker's checks in flight: one Atlassian request per thread at a time
-    loader: ThreadPoolExecutor  # one thread reading a batch's tenants ahead of the checks
-
-
-@cache
-def check_services() -> CheckServices:
-    """The container's check services (tests call `check_services.cache_clear()`)."""
-    core = services()
-    settings = core.settings
-    return CheckServices(
-        core=core,
-        queue=CheckQueue(settings.check_queue_url),
-        events=EventPublisher(settings.event_bus_name, EVENT_SOURCE),
-        pool=ThreadPoolExecutor(max_workers=settings.check_concurrency, thread_name_prefix="check"),
-        loader=ThreadPoolExecutor(max_workers=1, thread_name_prefix="load"),
-    )
-
-
-def create_clients(svc: CheckServices, *, queue: bool) -> None:
-    """Create the AWS clients the checks use before fanning out: boto3 is not safe creating them from
-    several threads at once (it is once they exist)."""
-    _ = svc.core.store.dynamodb, svc.core.store.secrets, svc.events.events
-    if queue:
-        _ = svc.queue.sqs
 
 
 def utc_today() -> date:
@@ -187,13 +147,6 @@ class CheckTally:
             metrics.add_metric(name=UNREACHABLE_METRIC, unit="Percent", value=share)
 
 
-def retry_delay(attempt: int, retry_after: int | None) -> int:
-    """Seconds before a failed check is retried: doubling backoff with jitter, never before Retry-After."""
-    backoff = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS << min(max(0, attempt - 1), 10))
-    jittered = min(RETRY_MAX_SECONDS, backoff + random.randint(0, backoff // 10))  # noqa: S311 - not security
-    return max(jittered, min(retry_after or 0, MAX_VISIBILITY_SECONDS))
-
-
 # --- the check ----------------------------------------------------------------------------------
 
 
@@ -241,14 +194,14 @@ def check_credential(
     secret: dict[str, SecretStr] | None = None,
 ) -> CredentialCheck:
     """Validate one stored credential with Atlassian, record the result and announce a status change."""
-    store, settings, tenant_id = svc.core.store, svc.core.settings, tenant.installation_id
+    core, settings, tenant_id = svc.core, svc.core.settings, tenant.installation_id
     outcome: CheckOutcome = "error"
     code: str | None = None
     stored: StoredStatus = record.status  # what an error leaves in place
     retry_after: int | None = None
     try:
         if secret is None:
-            secret = store.read_secret(tenant_id, credential, record.secret_version_id)
+            secret = core.secrets.read(tenant_id, credential, record.secret_version_id)
         _validate(svc, tenant, credential, secret)
         outcome, stored = "ok", "valid"
     except CredentialRejected as exc:
@@ -265,7 +218,7 @@ def check_credential(
     checked = record.model_copy(update={"status": stored, "last_check": last_check})
     status = status_of(checked, settings, today)
     previous = previous_status(record, notified.get(credential), settings)
-    written = store.record_check(
+    written = core.tenants.record_check(
         tenant_id,
         credential,
         record.secret_version_id,
@@ -312,7 +265,7 @@ def check_credential(
                 last_check=last_check,
             ).model_dump(mode="json", by_alias=True),
         )
-        store.mark_notified(tenant_id, credential, status)
+        core.tenants.mark_notified(tenant_id, credential, status)
         logger.info(
             "Credential status changed",
             extra={"tenant": tenant_id, "credential": credential, "from": previous, "to": status},
@@ -337,13 +290,6 @@ def _validate(
     )
 
 
-def previous_status(record: CredentialRecord, notified: str | None, settings: Settings) -> Status:
-    """The status the app was last told about; never told, the status it had when it was saved."""
-    if notified in STATUSES:
-        return cast(Status, notified)
-    return status_of(record, settings, date.fromisoformat(record.last_updated_at[:10]))
-
-
 # --- the three ways in --------------------------------------------------------------------------
 
 
@@ -351,7 +297,7 @@ def dispatch_checks(svc: CheckServices, requested_at: str | None = None) -> int:
     """Send every tenant to the check queue, one message per tenant; returns how many were sent."""
     at = requested_at or now_iso()
     sent = 0
-    for page in svc.core.store.tenant_id_pages(svc.core.settings.check_dispatch_page_size):
+    for page in svc.core.tenants.id_pages(svc.core.settings.check_dispatch_page_size):
         bodies = [
             CheckRequest(tenant_id=tenant_id, requested_at=at).model_dump_json(by_alias=True)
             for tenant_id in page
@@ -362,98 +308,14 @@ def dispatch_checks(svc: CheckServices, requested_at: str | None = None) -> int:
     return sent
 
 
-Loaded = tuple[dict[str, TenantState], dict[tuple[str, CredentialName], dict[str, SecretStr]]]
-LOAD_CHUNK = 33  # tenants read together: their three items fill one BatchGetItem (100 keys at most)
-HISTORY_CHUNK = 25  # history events written together: one BatchWriteItem (25 items at most)
-
-
-class WorkerBatch:
-    """One worker invocation: the batch's tenants and secrets read in a few batched calls, a chunk at a
-    time on the loader thread, so the first checks start while the rest is read; each tenant checked
-    on the shared pool; the history written on the loader thread too, a full BatchWriteItem at a time
-    while the checks go on, the rest at the end."""
-
-    def __init__(self, svc: CheckServices, bodies: Sequence[str]) -> None:
-        self.svc = svc
-        self.tally = CheckTally()
-        self.history: list[PendingEvent] = []  # not yet sent to be written
-        self.writes: list[Future[None]] = []
-        self._history_lock = threading.Lock()
-        ids = []
-        for body in bodies:
-            try:
-                ids.append(CheckRequest.model_validate_json(body).tenant_id)
-            except ValueError:
-                continue  # its record fails on its own in `check`
-        create_clients(svc, queue=True)
-        self.loaded: dict[str, Future[Loaded]] = {}
-        for start in range(0, len(ids), LOAD_CHUNK):
-            chunk = ids[start : start + LOAD_CHUNK]
-            future = svc.loader.submit(self._load, chunk)
-            self.loaded.update(dict.fromkeys(chunk, future))
-
-    def _load(self, tenant_ids: list[str]) -> Loaded:
-        store = self.svc.core.store
-        states = store.load_for_checks(tenant_ids)
-        wanted = {
-            (tenant_id, cast(CredentialName, name)): record.secret_version_id
-            for tenant_id, state in states.items()
-            for name, record in state.credentials.items()
-        }
-        return states, store.read_secrets(wanted) if wanted else {}
-
-    def check(self, body: str, receipt_handle: str, attempt: int) -> TenantCheck:
-        """Check one queued tenant; on failure delay the message's retry and raise."""
-        try:
-            tenant_id = CheckRequest.model_validate_json(body).tenant_id
-            states, secrets = self.loaded[tenant_id].result()  # a failed read fails its tenants' checks
-            state = states.get(tenant_id, TenantState())
-            result = check_tenant(self.svc, tenant_id, state, SCHEDULER, secrets=secrets)
-        except Exception:
-            logger.exception("Could not check a queued tenant", extra={"attempt": attempt})
-            self._defer(receipt_handle, retry_delay(attempt, None))
-            raise
-        self.tally.add(result, scheduled=attempt == 1)
-        self._add_history(result.history)
-        if result.failed:
-            delay = retry_delay(attempt, result.retry_after)
-            logger.info("Check to be retried", extra={"tenant": tenant_id, "attempt": attempt, "in": delay})
-            self._defer(receipt_handle, delay)
-            raise CheckIncomplete(result)
-        return result
-
-    def _add_history(self, events: list[PendingEvent]) -> None:
-        with self._history_lock:
-            self.history.extend(events)
-            if len(self.history) < HISTORY_CHUNK:
-                return
-            full, self.history = self.history[:HISTORY_CHUNK], self.history[HISTORY_CHUNK:]
-            self.writes.append(self.svc.loader.submit(self.svc.core.store.add_events, full))
-
-    def finish(self) -> None:
-        """Write the rest of the batch's history and emit its metrics; raises if some history was not
-        written (the whole batch is then retried)."""
-        self.tally.emit()
-        for write in self.writes:
-            write.result()
-        if self.history:
-            self.svc.core.store.add_events(self.history)
-
-    def _defer(self, receipt_handle: str, seconds: int) -> None:
-        try:
-            self.svc.queue.defer(receipt_handle, seconds)
-        except Exception:  # the queue's own visibility timeout still brings the message back
-            logger.exception("Could not delay the retry of a check message")
-
-
 def check_now(svc: CheckServices, caller: Caller) -> InfoResponse:
     """The on-demand check of the caller's tenant (at most once per 30 s), answered like GET /api-info."""
-    store, tenant_id = svc.core.store, caller.tenant.installation_id
+    core, tenant_id = svc.core, caller.tenant.installation_id
     create_clients(svc, queue=False)
-    store.record_tenant(caller.tenant, now_iso())
-    store.reserve_check(tenant_id, ON_DEMAND_INTERVAL_SECONDS)
-    result = check_tenant(svc, tenant_id, store.load(tenant_id), caller.actor, parallel=True)
-    store.add_events(result.history)
+    core.tenants.record(caller.tenant, now_iso())
+    core.tenants.reserve_check(tenant_id, ON_DEMAND_INTERVAL_SECONDS)
+    result = check_tenant(svc, tenant_id, core.tenants.load(tenant_id), caller.actor, parallel=True)
+    core.history.add_events(result.history)
     tally = CheckTally()
     tally.add(result)
     tally.emit()

@@ -6,12 +6,9 @@ Messages and events carry tenant ids, statuses and masked values, never a secret
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 from typing import TYPE_CHECKING, Any
-
-import boto3
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
@@ -19,31 +16,19 @@ if TYPE_CHECKING:
 
 SQS_BATCH = 10  # SendMessageBatch's limit
 SEND_THREADS = 8  # parallel SendMessageBatch calls while fanning out
-
-
-@cache
-def sqs_client() -> SQSClient:
-    """The container's SQS client, created on first use."""
-    client: SQSClient = boto3.client("sqs")
-    return client
-
-
-@cache
-def events_client() -> Any:
-    """The container's EventBridge client, created on first use (untyped: no stubs are installed for it)."""
-    return boto3.client("events")
+EVENT_SOURCE = "flexible-user-license.api-info"
 
 
 class CheckQueue:
     """The queue of tenants whose credentials are to be checked."""
 
-    def __init__(self, queue_url: str | None, sqs: SQSClient | None = None) -> None:
+    def __init__(self, queue_url: str | None, sqs: Callable[[], SQSClient]) -> None:
         self._url = queue_url
-        self._sqs = sqs
+        self._sqs = sqs  # a client factory: the client is made on first use
 
     @property
     def sqs(self) -> SQSClient:
-        return self._sqs or sqs_client()
+        return self._sqs()
 
     @property
     def url(self) -> str:
@@ -83,14 +68,14 @@ class CheckQueue:
 class EventPublisher:
     """Puts the service's events on an EventBridge bus."""
 
-    def __init__(self, bus_name: str, source: str, events: Any = None) -> None:
+    def __init__(self, bus_name: str, source: str, events: Callable[[], Any]) -> None:
         self._bus = bus_name
         self._source = source
-        self._events = events
+        self._events = events  # a client factory: the client is made on first use
 
     @property
     def events(self) -> Any:
-        return self._events or events_client()
+        return self._events()
 
     def publish(self, detail_type: str, detail: Mapping[str, Any]) -> None:
         """Put one event on the bus; raises if EventBridge did not take it."""

@@ -14,8 +14,6 @@ Status = Literal["not_configured", "valid", "expiring", "expired", "invalid"]
 StoredStatus = Literal["valid", "invalid"]
 CheckOutcome = Literal["ok", "rejected", "error"]
 
-MASK = "•" * 8
-MASK_MIN_LENGTH = 20
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -41,15 +39,6 @@ def _plain_text(value: str) -> str:
 
 # SecretStr keeps the value out of every repr, so no log line or traceback can show it.
 Secret = Annotated[SecretStr, Field(min_length=1, max_length=1024), AfterValidator(_no_whitespace)]
-
-
-def mask(secret: str) -> str:
-    """Eight bullets and the last four characters: all that is ever shown of a secret.
-
-    A value shorter than MASK_MIN_LENGTH shows no character at all: four characters of a short value are
-    too large a part of it (of a 4-character one, all of it).
-    """
-    return MASK + secret[-4:] if len(secret) >= MASK_MIN_LENGTH else MASK
 
 
 class CamelModel(BaseModel):

@@ -1,0 +1,279 @@
+"""Changing the key or the token, as named steps: count the attempt, take the lock, test the new
+value with Atlassian, stage it, commit its record, promote it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from api_info.auth import Caller
+from api_info.errors import ApiError, BadRequest, ChangeInProgress, CredentialRejected, RateLimited
+from api_info.idempotency import once
+from api_info.models import (
+    ChangeKeyRequest,
+    ChangeKeyResponse,
+    ChangeTokenRequest,
+    ChangeTokenResponse,
+    CredentialName,
+    CredentialRecord,
+    HistoryEvent,
+    LastCheck,
+)
+from api_info.observability import logger, metrics
+from api_info.status import key_info, mask, now_iso, token_info
+from api_info.wiring import Services
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+
+def change_key(
+    svc: Services,
+    caller: Caller,
+    request: ChangeKeyRequest,
+    idempotency_key: str | None = None,
+    lambda_context: LambdaContext | None = None,
+) -> ChangeKeyResponse:
+    """Validate a new Admin API key with Atlassian, then store it in place of the old one."""
+    secret = {"apiKey": request.api_key.get_secret_value()}
+
+    def validate() -> dict[str, Any]:
+        return {"organization": svc.atlassian.validate_key(secret["apiKey"]).organization}
+
+    def answer(record: CredentialRecord) -> ChangeKeyResponse:
+        return ChangeKeyResponse(api_key=key_info(record, svc.settings))
+
+    change = Change(svc, caller, "apiKey", secret, request.expires_on)
+    return ChangeKeyResponse.model_validate(_once(change, validate, answer, idempotency_key, lambda_context))
+
+
+def change_token(
+    svc: Services,
+    caller: Caller,
+    request: ChangeTokenRequest,
+    idempotency_key: str | None = None,
+    lambda_context: LambdaContext | None = None,
+) -> ChangeTokenResponse:
+    """Validate a new API token and its email against the tenant's Jira site, then store it."""
+    secret = {"email": request.email, "apiToken": request.api_token.get_secret_value()}
+    site_url, cloud_id = caller.tenant.site_url, caller.tenant.cloud_id
+    if not site_url or not cloud_id:
+        raise BadRequest("The Jira site of this installation is not known yet. Reopen the app from Jira.")
+    svc.atlassian.vet_url(site_url)  # a site we never call is refused (403) before anything is recorded
+
+    def validate() -> dict[str, Any]:
+        facts = svc.atlassian.validate_token(
+            site_url=site_url, cloud_id=cloud_id, email=secret["email"], api_token=secret["apiToken"]
+        )
+        return {"email": secret["email"], "account": facts.account}
+
+    def answer(record: CredentialRecord) -> ChangeTokenResponse:
+        return ChangeTokenResponse(api_token=token_info(record, svc.settings))
+
+    change = Change(svc, caller, "apiToken", secret, request.expires_on)
+    return ChangeTokenResponse.model_validate(
+        _once(change, validate, answer, idempotency_key, lambda_context)
+    )
+
+
+@dataclass(frozen=True)
+class Change:
+    """A requested change of one credential: what each step of the protocol needs."""
+
+    svc: Services
+    caller: Caller
+    credential: CredentialName
+    secret: dict[str, str]
+    expires_on: str | None
+
+    @property
+    def tenant_id(self) -> str:
+        return self.caller.tenant.installation_id
+
+    @property
+    def masked(self) -> str:
+        return mask(self.secret[self.credential])
+
+    def event(self, outcome: str, code: str | None = None) -> HistoryEvent:
+        return history_event(self.caller, self.credential, "changed", outcome, code, self.masked)
+
+
+def _once(
+    change: Change,
+    validate: Callable[[], dict[str, Any]],
+    answer: Callable[[CredentialRecord], BaseModel],
+    idempotency_key: str | None,
+    lambda_context: LambdaContext | None,
+) -> dict[str, Any]:
+    """Run the change at most once per Idempotency-Key; the answer's body, as replays return it."""
+
+    def run(change_id: str) -> dict[str, Any]:
+        return answer(_change(change, change_id, validate)).model_dump(mode="json", by_alias=True)
+
+    fields = {**change.secret, "expiresOn": change.expires_on}
+    return once(change.svc, change.caller, change.credential, fields, idempotency_key, lambda_context, run)
+
+
+def _change(change: Change, change_id: str, validate: Callable[[], dict[str, Any]]) -> CredentialRecord:
+    """The protocol, as the Secrets Manager rotation template's steps, each safe to run again with the
+    same change id: count the attempt, lock, test with Atlassian, stage, commit, promote."""
+    _count_attempt(change)
+    previous = _lock(change, change_id)
+    if previous is not None and previous.secret_version_id == change_id:
+        # A retry of this very change, committed before it was interrupted: only promoting may be left.
+        change.svc.records.release_lock(change.tenant_id, change.credential, change_id)
+        change.svc.secrets.promote(change.tenant_id, change.credential, change_id, None)
+        return previous
+    try:
+        facts = validate()  # test: Atlassian accepts the new value
+        change = _with_display_name(change)
+        version_id = change.svc.secrets.stage(
+            change.tenant_id, change.credential, change.secret, change_id, first=previous is None
+        )
+        record = _new_record(change, version_id, facts)
+        _commit(change, change_id, record)
+    except ChangeInProgress:
+        # A first save whose lock an uninstall took away must not leave its new secret behind.
+        if previous is None and not change.svc.records.holds(change.tenant_id, change.credential):
+            change.svc.secrets.schedule_deletion(change.tenant_id, change.credential)
+        # Recorded unless an uninstall took the lock: its installation's history stays gone.
+        record_refused(change.svc, change.tenant_id, lambda: change.event("failed", ChangeInProgress.code))
+        raise
+    except CredentialRejected as exc:
+        # Atlassian's answer stands even if it cannot be recorded (the app was uninstalled meanwhile).
+        _record_failure(change, change_id, change.event("rejected", exc.code))
+        metrics.add_metric(name="CredentialRejected", unit="Count", value=1)
+        raise
+    except Exception as exc:
+        code = exc.code if isinstance(exc, ApiError) else "internal_error"
+        _record_failure(change, change_id, change.event("failed", code))
+        raise
+    if previous is not None:  # a first save is AWSCURRENT already (Secrets.stage)
+        _promote(change, version_id, previous.secret_version_id)
+    metrics.add_metric(name="CredentialChanged", unit="Count", value=1)
+    logger.info("Credential changed", extra={"credential": change.credential, "tenant": change.tenant_id})
+    return record
+
+
+def _with_display_name(change: Change) -> Change:
+    """The change, its administrator named as Jira names them (looked up once per change, best effort:
+    without a name the change goes on, and the page shows the account id)."""
+    caller, actor = change.caller, change.caller.actor
+    if actor.type != "atlassian" or not actor.account_id:
+        return change  # an operator (IAM) has no Jira name
+    if not caller.api_base_url or not caller.system_token:
+        return change
+    name = change.svc.atlassian.display_name(
+        api_base_url=caller.api_base_url, system_token=caller.system_token, account_id=actor.account_id
+    )
+    if not name:
+        return change
+    return replace(change, caller=replace(caller, actor=actor.model_copy(update={"display_name": name})))
+
+
+def _count_attempt(change: Change) -> None:
+    """Record the tenant and count the attempt against its change limit (429 past it)."""
+    settings = change.svc.settings
+    try:
+        change.svc.tenants.record_change_attempt(
+            change.caller.tenant,
+            now_iso(),
+            limit=settings.change_attempts_limit,
+            window_seconds=settings.change_attempts_window_seconds,
+        )
+    except RateLimited:
+        metrics.add_metric(name="ChangeRateLimited", unit="Count", value=1)
+        raise
+
+
+def _lock(change: Change, change_id: str) -> CredentialRecord | None:
+    """Take the credential's change lock; the record before the change. 409 while another holds it."""
+    try:
+        return change.svc.records.acquire_lock(change.tenant_id, change.credential, change_id)
+    except ChangeInProgress:  # another change holds the credential: record ours, leave its lock alone
+        record_refused(change.svc, change.tenant_id, lambda: change.event("failed", ChangeInProgress.code))
+        raise
+
+
+def _new_record(change: Change, version_id: str, facts: dict[str, Any]) -> CredentialRecord:
+    now = now_iso()
+    return CredentialRecord.model_validate(
+        {
+            "status": "valid",
+            "maskedValue": change.masked,
+            "secretVersionId": version_id,
+            "expiresOn": change.expires_on,
+            "lastUpdatedAt": now,
+            "createdBy": change.caller.actor,
+            "lastCheck": LastCheck(at=now, outcome="ok"),
+            **facts,
+        }
+    )
+
+
+def _commit(change: Change, change_id: str, record: CredentialRecord) -> None:
+    """Record the staged version as the one in use, with the change's event, under the lock."""
+    records = change.svc.records
+    try:
+        records.commit(change.tenant_id, change.credential, record, change_id, change.event("succeeded"))
+    except ChangeInProgress:
+        raise
+    except Exception:
+        # The outcome is unknown (the call may have gone through before the failure): look.
+        if not records.committed(change.tenant_id, change.credential, record.secret_version_id):
+            raise
+        logger.warning("The commit's answer was lost, but the commit happened")
+
+
+def _promote(change: Change, version_id: str, previous_version_id: str) -> None:
+    """Make the committed version AWSCURRENT (AWSPREVIOUS then keeps the old one)."""
+    try:
+        change.svc.secrets.promote(change.tenant_id, change.credential, version_id, previous_version_id)
+    except Exception:  # the change is committed; the staging labels are repaired by the next change
+        logger.exception("Promoting the new secret version to AWSCURRENT failed")
+
+
+def history_event(
+    caller: Caller,
+    credential: CredentialName,
+    action: str,
+    outcome: str,
+    code: str | None,
+    masked: str | None,
+) -> HistoryEvent:
+    return HistoryEvent.model_validate(
+        {
+            "at": now_iso(),
+            "actor": caller.actor,
+            "credential": credential,
+            "action": action,
+            "outcome": outcome,
+            "code": code,
+            "maskedValue": masked,
+        }
+    )
+
+
+def _record_failure(change: Change, change_id: str, event: HistoryEvent) -> None:
+    """Record a change that did not happen and give its lock back; best effort."""
+    try:
+        change.svc.records.finish_failed(change.tenant_id, change.credential, change_id, event)
+    except ChangeInProgress:  # nothing of ours left to record it on: the app was uninstalled meanwhile
+        logger.warning(
+            "A failed change was not recorded: its lock was gone", extra={"tenant": change.tenant_id}
+        )
+    except Exception:  # best effort: AWS itself may be what failed; the lock expires on its own
+        logger.exception("Could not record a failed change")
+
+
+def record_refused(svc: Services, tenant_id: str, event: Callable[[], HistoryEvent]) -> None:
+    """Record an attempt refused with 409 change_in_progress (without the lock, which is another's)."""
+    try:
+        if not svc.history.add_event_if_installed(tenant_id, event()):
+            logger.warning("A refused attempt was not recorded: the app was uninstalled meanwhile")
+    except Exception:  # best effort: the answer is 409 either way
+        logger.exception("Could not record an attempt refused while another change was under way")

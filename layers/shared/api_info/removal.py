@@ -1,0 +1,58 @@
+"""Removing what is stored: one credential (DELETE), or a whole installation (the uninstall event)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, get_args
+
+from api_info.auth import Caller
+from api_info.change import history_event, record_refused
+from api_info.errors import ChangeInProgress
+from api_info.models import CredentialName, CredentialRecord, HistoryEvent
+from api_info.observability import logger, metrics
+from api_info.status import key_info, token_info
+from api_info.wiring import Services
+
+
+def delete_credential(svc: Services, caller: Caller, credential: CredentialName) -> dict[str, Any]:
+    """Remove a stored credential: its record goes now, its secret is scheduled for deletion."""
+    records, tenant_id, change_id = svc.records, caller.tenant.installation_id, str(uuid.uuid4())
+
+    def busy(masked: str | None) -> HistoryEvent:
+        return history_event(caller, credential, "deleted", "failed", ChangeInProgress.code, masked)
+
+    try:
+        previous = records.acquire_lock(tenant_id, credential, change_id)
+    except ChangeInProgress:  # a change of it is under way: record the attempt, leave that change's lock
+        record_refused(svc, tenant_id, lambda: busy(_masked(records.load(tenant_id, credential))))
+        raise
+    masked = previous.masked_value if previous else None
+    event = history_event(caller, credential, "deleted", "succeeded", None, masked) if previous else None
+    try:
+        records.delete(tenant_id, credential, change_id, event)
+        svc.secrets.schedule_deletion(tenant_id, credential)
+    except ChangeInProgress:
+        if records.holds(tenant_id, credential):
+            record_refused(svc, tenant_id, lambda: busy(masked))
+            raise
+        # An uninstall removed everything meanwhile: the credential is gone, as asked.
+        logger.warning("The credential was removed by an uninstall meanwhile", extra={"tenant": tenant_id})
+        previous = None
+    if previous:
+        metrics.add_metric(name="CredentialDeleted", unit="Count", value=1)
+        logger.info("Credential deleted", extra={"credential": credential, "tenant": tenant_id})
+    info = key_info(None, svc.settings) if credential == "apiKey" else token_info(None, svc.settings)
+    return {credential: info.model_dump(mode="json", by_alias=True)}
+
+
+def _masked(record: CredentialRecord | None) -> str | None:
+    return record.masked_value if record else None
+
+
+def uninstall(svc: Services, caller: Caller) -> None:
+    """Forget an installation: every item goes, and its secrets are scheduled for deletion."""
+    tenant_id = caller.tenant.installation_id
+    removed = svc.tenants.delete(tenant_id)
+    for credential in get_args(CredentialName):
+        svc.secrets.schedule_deletion(tenant_id, credential)
+    logger.info("Installation removed", extra={"tenant": caller.tenant.installation_id, "items": removed})
