@@ -247,12 +247,13 @@ def _event(
     sample: str, token: str, body: dict[str, Any] | None, keyed: bool, operator_of: str | None = None
 ) -> dict[str, Any]:
     from local.api_client import as_operator
+    from local.atlassian_sim import SYSTEM_TOKEN_PREFIX
 
     event: dict[str, Any] = json.loads((REPO / "events" / f"{sample}.json").read_text())
     headers = event["headers"]
     headers["Authorization"] = f"Bearer {token}"
     if "x-forge-oauth-system" in headers:
-        headers["x-forge-oauth-system"] = "sim-system-token-bench"
+        headers["x-forge-oauth-system"] = f"{SYSTEM_TOKEN_PREFIX}-bench"
     if operator_of is not None:
         as_operator(event, operator_of, OPERATOR_ARN)
         headers.pop("x-forge-oauth-system")

@@ -30,6 +30,7 @@ for _path in (REPO / "layers" / "shared", REPO):
         sys.path.insert(0, str(_path))
 from local.api_client import APP_ID  # noqa: E402
 from local.atlassian_sim import ADMIN_ACCOUNT as ADMIN  # noqa: E402
+from local.atlassian_sim import SYSTEM_TOKEN_PREFIX  # noqa: E402
 
 SITE_URL = "https://acme.atlassian.net"
 API_URL = "https://api.atlassian.com"
@@ -217,7 +218,7 @@ class Stack:
         lifecycle = case.sample == "uninstalled"
         headers["Authorization"] = f"Bearer {token or (self.lifecycle_token if lifecycle else self.token)}"
         if "x-forge-oauth-system" in headers:
-            headers["x-forge-oauth-system"] = "sim-system-token-bench"
+            headers["x-forge-oauth-system"] = f"{SYSTEM_TOKEN_PREFIX}-bench"
         if case.operator:
             as_operator(event, self.ids["installationId"], OPERATOR_ARN)
             headers.pop("x-forge-oauth-system", None)

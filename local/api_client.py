@@ -6,7 +6,6 @@ by the development issuer, the Atlassian simulator's accounts, and a JWKS served
 
 from __future__ import annotations
 
-import copy
 import json
 import uuid
 from dataclasses import dataclass
@@ -15,13 +14,13 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import quote
 
-from local.atlassian_sim import ADMIN_ACCOUNT
+from local.atlassian_sim import ADMIN_ACCOUNT, SYSTEM_TOKEN_PREFIX
 from local.dev_issuer import DevTokenIssuer, installation
 from local.lambdas import REPO, LambdaContext, reset_container_caches
 from local.serving import BackgroundServer
 
 APP_ID = "ari:cloud:ecosystem::app/11111111-2222-4333-8444-555555555555"
-SYSTEM_TOKEN = "sim-system-token-tests"
+SYSTEM_TOKEN = f"{SYSTEM_TOKEN_PREFIX}-tests"
 
 
 @dataclass
@@ -65,8 +64,9 @@ class JwksServer(BackgroundServer):
 
 
 def sample_event(name: str) -> dict[str, Any]:
-    """A fresh copy of events/<name>.json."""
-    return copy.deepcopy(json.loads((REPO / "events" / f"{name}.json").read_text()))  # type: ignore[no-any-return]
+    """events/<name>.json, read afresh: the caller may change it."""
+    event: dict[str, Any] = json.loads((REPO / "events" / f"{name}.json").read_text())
+    return event
 
 
 def as_operator(event: dict[str, Any], tenant_id: str | None, arn: str) -> None:

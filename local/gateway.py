@@ -33,7 +33,7 @@ from local.apigw import (
     own_answer,
     proxy_response,
 )
-from local.atlassian_sim import ADMIN_ACCOUNT, USER_ACCOUNT
+from local.atlassian_sim import ADMIN_ACCOUNT, SYSTEM_TOKEN_PREFIX, USER_ACCOUNT
 from local.cfn import functions, gateway_responses, load_template
 from local.dev_issuer import DevTokenIssuer, installation
 from local.pool import FunctionPool, InvokeError, container_env
@@ -299,7 +299,7 @@ class _GatewayHandler(OneEntryHandler):
             api_base_url=api_base_url,
             ttl_seconds=ttl,
         )
-        system_token = f"sim-system-token-{name}"
+        system_token = f"{SYSTEM_TOKEN_PREFIX}-{name}"
         return self._json(
             200,
             {
