@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import io
 import json
 import multiprocessing
@@ -31,6 +30,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from local.atlassian_sim import ADMIN_ACCOUNT
+from local.lambdas import LambdaContext, function_module
 
 REPO = Path(__file__).resolve().parents[1]
 BATCH_SIZE = 100  # the worker's SQS BatchSize in template.yaml
@@ -101,20 +103,12 @@ class Child:
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def load_handler(code_uri: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"bench_{Path(code_uri).name}", REPO / code_uri / "app.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@dataclass
-class Context:
-    function_name: str = "bench"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-    aws_request_id: str = "bench"
+def context() -> LambdaContext:
+    return LambdaContext(
+        function_name="bench",
+        invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:bench",
+        aws_request_id="bench",
+    )
 
 
 def seed(n: int, sim_url: str) -> list[str]:
@@ -160,7 +154,7 @@ def seed(n: int, sim_url: str) -> list[str]:
                     "maskedValue": "••••••••" + KEY[-4:],
                     "secretVersionId": version,
                     "lastUpdatedAt": now,
-                    "createdBy": {"type": "atlassian", "accountId": "sim-admin-0001"},
+                    "createdBy": {"type": "atlassian", "accountId": ADMIN_ACCOUNT},
                     "lastCheck": LastCheck(at=now, outcome="ok"),
                     **facts,
                 }
@@ -277,7 +271,7 @@ def run_worker(worker: ModuleType, batches: list[dict[str, Any]], simulator: Chi
     for event in batches:
         t = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()):  # each invocation's EMF metrics blob
-            answer = worker.lambda_handler(event, Context())
+            answer = worker.lambda_handler(event, context())
         each.append(time.perf_counter() - t)
         failed += len(answer["batchItemFailures"])
     return WorkerRun(
@@ -404,8 +398,8 @@ def _run(args: argparse.Namespace, simulator: Child, moto: Child | None) -> int:
 
         logger.setLevel("WARNING")  # keep the figures readable; nothing above WARNING is logged here
 
-        dispatcher = load_handler("functions/dispatch_checks")
-        worker = load_handler("functions/check_worker")
+        dispatcher = function_module("DispatchChecksFunction")
+        worker = function_module("CheckWorkerFunction")
 
         t = time.perf_counter()
         ids = seed(args.tenants, simulator.url)
@@ -421,7 +415,7 @@ def _run(args: argparse.Namespace, simulator: Child, moto: Child | None) -> int:
         t = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()):
             sent = dispatcher.lambda_handler(
-                {"scheduledTime": "2026-11-28T03:00:00Z", "executionId": "bench"}, Context()
+                {"scheduledTime": "2026-11-28T03:00:00Z", "executionId": "bench"}, context()
             )["tenants"]
         hook.unregister("before-call.dynamodb", unique_id="bench")
         messages = drain.stop()
@@ -442,7 +436,7 @@ def _run(args: argparse.Namespace, simulator: Child, moto: Child | None) -> int:
         # The worker's own allocations during one more invocation (traced, so not timed).
         tracemalloc.start()
         with contextlib.redirect_stdout(io.StringIO()):
-            worker.lambda_handler(batches[0], Context())
+            worker.lambda_handler(batches[0], context())
         _, traced_peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
 

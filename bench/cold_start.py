@@ -133,9 +133,9 @@ def quartiles(values: list[float]) -> dict[str, float]:
 
 
 def run(out_dir: Path, rounds: int) -> dict[str, Any]:
-    from local.atlassian_sim import AtlassianSimulator
+    from local.api_client import JwksServer
+    from local.atlassian_sim import ADMIN_ACCOUNT, AtlassianSimulator
     from local.dev_issuer import DevTokenIssuer, installation
-    from tests.support.harness import JwksServer
 
     warm = json.loads((out_dir / "warm.json").read_text())
     with open(out_dir / "replays.pickle", "rb") as handle:
@@ -150,7 +150,7 @@ def run(out_dir: Path, rounds: int) -> dict[str, Any]:
         # Forge's lifecycle trigger runs without a user: its token has no principal.
         sample: issuer.mint(
             installation_id=ids["installationId"],
-            account_id=None if sample == "uninstalled" else "sim-admin-0001",
+            account_id=None if sample == "uninstalled" else ADMIN_ACCOUNT,
             cloud_id=ids["cloudId"],
             site_url=simulator.url,
             api_base_url=f"{simulator.url}/ex/jira/{ids['cloudId']}",
@@ -246,13 +246,14 @@ def _base_env(task: Path, name: str, paths: list[Path]) -> dict[str, str]:
 def _event(
     sample: str, token: str, body: dict[str, Any] | None, keyed: bool, operator_of: str | None = None
 ) -> dict[str, Any]:
-    from tests.support.harness import as_operator
+    from local.api_client import as_operator
+    from local.atlassian_sim import SYSTEM_TOKEN_PREFIX
 
     event: dict[str, Any] = json.loads((REPO / "events" / f"{sample}.json").read_text())
     headers = event["headers"]
     headers["Authorization"] = f"Bearer {token}"
     if "x-forge-oauth-system" in headers:
-        headers["x-forge-oauth-system"] = "sim-system-token-bench"
+        headers["x-forge-oauth-system"] = f"{SYSTEM_TOKEN_PREFIX}-bench"
     if operator_of is not None:
         as_operator(event, operator_of, OPERATOR_ARN)
         headers.pop("x-forge-oauth-system")

@@ -28,8 +28,10 @@ REPO = Path(__file__).resolve().parents[1]
 for _path in (REPO / "layers" / "shared", REPO):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
-APP_ID = "ari:cloud:ecosystem::app/11111111-2222-4333-8444-555555555555"
-ADMIN = "sim-admin-0001"
+from local.api_client import APP_ID  # noqa: E402
+from local.atlassian_sim import ADMIN_ACCOUNT as ADMIN  # noqa: E402
+from local.atlassian_sim import SYSTEM_TOKEN_PREFIX  # noqa: E402
+
 SITE_URL = "https://acme.atlassian.net"
 API_URL = "https://api.atlassian.com"
 REGION = "us-east-1"
@@ -116,9 +118,10 @@ class Stack:
         import respx
         from moto import mock_aws
 
+        from local.api_client import JwksServer
         from local.dev_issuer import DevTokenIssuer, installation
+        from local.lambdas import load_handlers
         from local.resources import create_resources
-        from tests.support.harness import JwksServer, load_handlers
 
         for name, value in {
             "AWS_DEFAULT_REGION": REGION,
@@ -208,14 +211,14 @@ class Stack:
     def event(self, case: Case, token: str | None = None) -> dict[str, Any]:
         """The sample event of a case with the token, the body and (if keyed) a fresh Idempotency-Key;
         for an operator's case, its /ops twin as API Gateway passes a signed call."""
-        from tests.support.harness import as_operator
+        from local.api_client import as_operator
 
         event: dict[str, Any] = json.loads((REPO / "events" / f"{case.sample}.json").read_text())
         headers = event["headers"]
         lifecycle = case.sample == "uninstalled"
         headers["Authorization"] = f"Bearer {token or (self.lifecycle_token if lifecycle else self.token)}"
         if "x-forge-oauth-system" in headers:
-            headers["x-forge-oauth-system"] = "sim-system-token-bench"
+            headers["x-forge-oauth-system"] = f"{SYSTEM_TOKEN_PREFIX}-bench"
         if case.operator:
             as_operator(event, self.ids["installationId"], OPERATOR_ARN)
             headers.pop("x-forge-oauth-system", None)
@@ -233,7 +236,7 @@ class Stack:
         return self.handlers[(event["httpMethod"], event["resource"])].lambda_handler
 
     def call(self, case: Case) -> dict[str, Any]:
-        from tests.support.harness import LambdaContext
+        from local.lambdas import LambdaContext
 
         answer: dict[str, Any] = self.handler(case)(self.event(case), LambdaContext())
         return answer
@@ -242,7 +245,7 @@ class Stack:
 
     def fresh_container(self) -> None:
         """Forget every per-container cache, as a new Lambda sandbox would start."""
-        from tests.support.harness import reset_container_caches
+        from local.lambdas import reset_container_caches
 
         reset_container_caches()
 

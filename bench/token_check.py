@@ -16,8 +16,9 @@ from collections.abc import Callable
 from typing import Any
 
 from api_info.auth import TokenVerifier
+from local.api_client import APP_ID, JwksServer
+from local.atlassian_sim import ADMIN_ACCOUNT
 from local.dev_issuer import DevTokenIssuer, installation
-from tests.support.harness import APP_ID, JwksServer
 
 
 def per_call_us(func: Callable[[], Any], calls: int) -> float:
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     ids = installation("acme")
     token = issuer.mint(
         installation_id=ids["installationId"],
-        account_id="sim-admin-0001",
+        account_id=ADMIN_ACCOUNT,
         cloud_id=ids["cloudId"],
         site_url="https://acme.atlassian.net",
         api_base_url=f"https://api.atlassian.com/ex/jira/{ids['cloudId']}",

@@ -70,7 +70,7 @@ def time_all(stack: Stack, recs: dict[str, Recording], bare: Any, iterations: in
     CPU time is the figure compared: on a shared machine it does not count the time the process
     waited for a core, which wall time (kept as *_wall) does.
     """
-    from tests.support.harness import LambdaContext
+    from local.lambdas import LambdaContext
 
     handlers = {case.name: stack.handler(case) for case in CASES}
     parts = breakdown_steps(stack, recs[GET_INFO.name])
@@ -134,7 +134,7 @@ def breakdown_steps(stack: Stack, rec: Recording) -> dict[str, tuple[Any, Any]]:
     from api_info.models import InfoResponse
     from api_info.observability import logger, metrics, tracer
     from api_info.wiring import services
-    from tests.support.harness import LambdaContext
+    from local.lambdas import LambdaContext
 
     svc = services()
     case = GET_INFO

@@ -13,9 +13,11 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from local.serving import BackgroundServer, OneEntryHandler
 
 log = logging.getLogger(__name__)
 
@@ -125,12 +127,15 @@ _GATEWAY_USER = re.compile(r"^/ex/jira/([^/]+)/rest/api/3/user$")
 _GATEWAY_PERMISSIONS = re.compile(r"^/ex/jira/([^/]+)/rest/api/3/permissions/check$")
 
 
-class AtlassianSimulator:
+class AtlassianSimulator(BackgroundServer):
     """Serves the simulated Atlassian on http://host:port in a daemon thread."""
 
+    # The check worker opens 25 connections at once; beyond the backlog they would wait for a SYN
+    # retry (1 s), which the tests' 1 s timeout turns into failed checks.
+    backlog = 128
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0, latency_ms: int = 0) -> None:
-        self.host = host
-        self.port = port
+        super().__init__(host, port, "atlassian-sim")
         self.latency_ms = latency_ms  # added to every answer; may be changed while running
         self.slow_seconds: float = 10.0  # how long the *-slow-SLOW credentials take
         self.trickle_seconds: float = 2.0  # between two bytes of the *-trickle-DRIP credentials' answers
@@ -146,30 +151,18 @@ class AtlassianSimulator:
         self.user_lookup = OK
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return type("Handler", (_Handler,), {"sim": self})
 
     def start(self) -> str:
         """Start serving; returns the base URL (both the API gateway and the Jira site)."""
-        handler = type("Handler", (_Handler,), {"sim": self})
-        self._server = _Server((self.host, self.port), handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._server.serve_forever, name="atlassian-sim", daemon=True)
-        self._thread.start()
-        return self.url
+        return super().start()
 
     def stop(self) -> None:
         self._stopping.set()  # cuts short the sleeps of slow answers
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        super().stop()
 
     def reset(self) -> None:
         """Forget the recorded requests."""
@@ -230,31 +223,13 @@ class AtlassianSimulator:
 Answer = tuple[int, Any, dict[str, str]]
 
 
-class _Server(ThreadingHTTPServer):
-    # The check worker opens 25 connections at once; with the default backlog of 5, the connections
-    # beyond it wait for a SYN retry (1 s), which the tests' 1 s timeout turns into failed checks.
-    request_queue_size = 128
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(OneEntryHandler):
     sim: AtlassianSimulator
     trickle = False  # set per request by a TRICKLE credential
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes; with Nagle's algorithm the body would wait for the
     # client's delayed ACK (about 40 ms on Linux loopback), which a real server does not add.
     disable_nagle_algorithm = True
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_PUT(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
 
     def log_message(self, format: str, *args: Any) -> None:
         # The request line holds no credential (they travel in headers); keep it out of the terminal anyway.

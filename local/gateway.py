@@ -1,451 +1,73 @@
-"""A small local API Gateway: REST API proxy events (payload 1.0) from template.yaml's Api events, each
-function run in its own worker processes ("containers"), one request per container at a time, as Lambda does.
+"""A small local API Gateway: the HTTP server of the local stack.
+
+It routes template.yaml's Api events to each function's pool of worker processes ("containers", one
+request per container at a time, as Lambda does; local.pool), turning requests into REST API proxy
+events (payload 1.0) and answers back (local.apigw). Besides the routes it serves the settings page,
+/swagger, /openapi.json and the development token endpoints.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import importlib.util
 import json
 import logging
 import mimetypes
-import os
 import re
-import select
-import subprocess
-import sys
-import threading
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from local.cfn import ApiRoute, FunctionSpec, functions, gateway_responses, load_template
+from aws_lambda_powertools.event_handler.openapi import swagger_ui
+
+from local.apigw import (
+    IAM_ARN,
+    Route,
+    build_event,
+    build_routes,
+    error_body,
+    find_route,
+    own_answer,
+    proxy_response,
+)
+from local.atlassian_sim import ADMIN_ACCOUNT, SYSTEM_TOKEN_PREFIX, USER_ACCOUNT
+from local.cfn import functions, gateway_responses, load_template
 from local.dev_issuer import DevTokenIssuer, installation
+from local.pool import FunctionPool, InvokeError, container_env
+from local.serving import BackgroundServer, OneEntryHandler
 from local.sigv4 import SignatureRefused, Signer, is_signed, verify
 
 log = logging.getLogger(__name__)
 
-ACCOUNT_ID = "123456789012"
-REGION = "us-east-1"
-STAGE = "local"
 IAM_HEADER = "X-Local-Iam-User-Arn"
-INIT_SECONDS = 10  # Lambda's limit on a function's init phase
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # where `local` is importable from
 PAGE_DIR = Path(__file__).resolve().parent / "page"
-_IAM_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::(\d{12}):\S+$")
 _INSTALLATION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # C0 and C1 control characters and DEL: no route has them, so a path holding one is an unknown route.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # What to percent-encode in a raw request target: the bytes http.server would take for whitespace
 # (it splits the request line on any of them) besides the control characters.
 _RAW_UNSAFE = re.compile(rb"[\x00-\x20\x7f-\xa0]")
-# Passed from the gateway's environment to the containers; everything else comes from the template.
-_PASSED_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR")
 
-# /swagger: Swagger UI from the flask-swagger-ui wheel's dist files (served under /swagger/, so it works
-# offline); without that package, a plain list of the operations.
-SWAGGER_UI_PAGE = b"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>API Information service: API</title>
-<link rel="stylesheet" href="/swagger/swagger-ui.css"></head>
-<body><div id="swagger-ui"></div>
-<script src="/swagger/swagger-ui-bundle.js"></script>
-<script src="/swagger/local-init.js"></script>
-</body></html>
-"""
-# Try it out: a request that carries no Authorization gets a fresh development token (they live 25 s).
-SWAGGER_INIT = b"""window.ui = SwaggerUIBundle({
-  url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true, persistAuthorization: true,
-  presets: [SwaggerUIBundle.presets.apis], layout: "BaseLayout",
-  requestInterceptor: async (request) => {
-    const url = new URL(request.url, location.href);
-    const hasAuth = Object.keys(request.headers || {}).some((h) => h.toLowerCase() === "authorization");
-    if (url.origin !== location.origin || url.pathname === "/openapi.json" || hasAuth) return request;
-    if (url.pathname.startsWith("/ops/")) return request;
-    const answer = await fetch("/dev/token", { method: "POST" });
-    if (answer.ok) Object.assign(request.headers, (await answer.json()).headers);
-    return request;
-  },
-});
-"""
-SWAGGER_PAGE = b"""<!doctype html>
-<html><head><meta charset="utf-8"><title>API Information service: API</title></head>
-<body><h1>API Information service</h1>
-<p>The OpenAPI document is at <a href="/openapi.json">/openapi.json</a>.</p>
-<ul id="ops"></ul>
-<script>
-fetch("/openapi.json").then(r => r.json()).then(doc => {
-  for (const [path, item] of Object.entries(doc.paths || {}))
-    for (const [method, op] of Object.entries(item)) {
-      const li = document.createElement("li");
-      li.textContent = method.toUpperCase() + " " + path + (op.summary ? " - " + op.summary : "");
-      document.getElementById("ops").appendChild(li);
-    }
-}).catch(() => { document.getElementById("ops").textContent = "docs/openapi.json is not there yet."; });
-</script></body></html>
-"""
-
-
-def swagger_ui_dir() -> Path | None:
-    """Where Swagger UI's dist files are (the flask-swagger-ui wheel ships them), or None."""
-    spec = importlib.util.find_spec("flask_swagger_ui")
-    if spec is None or spec.origin is None:
-        return None
-    dist = Path(spec.origin).parent / "dist"
-    return dist if (dist / "swagger-ui-bundle.js").is_file() else None
-
-
-class InvokeError(Exception):
-    """The function failed to give an answer (crash, timeout, unhandled exception, bad response)."""
-
-
-# --- routes -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    resource: str
-    iam: bool
-    function: FunctionSpec
-    pattern: re.Pattern[str]
-    names: tuple[str, ...]
-
-    @classmethod
-    def of(cls, api: ApiRoute, function: FunctionSpec) -> Route:
-        names: list[str] = []
-        parts = []
-        for piece in re.split(r"(\{[^}]+\})", api.path):
-            if piece.startswith("{"):
-                name = piece[1:-1]
-                greedy = name.endswith("+")
-                names.append(name.rstrip("+"))
-                parts.append(f"(?P<p{len(names)}>{'.+' if greedy else '[^/]+'})")
-            else:
-                parts.append(re.escape(piece))
-        return cls(api.method, api.path, api.iam, function, re.compile("".join(parts) + "$"), tuple(names))
-
-    def match(self, raw_path: str) -> dict[str, str] | None:
-        """Path parameters (URL-decoded, as API Gateway gives them) when raw_path fits, else None."""
-        found = self.pattern.match(raw_path)
-        if found is None:
-            return None
-        return {name: unquote(found.group(f"p{i}")) for i, name in enumerate(self.names, 1)}
-
-
-def build_routes(specs: list[FunctionSpec]) -> list[Route]:
-    """Routes in API Gateway's order of preference: fixed paths before ones with parameters."""
-    routes = [Route.of(api, spec) for spec in specs for api in spec.routes]
-    return sorted(routes, key=lambda r: (len(r.names), -len(r.resource)))
-
-
-def build_event(
-    route: Route,
-    *,
-    method: str,
-    raw_path: str,
-    query: str,
-    headers: list[tuple[str, str]],
-    body: bytes,
-    path_parameters: dict[str, str],
-    request_id: str,
-    source_ip: str,
-    iam_arn: str | None = None,
-) -> dict[str, Any]:
-    """The REST API proxy event (payload 1.0) API Gateway sends for this request."""
-    single: dict[str, str] = {}
-    multi: dict[str, list[str]] = {}
-    for name, value in headers:
-        single[name] = value  # API Gateway keeps the last of repeated headers here
-        multi.setdefault(name, []).append(value)
-    query_single: dict[str, str] = {}
-    query_multi: dict[str, list[str]] = {}
-    for name, value in parse_qsl(query, keep_blank_values=True):
-        query_single[name] = value
-        query_multi.setdefault(name, []).append(value)
-    now = datetime.now(UTC)
-    iam_match = _IAM_ARN.match(iam_arn or "")
-    iam_account = iam_match.group(2) if iam_match else None
-    identity = {
-        "cognitoIdentityPoolId": None,
-        "accountId": iam_account,
-        "cognitoIdentityId": None,
-        "caller": iam_arn,
-        "sourceIp": source_ip,
-        "principalOrgId": None,
-        "accessKey": "ASIALOCALSTACKEXAMPLE" if iam_arn else None,
-        "cognitoAuthenticationType": None,
-        "cognitoAuthenticationProvider": None,
-        "userArn": iam_arn,
-        "userAgent": single.get("User-Agent") or single.get("user-agent"),
-        "user": iam_arn,
-    }
-    host = single.get("Host") or single.get("host") or "127.0.0.1"
-    return {
-        "resource": route.resource,
-        "path": raw_path,  # REST APIs pass the path still percent-encoded
-        "httpMethod": method,
-        "headers": single or None,
-        "multiValueHeaders": multi or None,
-        "queryStringParameters": query_single or None,
-        "multiValueQueryStringParameters": query_multi or None,
-        "pathParameters": path_parameters or None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourceId": "local0",
-            "resourcePath": route.resource,
-            "httpMethod": method,
-            "extendedRequestId": request_id,
-            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "path": f"/{STAGE}{raw_path}",
-            "accountId": ACCOUNT_ID,
-            "protocol": "HTTP/1.1",
-            "stage": STAGE,
-            "domainPrefix": host.split(".")[0],
-            "requestTimeEpoch": int(now.timestamp() * 1000),
-            "requestId": request_id,
-            "identity": identity,
-            "domainName": host,
-            "apiId": "local",
-        },
-        "body": body.decode("utf-8", errors="replace") if body else None,
-        "isBase64Encoded": False,
-    }
-
-
-def proxy_response(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
-    """Status, headers and body from a Lambda proxy response; ValueError when it is not one."""
-    if not isinstance(result, dict) or not str(result.get("statusCode", "")).isdigit():
-        raise ValueError("not a proxy response")
-    headers: list[tuple[str, str]] = []
-    multi = result.get("multiValueHeaders") or {}
-    for name, values in multi.items():
-        headers.extend((name, str(v)) for v in values)
-    # When both are set, API Gateway keeps multiValueHeaders' values for a name present in both.
-    taken = {name.lower() for name in multi}
-    headers.extend((n, str(v)) for n, v in (result.get("headers") or {}).items() if n.lower() not in taken)
-    body = result.get("body") or ""
-    data = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
-    return int(result["statusCode"]), headers, data
-
-
-def error_body(code: str, message: str, request_id: str) -> bytes:
-    return json.dumps({"error": {"code": code, "message": message, "requestId": request_id}}).encode()
-
-
-# API Gateway's own answers when template.yaml has no GatewayResponses for them: (status, code, message).
-_OWN_ANSWERS = {
-    "MISSING_AUTHENTICATION_TOKEN": (404, "not_found", "No such route."),
-    "ACCESS_DENIED": (403, "forbidden", "This route needs a request signed with AWS credentials."),
-    "INVALID_SIGNATURE": (401, "unauthenticated", "The request signature could not be verified."),
-    "REQUEST_TOO_LARGE": (413, "payload_too_large", "The request body is too large."),
-    "DEFAULT_5XX": (502, "internal_error", "The service failed. Try again later."),
+# /swagger: this folder's page and init script, around the Swagger UI files Powertools ships for its own
+# event handler's Swagger UI (so it works offline, with no package of its own).
+SWAGGER_DIR = Path(__file__).resolve().parent / "swagger"
+_POWERTOOLS_SWAGGER = Path(swagger_ui.__file__).resolve().parent
+SWAGGER_FILES = {
+    "/swagger": SWAGGER_DIR / "index.html",
+    "/swagger/local-init.js": SWAGGER_DIR / "local-init.js",
+    "/swagger/swagger-ui-bundle.js": _POWERTOOLS_SWAGGER / "swagger-ui-bundle.min.js",
+    "/swagger/swagger-ui.css": _POWERTOOLS_SWAGGER / "swagger-ui.min.css",
 }
-
-
-# --- containers ---------------------------------------------------------------------------------
-
-
-class _Container:
-    """One worker process running one function; answers come back on a pipe that is not its stdout."""
-
-    def __init__(self, spec: FunctionSpec, env: dict[str, str], cwd: Path, signature: int) -> None:
-        self.signature = signature
-        self.warm = False
-        self.function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{spec.logical_id}"
-        read_fd, write_fd = os.pipe()
-        command = [sys.executable, "-m", "local.container", spec.code_uri, spec.handler]
-        try:
-            # stdout and stderr are inherited: the function's logs go to the terminal.
-            self.proc = subprocess.Popen(  # noqa: S603 - our own module, no shell
-                [*command, "--result-fd", str(write_fd)],
-                cwd=cwd,
-                env=env,
-                stdin=subprocess.PIPE,
-                pass_fds=(write_fd,),
-            )
-        except OSError:
-            os.close(read_fd)
-            raise
-        finally:
-            os.close(write_fd)
-        self._fd = read_fd
-        self._buffer = b""
-
-    def invoke(self, event: dict[str, Any], request_id: str, timeout: int) -> dict[str, Any]:
-        # What Lambda's runtime API hands the runtime with each invocation.
-        request = {
-            "event": event,
-            "requestId": request_id,
-            "deadlineMs": int((time.time() + timeout) * 1000),
-            "invokedFunctionArn": self.function_arn,
-        }
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(request).encode() + b"\n")
-        self.proc.stdin.flush()
-        # A cold container first imports the function: Lambda gives init its own time.
-        wait = timeout + 1 + (0 if self.warm else INIT_SECONDS)
-        answer = json.loads(self._read_line(time.monotonic() + wait))
-        self.warm = True
-        return answer  # type: ignore[no-any-return]
-
-    def _read_line(self, deadline: float) -> bytes:
-        while b"\n" not in self._buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError
-            ready, _, _ = select.select([self._fd], [], [], remaining)
-            if ready:
-                chunk = os.read(self._fd, 65536)
-                if not chunk:
-                    raise EOFError("the container exited")
-                self._buffer += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        return line
-
-    def stop(self, wait: float = 2.0) -> None:
-        """Closing stdin ends the worker's loop; kill it if it does not go in time."""
-        with contextlib.suppress(OSError):
-            if self.proc.stdin is not None:
-                self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        with contextlib.suppress(OSError):
-            os.close(self._fd)
-
-
-class FunctionPool:
-    """Warm containers of one function: started on demand, up to max_size, reused, replaced when they die."""
-
-    def __init__(
-        self,
-        spec: FunctionSpec,
-        env: dict[str, str],
-        cwd: Path,
-        max_size: int = 4,
-        watch: list[Path] | None = None,
-    ) -> None:
-        self.spec = spec
-        self.env = env
-        self.cwd = cwd
-        self.max_size = max_size
-        self.watch = watch or []
-        self._idle: list[_Container] = []
-        self._all: set[_Container] = set()
-        self._cond = threading.Condition()
-        self._closed = False
-
-    @property
-    def size(self) -> int:
-        with self._cond:
-            return len(self._all)
-
-    def invoke(self, event: dict[str, Any], request_id: str) -> Any:
-        """The handler's return value; InvokeError when the function gave none."""
-        container = self._acquire()
-        healthy = False
-        try:
-            answer = container.invoke(event, request_id, self.spec.timeout)
-            healthy = not answer.get("fatal")
-        except TimeoutError:
-            log.error(
-                "%s: task timed out after %d s; container stopped", self.spec.logical_id, self.spec.timeout
-            )
-            raise InvokeError from None
-        except (EOFError, OSError, ValueError):
-            log.error("%s: the container died during request %s", self.spec.logical_id, request_id)
-            raise InvokeError from None
-        finally:
-            self._release(container, healthy)
-        if "error" in answer:
-            log.error("%s: invocation failed: %s", self.spec.logical_id, answer["error"].get("errorType"))
-            raise InvokeError
-        return answer["result"]
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            containers = list(self._all)
-            self._all.clear()
-            self._idle.clear()
-            self._cond.notify_all()
-        for container in containers:
-            container.stop(wait=1.0)
-
-    def _acquire(self) -> _Container:
-        signature = self._code_signature()
-        with self._cond:
-            while True:
-                if self._closed:
-                    raise InvokeError
-                if self._idle:
-                    container = self._idle.pop()
-                    if container.signature == signature:
-                        return container
-                    # The code changed since it started: let it go, like `sam local` picks up edits.
-                    self._all.discard(container)
-                    threading.Thread(target=container.stop, daemon=True).start()
-                    continue
-                if len(self._all) < self.max_size:
-                    break
-                self._cond.wait()
-            log.info("%s: starting container %d", self.spec.logical_id, len(self._all) + 1)
-            try:
-                container = _Container(self.spec, self.env, self.cwd, signature)
-            except OSError:
-                log.exception("%s: could not start a container", self.spec.logical_id)
-                raise InvokeError from None
-            self._all.add(container)
-            return container
-
-    def _release(self, container: _Container, healthy: bool) -> None:
-        with self._cond:
-            if healthy and not self._closed and container in self._all:
-                self._idle.append(container)
-            else:
-                self._all.discard(container)
-                healthy = False
-            self._cond.notify()
-        if not healthy:
-            threading.Thread(target=container.stop, args=(0.5,), daemon=True).start()
-
-    def _code_signature(self) -> int:
-        newest = 0
-        for folder, pattern in (
-            (self.cwd / self.spec.code_uri, "*.py"),
-            *((w, "**/*.py") for w in self.watch),
-        ):
-            for path in folder.glob(pattern):
-                try:
-                    newest = max(newest, path.stat().st_mtime_ns)
-                except OSError:
-                    continue
-        return newest
 
 
 # --- the HTTP server ----------------------------------------------------------------------------
 
 
-class _Server(ThreadingHTTPServer):
-    # socketserver listens with a backlog of 5: a burst of connections overflowed it while the
-    # gateway was busy and the kernel reset some of them. API Gateway answers every one; the kernel
-    # caps this at net.core.somaxconn.
-    request_queue_size = 1024
-    daemon_threads = True
-
-
-class LocalGateway:
+class LocalGateway(BackgroundServer):
     """Serves template.yaml's Api routes on http://host:port, plus the page, docs and dev token endpoints.
 
     function_env: environment per function logical id (e.g. from local.resources); env: settings that
@@ -453,6 +75,10 @@ class LocalGateway:
     the user's own. atlassian_url / site_url: what /dev/token puts into tokens (site defaults to the API URL).
     signers: access keys whose SigV4 signature an AWS_IAM route accepts (local.sigv4), by access key id.
     """
+
+    # A burst of connections overflowed a smaller backlog while the gateway was busy, and the kernel
+    # reset some of them; API Gateway answers every one.
+    backlog = 1024
 
     def __init__(
         self,
@@ -472,8 +98,7 @@ class LocalGateway:
         self.signers = dict(signers or {})
         self.template_path = Path(template_path).resolve()
         self.root = self.template_path.parent
-        self.host = host
-        self.port = port
+        super().__init__(host, port, "gateway")
         self.issuer = issuer
         self.atlassian_url = atlassian_url.rstrip("/")
         self.site_url = (site_url or atlassian_url).rstrip("/")
@@ -486,109 +111,37 @@ class LocalGateway:
         self.pools = {
             spec.logical_id: FunctionPool(
                 spec,
-                self._container_env(spec, {**(function_env or {}).get(spec.logical_id, {}), **(env or {})}),
+                container_env(spec, {**(function_env or {}).get(spec.logical_id, {}), **(env or {})}),
                 self.root,
                 max_containers,
                 layers,
             )
             for spec in specs
         }
-        self._server: _Server | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> str:
-        """Start serving in a daemon thread; returns the base URL. Containers start on first use."""
-        handler = type("Handler", (_GatewayHandler,), {"gateway": self})
-        self._server = _Server((self.host, self.port), handler)
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True).start()
-        return self.url
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        # Containers start on first use, not here.
+        return type("Handler", (_GatewayHandler,), {"gateway": self})
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        super().stop()
         for pool in self.pools.values():
             pool.close()
 
-    def _container_env(self, spec: FunctionSpec, variables: Mapping[str, str]) -> dict[str, str]:
-        # A clean environment, as Lambda's: nothing of the developer's shell (proxies, AWS profiles) leaks in.
-        env = {key: os.environ[key] for key in _PASSED_ENV if key in os.environ}
-        env.update(
-            {
-                "AWS_REGION": REGION,
-                "AWS_DEFAULT_REGION": REGION,
-                "AWS_LAMBDA_FUNCTION_NAME": spec.logical_id,
-                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_size),
-                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.logical_id}",
-                "AWS_LAMBDA_LOG_STREAM_NAME": f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]local",
-                # What `sam local` sets; Powertools then leaves X-Ray alone.
-                "AWS_SAM_LOCAL": "true",
-                "PYTHONPATH": str(PACKAGE_ROOT),
-                "PYTHONUNBUFFERED": "1",
-            }
-        )
-        env.update(variables)
-        return env
-
     def own_answer(self, kind: str, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
-        """API Gateway's own answer of a response type, shaped by the template's GatewayResponses."""
-        status, code, message = _OWN_ANSWERS[kind]
-        spec = self.responses.get(kind)
-        if spec is not None:
-            status = int(spec.get("StatusCode", status))
-        else:
-            spec = self.responses.get("DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX") or {}
-        headers = [("Content-Type", "application/json; charset=utf-8"), ("x-amzn-RequestId", request_id)]
-        for name, value in ((spec.get("ResponseParameters") or {}).get("Headers") or {}).items():
-            headers.append((name, str(value).strip("'")))  # static values are quoted, as in API Gateway
-        template = (spec.get("ResponseTemplates") or {}).get("application/json")
-        if template:
-            body = template.replace("$context.requestId", request_id).encode()
-        else:
-            body = error_body(code, message, request_id)
-        return status, headers, body
+        return own_answer(self.responses, kind, request_id)
 
     def find_route(self, method: str, raw_path: str) -> tuple[Route, dict[str, str]] | None:
-        for route in self.routes:
-            if route.method in (method, "ANY") and (params := route.match(raw_path)) is not None:
-                return route, params
-        return None
+        return find_route(self.routes, method, raw_path)
 
 
-class _GatewayHandler(BaseHTTPRequestHandler):
+class _GatewayHandler(OneEntryHandler):
     gateway: LocalGateway
     protocol_version = "HTTP/1.1"  # keep-alive, as clients of API Gateway expect
 
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_PUT(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
-
-    def do_PATCH(self) -> None:
-        self._serve()
-
-    def do_OPTIONS(self) -> None:
-        self._serve()
-
-    def do_HEAD(self) -> None:
-        self._serve()
-
     def __getattr__(self, name: str) -> Any:
-        # Any other method (TRACE, QUERY, ...) goes to the router too, which has no route for it: the
-        # template's unknown-route answer, as API Gateway gives, not http.server's HTML 501.
+        # Every other method (PATCH, OPTIONS, HEAD, and TRACE, QUERY, ... which no route has) goes to
+        # the router too: the template's unknown-route answer, as API Gateway gives, not http.server's 501.
         if name.startswith("do_"):
             return self._serve
         raise AttributeError(name)
@@ -656,14 +209,8 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         if gw.issuer is not None and path == "/dev/token" and self.command == "POST":
             return self._dev_token(query, body, request_id)
         if self.command in ("GET", "HEAD"):
-            swagger = swagger_ui_dir()
-            if path == "/swagger":
-                page = SWAGGER_UI_PAGE if swagger else SWAGGER_PAGE
-                return self._send(200, [("Content-Type", "text/html; charset=utf-8")], page)
-            if path == "/swagger/local-init.js":
-                return self._send(200, [("Content-Type", "text/javascript; charset=utf-8")], SWAGGER_INIT)
-            if swagger and path.startswith("/swagger/"):
-                return self._file(swagger / unquote(path[len("/swagger/") :]), request_id, within=swagger)
+            if path in SWAGGER_FILES:
+                return self._file(SWAGGER_FILES[path], request_id)
             if path == "/openapi.json":
                 return self._file(gw.root / "docs" / "openapi.json", request_id)
             if path == "/" or not path.endswith("/"):
@@ -678,7 +225,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         iam_arn = None
         if route.iam:
             iam_arn = self.headers.get(IAM_HEADER)
-            if (not iam_arn or not _IAM_ARN.match(iam_arn)) and is_signed(self.headers):
+            if (not iam_arn or not IAM_ARN.match(iam_arn)) and is_signed(self.headers):
                 url = f"http://{self.headers.get('Host', '')}{path}" + (f"?{query}" if query else "")
                 try:
                     iam_arn = verify(
@@ -687,7 +234,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
                 except SignatureRefused as exc:
                     log.info("%s %s: SigV4 signature refused: %s", self.command, path, exc)
                     return self._own("INVALID_SIGNATURE", request_id)
-            elif not iam_arn or not _IAM_ARN.match(iam_arn):
+            elif not iam_arn or not IAM_ARN.match(iam_arn):
                 log.info("%s %s needs AWS_IAM: locally, send %s: <IAM ARN>", self.command, path, IAM_HEADER)
                 return self._own("ACCESS_DENIED", request_id)
         host = self.client_address[0]
@@ -730,7 +277,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             return self._error(400, "bad_request", "The body must be a JSON object.", request_id)
         params.update(sent)
         account = str(params.get("account", "admin"))
-        account_id = {"admin": "sim-admin-0001", "user": "sim-user-0002"}.get(account, account)
+        account_id = {"admin": ADMIN_ACCOUNT, "user": USER_ACCOUNT}.get(account, account)
         name = str(params.get("installation", "acme"))
         try:
             ttl = int(params.get("ttlSeconds", 25))
@@ -752,7 +299,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             api_base_url=api_base_url,
             ttl_seconds=ttl,
         )
-        system_token = f"sim-system-token-{name}"
+        system_token = f"{SYSTEM_TOKEN_PREFIX}-{name}"
         return self._json(
             200,
             {

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,12 +21,11 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from local.cfn import TemplateError, load_template
+from local.cfn import load_template
+from local.intrinsics import ACCOUNT_ID, NO_VALUE, Intrinsics, as_text
 
 log = logging.getLogger(__name__)
 
-ACCOUNT_ID = "123456789012"  # moto's default account
-_NO_VALUE = object()  # AWS::NoValue: the property or variable is left out
 _CREATED = {
     "AWS::DynamoDB::Table",
     "AWS::KMS::Key",
@@ -68,26 +66,12 @@ class LocalResources:
     outputs: dict[str, str] = field(default_factory=dict)  # the template's Outputs, resolved
 
 
-def create_from_template(
-    template_path: str | Path,
-    *,
-    session: boto3.session.Session | None = None,
-    clients: Mapping[str, Any] | None = None,
-    parameter_overrides: Mapping[str, str] | None = None,
-    region: str = "us-east-1",
-    endpoint_url: str | None = None,
-    stack_name: str = "api-info-local",
-) -> dict[str, str]:
-    """Create the template's resources; returns the functions' environment variables, merged."""
-    return create_resources(
-        template_path,
-        session=session,
-        clients=clients,
-        parameter_overrides=parameter_overrides,
-        region=region,
-        endpoint_url=endpoint_url,
-        stack_name=stack_name,
-    ).environment
+def create_from_template(template_path: str | Path, **options: Any) -> dict[str, str]:
+    """Create the template's resources; returns the functions' environment variables, merged.
+
+    The options are those of create_resources.
+    """
+    return create_resources(template_path, **options).environment
 
 
 def create_resources(
@@ -125,14 +109,14 @@ def create_resources(
         env = {}
         for name, value in variables.items():
             resolved = builder.resolve(value)
-            if resolved is not _NO_VALUE:
-                env[name] = _text(resolved)
+            if resolved is not NO_VALUE:
+                env[name] = as_text(resolved)
         functions[logical_id] = env
         merged.update(env)
     outputs = {}
     for name, output in (template.get("Outputs") or {}).items():
         if builder.condition_holds(output.get("Condition")):
-            outputs[name] = _text(builder.resolve(output["Value"]))
+            outputs[name] = as_text(builder.resolve(output["Value"]))
     return LocalResources(merged, functions, dict(builder.refs), dict(builder.arns), outputs)
 
 
@@ -149,16 +133,7 @@ def secrets_token(spec: Mapping[str, Any]) -> str:
     return secrets.token_hex(int(spec.get("PasswordLength", 32)))[: int(spec.get("PasswordLength", 32))]
 
 
-def _text(value: Any) -> str:
-    # CloudFormation turns YAML booleans and numbers in environment variables into their text.
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return ",".join(_text(v) for v in value)
-    return str(value)
-
-
-class _Builder:
+class _Builder(Intrinsics):
     def __init__(
         self,
         template: dict[str, Any],
@@ -167,17 +142,10 @@ class _Builder:
         region: str,
         endpoint_url: str | None,
     ) -> None:
-        self.template = template
+        super().__init__(template, region)
         self.session: Any = session
         self.clients = clients
-        self.region = region
         self.endpoint_url = endpoint_url
-        self.stack_name = "api-info-local"
-        self.overrides: dict[str, str] = {}
-        self.refs: dict[str, str] = {}
-        self.arns: dict[str, str] = {}
-        self.attrs: dict[str, dict[str, str]] = {}
-        self.defaulted: set[str] = set()
 
     def client(self, service: str) -> Any:
         if service not in self.clients:
@@ -185,112 +153,6 @@ class _Builder:
                 service, region_name=self.region, endpoint_url=self.endpoint_url
             )
         return self.clients[service]
-
-    # --- intrinsic functions --------------------------------------------------------------------
-
-    def resolve(self, value: Any) -> Any:
-        if isinstance(value, list):
-            items = [self.resolve(v) for v in value]
-            return [v for v in items if v is not _NO_VALUE]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            ((name, arg),) = value.items()
-            if name == "Ref":
-                return self.ref(arg)
-            if name == "Fn::GetAtt":
-                return self.get_att(*(arg if isinstance(arg, list) else arg.split(".", 1)))
-            if name == "Fn::Sub":
-                return self.sub(arg)
-            if name == "Fn::Join":
-                return arg[0].join(_text(v) for v in self.resolve(arg[1]))
-            if name == "Fn::Select":
-                return self.resolve(arg[1])[int(self.resolve(arg[0]))]
-            if name == "Fn::Split":
-                return self.resolve(arg[1]).split(arg[0])
-            if name == "Fn::If":
-                branch = arg[1] if self.condition_holds(arg[0]) else arg[2]
-                return self.resolve(branch)
-            if name.startswith("Fn::") or name == "Condition":
-                raise TemplateError(f"{name} is not supported by the local stack")
-        resolved = {k: self.resolve(v) for k, v in value.items()}
-        return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
-
-    def ref(self, name: str) -> Any:
-        pseudo = {
-            "AWS::Region": self.region,
-            "AWS::AccountId": ACCOUNT_ID,
-            "AWS::StackName": self.stack_name,
-            "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com",
-            "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{ACCOUNT_ID}:stack/{self.stack_name}/0",
-        }
-        if name == "AWS::NoValue":
-            return _NO_VALUE
-        if name in pseudo:
-            return pseudo[name]
-        params = self.template.get("Parameters") or {}
-        if name in params:
-            if name in self.overrides:
-                return self.overrides[name]
-            if "Default" not in params[name]:
-                # Deploys must give it; locally the settings usually override what it feeds.
-                if name not in self.defaulted:
-                    self.defaulted.add(name)
-                    log.info("parameter %s has no Default nor override; using an empty string", name)
-                return ""
-            default = params[name]["Default"]
-            is_list = str(params[name].get("Type", "")).startswith("CommaDelimitedList")
-            if is_list and isinstance(default, str):
-                return default.split(",")
-            return default
-        if name in self.template["Resources"]:
-            self.ensure(name)
-            return self.refs[name]
-        raise TemplateError(f"!Ref {name}: no such parameter or resource")
-
-    def get_att(self, name: str, attribute: str) -> str:
-        if name not in self.template["Resources"]:
-            raise TemplateError(f"!GetAtt {name}.{attribute}: no such resource")
-        self.ensure(name)
-        if attribute == "Arn":
-            return self.arns[name]
-        if attribute in self.attrs.get(name, {}):
-            return self.attrs[name][attribute]
-        raise TemplateError(f"!GetAtt {name}.{attribute} is not supported by the local stack")
-
-    def sub(self, arg: Any) -> str:
-        text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
-
-        def substitute(match: re.Match[str]) -> str:
-            inner = match.group(1)
-            if inner.startswith("!"):  # ${!Literal} stays as ${Literal}
-                return "${" + inner[1:] + "}"
-            if inner in variables:
-                return _text(self.resolve(variables[inner]))
-            if "." in inner and inner.split(".", 1)[0] in self.template["Resources"]:
-                return self.get_att(*inner.split(".", 1))
-            return _text(self.ref(inner))
-
-        return re.sub(r"\$\{([^}]+)\}", substitute, text)
-
-    def condition_holds(self, condition: Any) -> bool:
-        if condition is None:
-            return True
-        if isinstance(condition, str):
-            condition = (self.template.get("Conditions") or {})[condition]
-        ((name, arg),) = condition.items()
-        if name == "Condition":
-            return self.condition_holds(arg)
-        if name == "Fn::Equals":
-            return _text(self.resolve(arg[0])) == _text(self.resolve(arg[1]))
-        if name == "Fn::Not":
-            return not self.condition_holds(arg[0])
-        if name == "Fn::And":
-            return all(self.condition_holds(c) for c in arg)
-        if name == "Fn::Or":
-            return any(self.condition_holds(c) for c in arg)
-        raise TemplateError(f"condition {name} is not supported by the local stack")
 
     # --- resources ------------------------------------------------------------------------------
 
@@ -408,7 +270,7 @@ class _Builder:
         for key, value in props.items():
             if key in ("QueueName", "Tags"):
                 continue
-            attributes[key] = json.dumps(value) if isinstance(value, dict) else _text(value)
+            attributes[key] = json.dumps(value) if isinstance(value, dict) else as_text(value)
         try:
             url = sqs.create_queue(QueueName=queue_name, Attributes=attributes)["QueueUrl"]
         except ClientError as exc:

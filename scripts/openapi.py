@@ -13,12 +13,10 @@ the contract's error body.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,6 +28,7 @@ from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge  # no
 from aws_lambda_powertools.event_handler.openapi.models import Server  # noqa: E402
 
 from local.cfn import FunctionSpec, functions, load_template  # noqa: E402
+from local.lambdas import load_function  # noqa: E402
 
 OUTPUT = REPO / "docs" / "openapi.json"
 TITLE = "Flexible User License - API Information service"
@@ -129,14 +128,7 @@ RETRY_AFTER = {
 
 def load_app(spec: FunctionSpec) -> Any:
     """The Powertools resolver (`app`) of one function of the template."""
-    module_file = spec.handler.partition(".")[0]
-    path = REPO / spec.code_uri / f"{module_file}.py"
-    module_spec = importlib.util.spec_from_file_location(f"openapi_{spec.logical_id}", path)
-    if module_spec is None or module_spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module: ModuleType = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    return module.app
+    return load_function(spec).app
 
 
 def build_spec(template_path: Path = REPO / "template.yaml") -> dict[str, Any]:

@@ -284,14 +284,18 @@ function badge(status) {
   return element;
 }
 
+function outcomeSymbol(outcome) {
+  const symbol = document.createElement("span");
+  symbol.className = `symbol outcome-${outcome}`;
+  symbol.setAttribute("aria-hidden", "true");
+  symbol.textContent = OUTCOME_SYMBOL[outcome] || "";
+  return symbol;
+}
+
 function lastCheck(check) {
   const element = document.createElement("span");
-  const symbol = document.createElement("span");
-  symbol.className = `symbol outcome-${check.outcome}`;
-  symbol.setAttribute("aria-hidden", "true");
-  symbol.textContent = OUTCOME_SYMBOL[check.outcome] || "";
   element.append(
-    symbol,
+    outcomeSymbol(check.outcome),
     `${t(state.lang, `outcome.${check.outcome}`)}, `,
     timeElement(check.at, formatDateTime(check.at)),
   );
@@ -300,11 +304,7 @@ function lastCheck(check) {
 
 function outcome(event) {
   const element = document.createElement("span");
-  const symbol = document.createElement("span");
-  symbol.className = `symbol outcome-${event.outcome}`;
-  symbol.setAttribute("aria-hidden", "true");
-  symbol.textContent = OUTCOME_SYMBOL[event.outcome] || "";
-  element.append(symbol, t(state.lang, `result.${event.outcome}`));
+  element.append(outcomeSymbol(event.outcome), t(state.lang, `result.${event.outcome}`));
   if (event.code) {
     const code = document.createElement("code");
     code.textContent = event.code;

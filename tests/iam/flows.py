@@ -23,6 +23,7 @@ from moto.server import ThreadedMotoServer
 from api_info.wiring import services
 from local.atlassian_sim import ORG_ID, ORG_NAME, AtlassianSimulator
 from local.dev_issuer import DevTokenIssuer
+from local.lambdas import load_function, template_functions
 from tests.support.checks import Checks, tenant_id
 from tests.support.harness import (
     APP_ID,
@@ -31,7 +32,6 @@ from tests.support.harness import (
     Answer,
     Api,
     JwksServer,
-    load_handlers,
     reset_container_caches,
 )
 from tests.support.iam import REGION, Stack, enforce, start_stack
@@ -201,10 +201,10 @@ def world() -> Iterator[World]:
             )
             with _environment(env), enforce(stack):
                 reset_container_caches()
-                handlers = {
-                    route: _Invoked(stack, module.__name__.removeprefix("fn_"), module)
-                    for route, module in load_handlers().items()
-                }
+                handlers: dict[tuple[str, str], _Invoked] = {}
+                for spec in template_functions():  # one module per function, as one container has
+                    invoked = _Invoked(stack, spec.logical_id, load_function(spec))
+                    handlers.update({(route.method, route.path): invoked for route in spec.routes})
                 api = _RoundApi(handlers, issuer, simulator.url)  # type: ignore[arg-type]
                 yield World(stack, api, Checks(env), simulator)
                 reset_container_caches()

@@ -17,9 +17,10 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from local.apigw import build_routes
 from local.cfn import functions, load_template
 from local.dev_issuer import DevTokenIssuer
-from local.gateway import LocalGateway, build_routes
+from local.gateway import LocalGateway
 from local.sigv4 import Signer
 
 APP_ID = "ari:cloud:ecosystem::app/00000000-0000-4000-8000-000000000000"
@@ -576,7 +577,7 @@ def test_a_method_no_route_has_gets_the_unknown_route_answer(http: httpx.Client,
 
 
 def test_swagger_ui_is_served_from_an_installed_package(http: httpx.Client) -> None:
-    # Offline: the Swagger UI files come from the flask-swagger-ui wheel, not from a CDN.
+    # Offline: the Swagger UI files come from the Powertools package, not from a CDN.
     page = http.get("/swagger").text
     assert 'src="/swagger/swagger-ui-bundle.js"' in page
     bundle = http.get("/swagger/swagger-ui-bundle.js")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 from functools import cache
 from types import ModuleType
@@ -11,9 +10,10 @@ from typing import Any
 
 import boto3
 
-from local.cfn import functions, load_template
+from local import lambdas
+from local.api_client import sample_event
 from local.dev_issuer import installation
-from tests.support.harness import REPO, LambdaContext
+from local.lambdas import LambdaContext
 
 STATUS_CHANGED = "Credential status changed"
 
@@ -21,19 +21,11 @@ STATUS_CHANGED = "Credential status changed"
 @cache
 def function_module(logical_id: str) -> ModuleType:
     """The handler module of one function of template.yaml, loaded once per test session."""
-    spec = next(s for s in functions(load_template(REPO / "template.yaml")) if s.logical_id == logical_id)
-    module_file, _, _ = spec.handler.partition(".")
-    module_spec = importlib.util.spec_from_file_location(
-        f"fn_checks_{logical_id}", REPO / spec.code_uri / f"{module_file}.py"
-    )
-    assert module_spec and module_spec.loader
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    return module
+    return lambdas.function_module(logical_id)
 
 
 def sample(name: str) -> dict[str, Any]:
-    return json.loads((REPO / "events" / f"{name}.json").read_text())  # type: ignore[no-any-return]
+    return sample_event(name)
 
 
 def tenant_id(name: str = "acme") -> str:

@@ -1,196 +1,30 @@
-"""Runs the real Lambda handlers on the sample events in events/, as API Gateway would call them."""
+"""Runs the real Lambda handlers on the sample events in events/, as API Gateway would call them.
+
+The machinery lives in local/ (local.lambdas, local.api_client), which the benchmarks share; the tests
+import it from here, with the accounts and the operator they act as.
+"""
 
 from __future__ import annotations
 
-import copy
-import importlib.util
-import json
-import threading
-import uuid
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from types import ModuleType
-from typing import Any
-from urllib.parse import quote
+from local.api_client import APP_ID, SYSTEM_TOKEN, Answer, Api, JwksServer, as_operator
+from local.atlassian_sim import ADMIN_ACCOUNT as ADMIN
+from local.atlassian_sim import USER_ACCOUNT as NOT_ADMIN
+from local.lambdas import REPO, LambdaContext, load_handlers, reset_container_caches
 
-from local.cfn import functions, load_template
-from local.dev_issuer import DevTokenIssuer, installation
-
-REPO = Path(__file__).resolve().parents[2]
-APP_ID = "ari:cloud:ecosystem::app/11111111-2222-4333-8444-555555555555"
-ADMIN = "sim-admin-0001"
-NOT_ADMIN = "sim-user-0002"
-SYSTEM_TOKEN = "sim-system-token-tests"
 OPERATOR = "arn:aws:iam::123456789012:user/alice"
 
-
-@dataclass
-class LambdaContext:
-    function_name: str = "test-function"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    remaining_ms: int = 15_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: Any
-    raw: str
-
-
-class JwksServer:
-    """Serves an issuer's JWKS over real HTTP, as Forge's CDN does; `keys` can be swapped by tests."""
-
-    def __init__(self, jwks: dict[str, Any]) -> None:
-        self.jwks = jwks
-        self.fetches = 0
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.fetches += 1
-                body = json.dumps(server.jwks).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/.well-known/jwks.json"
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-
-
-def load_handlers() -> dict[tuple[str, str], ModuleType]:
-    """Every function's handler module, keyed by (method, resource path) of its API events."""
-    routes: dict[tuple[str, str], ModuleType] = {}
-    for spec in functions(load_template(REPO / "template.yaml")):
-        module_file, _, _ = spec.handler.partition(".")
-        path = REPO / spec.code_uri / f"{module_file}.py"
-        module_spec = importlib.util.spec_from_file_location(f"fn_{spec.logical_id}", path)
-        assert module_spec and module_spec.loader
-        module = importlib.util.module_from_spec(module_spec)
-        module_spec.loader.exec_module(module)
-        for route in spec.routes:
-            routes[(route.method, route.path)] = module
-    return routes
-
-
-def reset_container_caches() -> None:
-    """Forget every per-container cache (settings, services, AWS clients), as a new Lambda sandbox."""
-    from api_info import wiring
-
-    wiring.reset()
-
-
-class Api:
-    """Calls the handlers with sample events, a freshly minted token and the simulator as Atlassian."""
-
-    def __init__(
-        self, handlers: dict[tuple[str, str], ModuleType], issuer: DevTokenIssuer, sim_url: str
-    ) -> None:
-        self.handlers = handlers
-        self.issuer = issuer
-        self.sim_url = sim_url
-        self.answers: list[Answer] = []
-        self.remaining_ms = 15_000  # what the Lambda context says is left of the invocation
-
-    def new_container(self) -> None:
-        """The next calls run as in a fresh Lambda container: nothing cached, AWS state kept."""
-        reset_container_caches()
-
-    def token(self, *, tenant: str = "acme", account: str | None = ADMIN, **overrides: Any) -> str:
-        ids = installation(tenant)
-        return self.issuer.mint(
-            installation_id=ids["installationId"],
-            account_id=account,
-            cloud_id=ids["cloudId"],
-            site_url=self.sim_url,
-            api_base_url=f"{self.sim_url}/ex/jira/{ids['cloudId']}",
-            **overrides,
-        )
-
-    def call(
-        self,
-        sample: str,
-        *,
-        body: Any = None,
-        raw_body: str | None = None,
-        tenant: str = "acme",
-        account: str | None = ADMIN,
-        token: str | None = None,
-        headers: dict[str, str | None] | None = None,
-        query: dict[str, str] | None = None,
-        path_parameters: dict[str, str] | None = None,
-        operator: str | None = None,
-        ops_tenant: str | None = None,
-    ) -> Answer:
-        """Run the handler for events/<sample>.json with this request's token, body and headers.
-
-        With `operator` (an IAM ARN, or "" for none) the request goes to the /ops twin of the route,
-        for the installation id `ops_tenant` (default: that of `tenant`), as API Gateway's AWS_IAM
-        authorization passes it on.
-        """
-        if operator is not None and ops_tenant is None:
-            ops_tenant = installation(tenant)["installationId"]
-        event = copy.deepcopy(json.loads((REPO / "events" / f"{sample}.json").read_text()))
-        event["headers"]["Authorization"] = f"Bearer {token or self.token(tenant=tenant, account=account)}"
-        if "x-forge-oauth-system" in event["headers"]:
-            event["headers"]["x-forge-oauth-system"] = SYSTEM_TOKEN
-        for name, value in (headers or {}).items():
-            if value is None:
-                event["headers"].pop(name, None)
-            else:
-                event["headers"][name] = value
-        if raw_body is not None:
-            event["body"] = raw_body
-        elif body is not None:
-            event["body"] = json.dumps(body)
-        if query is not None:
-            event["queryStringParameters"] = query
-            event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
-        if path_parameters is not None:
-            event["pathParameters"] = path_parameters
-        if operator is not None:
-            as_operator(event, ops_tenant, operator)
-        event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
-        event["requestContext"]["requestId"] = str(uuid.uuid4())
-        module = self.handlers[(event["httpMethod"], event["resource"])]
-        result = module.lambda_handler(event, LambdaContext(remaining_ms=self.remaining_ms))
-        raw = result.get("body") or ""
-        answer = Answer(
-            status=result["statusCode"],
-            headers={
-                **{k.lower(): v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()},
-                **{k.lower(): v for k, v in (result.get("headers") or {}).items()},
-            },
-            body=json.loads(raw) if raw else None,
-            raw=raw,
-        )
-        self.answers.append(answer)
-        return answer
-
-
-def as_operator(event: dict[str, Any], tenant_id: str | None, arn: str) -> None:
-    """Turn an /api-info sample event into its /ops twin, as API Gateway sends it for a signed call."""
-    tenant_id = tenant_id or ""
-    if not event["resource"].startswith("/ops/"):
-        event["resource"] = "/ops/tenants/{tenantId}" + event["resource"]
-        event["requestContext"]["resourcePath"] = event["resource"]
-    event["path"] = event["resource"].replace("{tenantId}", quote(tenant_id, safe=""))
-    event["pathParameters"] = {"tenantId": tenant_id}  # API Gateway decodes path parameters
-    identity = event["requestContext"]["identity"]
-    identity.update({"userArn": arn or None, "caller": arn or None, "user": arn or None})
+__all__ = [
+    "ADMIN",
+    "APP_ID",
+    "NOT_ADMIN",
+    "OPERATOR",
+    "REPO",
+    "SYSTEM_TOKEN",
+    "Answer",
+    "Api",
+    "JwksServer",
+    "LambdaContext",
+    "as_operator",
+    "load_handlers",
+    "reset_container_caches",
+]
