@@ -13,6 +13,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -42,6 +43,7 @@ class SimKey:
     org_name: str | None
     scoped: bool = False
     behaviour: str = OK
+    tokens_behaviour: str = OK  # how GET .../api-tokens alone behaves (the key is otherwise fine)
 
 
 @dataclass(frozen=True)
@@ -63,12 +65,23 @@ def _default_keys() -> dict[str, SimKey]:
         "sim-admin-key-ratelimited-R429": SimKey(ORG_ID, ORG_NAME, behaviour=RATE_LIMITED),
         "sim-admin-key-slow-SLOW": SimKey(ORG_ID, ORG_NAME, behaviour=SLOW),
         "sim-admin-key-trickle-DRIP": SimKey(ORG_ID, ORG_NAME, behaviour=TRICKLE),
+        "sim-admin-key-tokens-error-TER5": SimKey(ORG_ID, ORG_NAME, tokens_behaviour=ERROR),
     }
 
 
 def _default_tokens() -> dict[tuple[str, str], SimToken]:
     ada = "ada@acme.test"
+    expiring = {
+        (email, token): SimToken(account, name, email)
+        for account, name, email, token in (
+            ("sim-account-eve", "Eve Expiring", "eve@acme.test", "sim-token-expiry-one-EXP1"),
+            ("sim-account-max", "Max Many", "max@acme.test", "sim-token-expiry-used-EXP2"),
+            ("sim-account-tia", "Tia Tied", "tia@acme.test", "sim-token-expiry-tied-EXP3"),
+            ("sim-account-gus", "Gus Guest", "gus@partner.test", "sim-token-unmanaged-EXP4"),
+        )
+    }
     return {
+        **expiring,
         (ada, "sim-token-classic-GOOD2"): SimToken("sim-account-ada", "Ada Admin", ada),
         (ada, "sim-token-scoped-SCP2"): SimToken("sim-account-ada", "Ada Admin", ada, scoped=True),
         ("ina@acme.test", "sim-token-inactive-INA2"): SimToken(
@@ -84,6 +97,66 @@ def _default_tokens() -> dict[tuple[str, str], SimToken]:
     }
 
 
+@dataclass(frozen=True)
+class SimListedToken:
+    """One user API token as the organization's api-tokens listing shows it; times relative to now."""
+
+    id: str
+    label: str
+    account_id: str
+    name: str
+    email: str
+    created_days_ago: int
+    expires_in_days: float  # negative: expired
+    last_active_hours_ago: float | None  # None: never used
+
+
+def _default_listed_tokens() -> list[SimListedToken]:
+    eve = ("sim-account-eve", "Eve Expiring", "eve@acme.test")
+    max_ = ("sim-account-max", "Max Many", "max@acme.test")
+    tia = ("sim-account-tia", "Tia Tied", "tia@acme.test")
+    # Other managed accounts' tokens, so that the listing takes more than one page at the default limit.
+    others = [
+        SimListedToken(f"tok-staff-{i:02}", f"staff script {i}", f"sim-account-staff-{i:02}",
+                       f"Staff {i:02}", f"staff{i:02}@acme.test", 100 + i, 200 + i, 30.0 + i)
+        for i in range(1, 23)
+    ]  # fmt: skip
+    return [
+        SimListedToken("tok-eve-1", "jira sync", *eve, 359, 6.5, 2.0),
+        *others[:10],
+        # Max: an expired token, two older ones and, on the second page, the one just used.
+        SimListedToken("tok-max-old", "retired", *max_, 400, -35, 900.0),
+        SimListedToken("tok-max-1", "backup job", *max_, 200, 160, 72.0),
+        SimListedToken("tok-max-2", "reporting", *max_, 90, 40, None),
+        *others[10:],
+        SimListedToken("tok-max-3", "api-info", *max_, 20, 12.5, 0.5),
+        # Tia: two tokens, neither used within the last 24 h, so neither is the one in use.
+        SimListedToken("tok-tia-1", "ci", *tia, 50, 20, 30.0),
+        SimListedToken("tok-tia-2", "laptop", *tia, 40, 25, 30.0),
+    ]
+
+
+API_TOKENS_DEFAULT_LIMIT = 20
+API_TOKENS_MAX_LIMIT = 100
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode().rstrip("=")
+
+
+def _offset(cursor: str) -> int | None:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    head, _, number = text.partition(":")
+    return int(number) if head == "offset" and number.isdigit() else None
+
+
 _KEY_ROWS = [
     ("sim-admin-key-unscoped-GOOD1", f'valid: org {ORG_ID} "{ORG_NAME}", without scopes', ""),
     ("sim-admin-key-scoped-SCOP1", "same org, with scopes (user read 403)", "api_key_has_scopes"),
@@ -92,6 +165,7 @@ _KEY_ROWS = [
     ("sim-admin-key-ratelimited-R429", "Atlassian answers 429, Retry-After 7", "atlassian_unavailable"),
     ("sim-admin-key-slow-SLOW", "valid, but answers after 10 s", ""),
     ("sim-admin-key-trickle-DRIP", "valid; body trickles in, 1 byte / 2 s", "atlassian_unavailable"),
+    ("sim-admin-key-tokens-error-TER5", "valid; its api-tokens listing answers 500", ""),
     ("anything else", "401", "api_key_invalid"),
 ]
 _TOKEN_ROWS = [
@@ -103,6 +177,10 @@ _TOKEN_ROWS = [
     ("ada@acme.test", "sim-token-ratelimited-R429", "429, Retry-After 7", "atlassian_unavailable"),
     ("ada@acme.test", "sim-token-slow-SLOW", "valid, but answers after 10 s", ""),
     ("ada@acme.test", "sim-token-trickle-DRIP", "body trickles in, 1 byte / 2 s", "atlassian_unavailable"),
+    ("eve@acme.test", "sim-token-expiry-one-EXP1", "valid; listed: 1 token, expires in 6 d", ""),
+    ("max@acme.test", "sim-token-expiry-used-EXP2", "valid; listed: 3 live, 1 used 30 min ago", ""),
+    ("tia@acme.test", "sim-token-expiry-tied-EXP3", "valid; listed: 2 live, none clearly in use", ""),
+    ("gus@partner.test", "sim-token-unmanaged-EXP4", "valid; unmanaged account, not listed", ""),
     ("anything else", "", "401", "api_token_invalid"),
 ]
 CREDENTIALS_HELP = "\n".join(
@@ -114,12 +192,15 @@ CREDENTIALS_HELP = "\n".join(
             f"  {e:17}{t:28}{what:31}{'-> ' + code if code else ''}".rstrip()
             for e, t, what, code in _TOKEN_ROWS
         ),
+        "Token expiry (GET /admin/api-access/v1/orgs/{orgId}/api-tokens, Bearer key): GOOD1 lists the",
+        "  EXP1-EXP3 accounts' tokens; SCOP1 gets 403, TER5 500; the other tokens' accounts are not listed.",
         f"Jira accounts (the token's principal): {ADMIN_ACCOUNT} is a Jira administrator;",
         f"  {USER_ACCOUNT} (or any other accountId) is not.",
     ]
 )
 
 _ORG_USERS = re.compile(r"^/admin/v1/orgs/([^/]+)/users$")
+_ORG_API_TOKENS = re.compile(r"^/admin/api-access/v1/orgs/([^/]+)/api-tokens$")
 _GATEWAY_MYSELF = re.compile(r"^/ex/jira/([^/]+)/rest/api/3/myself$")
 _GATEWAY_USER = re.compile(r"^/ex/jira/([^/]+)/rest/api/3/user$")
 _GATEWAY_PERMISSIONS = re.compile(r"^/ex/jira/([^/]+)/rest/api/3/permissions/check$")
@@ -140,6 +221,8 @@ class AtlassianSimulator:
         self.max_in_flight = 0  # the most answered at once since the last reset
         self.keys = _default_keys()
         self.tokens = _default_tokens()
+        # The organization's user API tokens, as GET /admin/api-access/v1/orgs/{orgId}/api-tokens lists them.
+        self.listed_tokens = _default_listed_tokens()
         self.admins = {ADMIN_ACCOUNT}
         # Jira's display names of its accounts (GET /rest/api/3/user), and how that call behaves.
         self.names = dict(DISPLAY_NAMES)
@@ -298,6 +381,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._orgs()
         if method == "GET" and (m := _ORG_USERS.match(path)):
             return self._org_users(unquote(m.group(1)))
+        if method == "GET" and (m := _ORG_API_TOKENS.match(path)):
+            return self._api_tokens(unquote(m.group(1)))
         if method == "GET" and path == "/rest/api/3/myself":
             return self._myself(via_gateway=False)
         if method == "GET" and _GATEWAY_MYSELF.match(path):
@@ -344,6 +429,54 @@ class _Handler(BaseHTTPRequestHandler):
             "email": "ada@acme.test",
         }
         return 200, {"data": [user], "links": {}}, {}
+
+    def _api_tokens(self, org_id: str) -> Answer:
+        key = self._key()
+        if key is None:
+            return 401, {"code": 401, "message": "Unauthorized"}, {}
+        for behaviour in (key.behaviour, key.tokens_behaviour):
+            if (trouble := self._behave(behaviour)) is not None:
+                return trouble
+        if key.org_id != org_id:
+            return 404, {"code": 404, "message": "Organization not found"}, {}
+        if key.scoped:
+            return 403, {"code": 403, "message": "Forbidden: the key lacks the required scopes"}, {}
+        raw_limit = (self.query.get("limit") or [str(API_TOKENS_DEFAULT_LIMIT)])[0]
+        cursors = self.query.get("cursor")
+        offset = 0 if not cursors else _offset(cursors[0])
+        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= API_TOKENS_MAX_LIMIT or offset is None:
+            return 400, {"code": 400, "message": "Invalid limit or cursor"}, {}
+        limit = int(raw_limit)
+        now = datetime.now(UTC)
+        wanted_q = (self.query.get("q") or [""])[0].lower()
+        wanted_status = (self.query.get("status") or [""])[0].upper()
+        rows = []
+        for t in self.sim.listed_tokens:
+            expires = now + timedelta(days=t.expires_in_days)
+            status = "ALLOWED" if expires > now else "EXPIRED"
+            if wanted_q and not any(wanted_q in v.lower() for v in (t.label, t.name, t.email)):
+                continue
+            if wanted_status and status != wanted_status:
+                continue
+            last = None if t.last_active_hours_ago is None else now - timedelta(hours=t.last_active_hours_ago)
+            rows.append(
+                {
+                    "id": t.id,
+                    "label": t.label,
+                    "status": status,
+                    "createdAt": _iso(now - timedelta(days=t.created_days_ago)),
+                    "expiresAt": _iso(expires),
+                    "lastActiveAt": None if last is None else _iso(last),
+                    "user": {"id": t.account_id, "orgId": org_id, "name": t.name, "email": t.email},
+                }
+            )
+        page = rows[offset : offset + limit]
+        links: dict[str, str | None] = {"self": _cursor(offset), "next": None, "prev": None}
+        if offset + limit < len(rows):
+            links["next"] = _cursor(offset + limit)
+        if offset > 0:
+            links["prev"] = _cursor(max(0, offset - limit))
+        return 200, {"data": page, "links": links}, {}
 
     # --- Jira -----------------------------------------------------------------------------------
 
