@@ -274,7 +274,7 @@ function expirySentence(name, info) {
   const subject = t(state.lang, `expiry.subject.${name}`);
   const days = daysLeftOf(info);
   if (days === null) return t(state.lang, info.status === "expired" ? "expiry.past" : "expiry.soon", { subject });
-  const date = formatDate(info.expiresOn, "medium");
+  const date = formatDate(info.expiresOn, t(state.lang, "expiry.dateStyle"));
   if (days === 0) return t(state.lang, "expiry.today", { subject, date });
   if (days > 0) return t(state.lang, plural("expiry.in", days), { subject, days, date });
   return t(state.lang, plural("expiry.ago", -days), { subject, days: -days, date });

@@ -57,6 +57,7 @@ const en = {
   "expiry.soon": "{subject} expires soon.",
   "expiry.past": "{subject} has expired.",
   "expiry.fromAtlassian": "Atlassian gave this date.",
+  "expiry.dateStyle": "medium", // Intl's dateStyle for the banner: "Dec 8, 2026"
 
   "key.heading": "API Key",
   "key.info": "API key info",
@@ -169,6 +170,7 @@ const ko = {
   "expiry.soon": "{subject} 곧 만료됩니다.",
   "expiry.past": "{subject} 만료되었습니다.",
   "expiry.fromAtlassian": "이 날짜는 Atlassian에서 알려 준 것입니다.",
+  "expiry.dateStyle": "long", // "2026년 12월 8일": the short form's final period would run into the sentence's
 
   "key.heading": "API 키",
   "key.info": "API 키 정보",

@@ -318,14 +318,16 @@ def test_an_expiring_key_shows_a_banner_whose_button_opens_its_form(
 
 
 def test_the_expiry_banner_in_korean(page: Page, stack: Stack, site: str) -> None:
-    save_key_expiring_in(stack, site, 6)
+    expires = save_key_expiring_in(stack, site, 6)
     open_page(page, stack, site)
 
     page.get_by_label("Language").select_option("ko")
 
     banner = expiry_banner(page, "만료 알림")
     expect(banner).to_be_visible()
-    expect(banner).to_contain_text("API 키가 6일 후에 만료됩니다 (")
+    expect(banner).to_contain_text(
+        f"API 키가 6일 후에 만료됩니다 ({expires.year}년 {expires.month}월 {expires.day}일)."
+    )
     key = page.get_by_role("region", name="API 키", exact=True)
     expect(info(key, "남은 일수")).to_have_text("6일")
     screenshot(page, "10-expiry-banner-korean")
