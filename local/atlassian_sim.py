@@ -117,10 +117,18 @@ def _default_listed_tokens() -> list[SimListedToken]:
     tia = ("sim-account-tia", "Tia Tied", "tia@acme.test")
     # Other managed accounts' tokens, so that the listing takes more than one page at the default limit.
     others = [
-        SimListedToken(f"tok-staff-{i:02}", f"staff script {i}", f"sim-account-staff-{i:02}",
-                       f"Staff {i:02}", f"staff{i:02}@acme.test", 100 + i, 200 + i, 30.0 + i)
+        SimListedToken(
+            f"tok-staff-{i:02}",
+            f"staff script {i}",
+            f"sim-account-staff-{i:02}",
+            f"Staff {i:02}",
+            f"staff{i:02}@acme.test",
+            created_days_ago=100 + i,
+            expires_in_days=200 + i,
+            last_active_hours_ago=30.0 + i,
+        )
         for i in range(1, 23)
-    ]  # fmt: skip
+    ]
     return [
         SimListedToken("tok-eve-1", "jira sync", *eve, 359, 6.5, 2.0),
         *others[:10],
@@ -177,7 +185,7 @@ _TOKEN_ROWS = [
     ("ada@acme.test", "sim-token-ratelimited-R429", "429, Retry-After 7", "atlassian_unavailable"),
     ("ada@acme.test", "sim-token-slow-SLOW", "valid, but answers after 10 s", ""),
     ("ada@acme.test", "sim-token-trickle-DRIP", "body trickles in, 1 byte / 2 s", "atlassian_unavailable"),
-    ("eve@acme.test", "sim-token-expiry-one-EXP1", "valid; listed: 1 token, expires in 6 d", ""),
+    ("eve@acme.test", "sim-token-expiry-one-EXP1", "valid; listed: 1 token, expires in 6.5 d", ""),
     ("max@acme.test", "sim-token-expiry-used-EXP2", "valid; listed: 3 live, 1 used 30 min ago", ""),
     ("tia@acme.test", "sim-token-expiry-tied-EXP3", "valid; listed: 2 live, none clearly in use", ""),
     ("gus@partner.test", "sim-token-unmanaged-EXP4", "valid; unmanaged account, not listed", ""),
