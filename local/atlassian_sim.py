@@ -12,116 +12,38 @@ import json
 import logging
 import re
 import threading
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from local.serving import BackgroundServer, OneEntryHandler
+from local.sim_api_tokens import api_tokens_page, default_listed_tokens
+from local.sim_credentials import (  # noqa: F401 - the simulator's names, as callers import them
+    ADMIN_ACCOUNT,
+    CREDENTIALS_HELP,
+    DISPLAY_NAMES,
+    ERROR,
+    METADATA_URL,
+    OK,
+    ORG_ID,
+    ORG_NAME,
+    RATE_LIMITED,
+    REDIRECT,
+    RETRY_AFTER_SECONDS,
+    SLOW,
+    SYSTEM_TOKEN_PREFIX,
+    TRICKLE,
+    USER_ACCOUNT,
+    SimKey,
+    SimToken,
+    default_keys,
+    default_tokens,
+)
 
 log = logging.getLogger(__name__)
 
-ORG_ID = "sim-org-acme"
-ORG_NAME = "Acme (simulated)"
-ADMIN_ACCOUNT = "sim-admin-0001"
-USER_ACCOUNT = "sim-user-0002"
-SYSTEM_TOKEN_PREFIX = "sim-system-token"
-DISPLAY_NAMES = {ADMIN_ACCOUNT: "Sam Admin (simulated)", USER_ACCOUNT: "Uma User (simulated)"}
-RETRY_AFTER_SECONDS = "7"
-
-# Behaviours a key or token can carry besides answering normally.
-OK, ERROR, RATE_LIMITED, SLOW, REDIRECT = "ok", "error", "rate_limited", "slow", "redirect"
-# Answers normally, but after the headers the body comes a byte at a time (`trickle_seconds` apart):
-# no single read waits long, the whole answer takes minutes.
-TRICKLE = "trickle"
-# Where REDIRECT credentials are sent: the instance metadata service, as an attacker would choose.
-METADATA_URL = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
-
-
-@dataclass(frozen=True)
-class SimKey:
-    org_id: str | None  # None: the key belongs to no organization
-    org_name: str | None
-    scoped: bool = False
-    behaviour: str = OK
-
-
-@dataclass(frozen=True)
-class SimToken:
-    account_id: str
-    display_name: str
-    email_address: str  # what /myself reports, which may differ from the login email
-    active: bool = True
-    scoped: bool = False  # scoped tokens work only through the API gateway
-    behaviour: str = OK
-
-
-def _default_keys() -> dict[str, SimKey]:
-    return {
-        "sim-admin-key-unscoped-GOOD1": SimKey(ORG_ID, ORG_NAME),
-        "sim-admin-key-scoped-SCOP1": SimKey(ORG_ID, ORG_NAME, scoped=True),
-        "sim-admin-key-no-org-NORG1": SimKey(None, None),
-        "sim-admin-key-error-ERR5": SimKey(ORG_ID, ORG_NAME, behaviour=ERROR),
-        "sim-admin-key-ratelimited-R429": SimKey(ORG_ID, ORG_NAME, behaviour=RATE_LIMITED),
-        "sim-admin-key-slow-SLOW": SimKey(ORG_ID, ORG_NAME, behaviour=SLOW),
-        "sim-admin-key-trickle-DRIP": SimKey(ORG_ID, ORG_NAME, behaviour=TRICKLE),
-    }
-
-
-def _default_tokens() -> dict[tuple[str, str], SimToken]:
-    ada = "ada@acme.test"
-    return {
-        (ada, "sim-token-classic-GOOD2"): SimToken("sim-account-ada", "Ada Admin", ada),
-        (ada, "sim-token-scoped-SCP2"): SimToken("sim-account-ada", "Ada Admin", ada, scoped=True),
-        ("ina@acme.test", "sim-token-inactive-INA2"): SimToken(
-            "sim-account-ina", "Ina Inactive", "ina@acme.test", active=False
-        ),
-        ("alias@acme.test", "sim-token-alias-ALS2"): SimToken("sim-account-ada", "Ada Admin", ada),
-        (ada, "sim-token-error-ERR5"): SimToken("sim-account-ada", "Ada Admin", ada, behaviour=ERROR),
-        (ada, "sim-token-ratelimited-R429"): SimToken(
-            "sim-account-ada", "Ada Admin", ada, behaviour=RATE_LIMITED
-        ),
-        (ada, "sim-token-slow-SLOW"): SimToken("sim-account-ada", "Ada Admin", ada, behaviour=SLOW),
-        (ada, "sim-token-trickle-DRIP"): SimToken("sim-account-ada", "Ada Admin", ada, behaviour=TRICKLE),
-    }
-
-
-_KEY_ROWS = [
-    ("sim-admin-key-unscoped-GOOD1", f'valid: org {ORG_ID} "{ORG_NAME}", without scopes', ""),
-    ("sim-admin-key-scoped-SCOP1", "same org, with scopes (user read 403)", "api_key_has_scopes"),
-    ("sim-admin-key-no-org-NORG1", "no organization", "api_key_no_organization"),
-    ("sim-admin-key-error-ERR5", "Atlassian answers 500", "atlassian_error"),
-    ("sim-admin-key-ratelimited-R429", "Atlassian answers 429, Retry-After 7", "atlassian_unavailable"),
-    ("sim-admin-key-slow-SLOW", "valid, but answers after 10 s", ""),
-    ("sim-admin-key-trickle-DRIP", "valid; body trickles in, 1 byte / 2 s", "atlassian_unavailable"),
-    ("anything else", "401", "api_key_invalid"),
-]
-_TOKEN_ROWS = [
-    ("ada@acme.test", "sim-token-classic-GOOD2", 'valid: sim-account-ada "Ada Admin"', ""),
-    ("ada@acme.test", "sim-token-scoped-SCP2", "with scopes (site 401)", "api_token_has_scopes"),
-    ("ina@acme.test", "sim-token-inactive-INA2", "deactivated account", "api_token_account_inactive"),
-    ("alias@acme.test", "sim-token-alias-ALS2", "/myself says ada@acme.test", "api_token_email_mismatch"),
-    ("ada@acme.test", "sim-token-error-ERR5", "Atlassian answers 500", "atlassian_error"),
-    ("ada@acme.test", "sim-token-ratelimited-R429", "429, Retry-After 7", "atlassian_unavailable"),
-    ("ada@acme.test", "sim-token-slow-SLOW", "valid, but answers after 10 s", ""),
-    ("ada@acme.test", "sim-token-trickle-DRIP", "body trickles in, 1 byte / 2 s", "atlassian_unavailable"),
-    ("anything else", "", "401", "api_token_invalid"),
-]
-CREDENTIALS_HELP = "\n".join(
-    [
-        'Org Admin API keys (PUT /api-info/key {"apiKey": ...}):',
-        *(f"  {k:32}{what:40}{'-> ' + code if code else ''}".rstrip() for k, what, code in _KEY_ROWS),
-        'User API tokens (PUT /api-info/token {"email": ..., "apiToken": ...}):',
-        *(
-            f"  {e:17}{t:28}{what:31}{'-> ' + code if code else ''}".rstrip()
-            for e, t, what, code in _TOKEN_ROWS
-        ),
-        f"Jira accounts (the token's principal): {ADMIN_ACCOUNT} is a Jira administrator;",
-        f"  {USER_ACCOUNT} (or any other accountId) is not.",
-    ]
-)
-
 _ORG_USERS = re.compile(r"^/admin/v1/orgs/([^/]+)/users$")
+_ORG_API_TOKENS = re.compile(r"^/admin/api-access/v1/orgs/([^/]+)/api-tokens$")
 _GATEWAY_MYSELF = re.compile(r"^/ex/jira/([^/]+)/rest/api/3/myself$")
 _GATEWAY_USER = re.compile(r"^/ex/jira/([^/]+)/rest/api/3/user$")
 _GATEWAY_PERMISSIONS = re.compile(r"^/ex/jira/([^/]+)/rest/api/3/permissions/check$")
@@ -143,8 +65,10 @@ class AtlassianSimulator(BackgroundServer):
         self.requests: list[tuple[str, str]] = []  # (method, path without query) of each request
         self.in_flight = 0  # requests being answered right now
         self.max_in_flight = 0  # the most answered at once since the last reset
-        self.keys = _default_keys()
-        self.tokens = _default_tokens()
+        self.keys = default_keys()
+        self.tokens = default_tokens()
+        # The organization's user API tokens, as GET /admin/api-access/v1/orgs/{orgId}/api-tokens lists them.
+        self.listed_tokens = default_listed_tokens()
         self.admins = {ADMIN_ACCOUNT}
         # Jira's display names of its accounts (GET /rest/api/3/user), and how that call behaves.
         self.names = dict(DISPLAY_NAMES)
@@ -273,6 +197,8 @@ class _Handler(OneEntryHandler):
             return self._orgs()
         if method == "GET" and (m := _ORG_USERS.match(path)):
             return self._org_users(unquote(m.group(1)))
+        if method == "GET" and (m := _ORG_API_TOKENS.match(path)):
+            return self._api_tokens(unquote(m.group(1)))
         if method == "GET" and path == "/rest/api/3/myself":
             return self._myself(via_gateway=False)
         if method == "GET" and _GATEWAY_MYSELF.match(path):
@@ -319,6 +245,19 @@ class _Handler(OneEntryHandler):
             "email": "ada@acme.test",
         }
         return 200, {"data": [user], "links": {}}, {}
+
+    def _api_tokens(self, org_id: str) -> Answer:
+        key = self._key()
+        if key is None:
+            return 401, {"code": 401, "message": "Unauthorized"}, {}
+        for behaviour in (key.behaviour, key.tokens_behaviour):
+            if (trouble := self._behave(behaviour)) is not None:
+                return trouble
+        if key.org_id != org_id:
+            return 404, {"code": 404, "message": "Organization not found"}, {}
+        if key.scoped:
+            return 403, {"code": 403, "message": "Forbidden: the key lacks the required scopes"}, {}
+        return api_tokens_page(self.sim.listed_tokens, org_id, self.query)
 
     # --- Jira -----------------------------------------------------------------------------------
 

@@ -56,6 +56,7 @@ const state = {
 };
 
 const $ = (id) => document.getElementById(id);
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 // --- start ---------------------------------------------------------------------------------------
 
@@ -171,6 +172,7 @@ async function loadHistory(more) {
 
 function renderAll() {
   renderPageError();
+  renderExpiry();
   if (!state.info) return;
   for (const name of Object.keys(CREDENTIALS)) renderCredential(name);
   renderLinks();
@@ -194,7 +196,8 @@ function renderCredential(name) {
   const fields = {
     status: badge(info.status),
     maskedValue: info.maskedValue || t(state.lang, "meta.none"),
-    expiresOn: info.expiresOn ? timeElement(info.expiresOn, formatDate(info.expiresOn)) : none(),
+    expiresOn: info.expiresOn ? expiresOn(info) : none(),
+    daysLeft: daysLeftText(daysLeftOf(info)),
     lastUpdatedAt: info.lastUpdatedAt
       ? timeElement(info.lastUpdatedAt, formatDateTime(info.lastUpdatedAt))
       : none(),
@@ -231,6 +234,84 @@ function renderCredential(name) {
     if (email) email.value = info.email || "";
   }
   renderErrors(name);
+}
+
+/** The banner: one line for each credential that is expiring or expired, with a button to change it. */
+function renderExpiry() {
+  const region = $("expiry");
+  const items = [];
+  for (const [name, credential] of Object.entries(CREDENTIALS)) {
+    const info = state.info?.[credential.info];
+    if (!info || (info.status !== "expiring" && info.status !== "expired")) continue;
+    const item = document.createElement("li");
+    item.className = "expiry-item";
+    item.dataset.status = info.status;
+    const text = document.createElement("p");
+    const symbol = document.createElement("span");
+    symbol.className = "symbol";
+    symbol.setAttribute("aria-hidden", "true");
+    symbol.textContent = STATUS_SYMBOL[info.status];
+    text.append(symbol, expirySentence(name, info));
+    if (info.expiresOnSource === "atlassian") {
+      const source = document.createElement("span");
+      source.className = "expiry-source";
+      source.textContent = t(state.lang, "expiry.fromAtlassian");
+      text.append(" ", source);
+    }
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "button";
+    button.textContent = t(state.lang, `${credential.prefix}.change`);
+    button.addEventListener("click", () => startEditing(name));
+    item.append(text, button);
+    items.push(item);
+  }
+  region.querySelector(".expiry-list").replaceChildren(...items);
+  region.hidden = items.length === 0;
+}
+
+function expirySentence(name, info) {
+  const subject = t(state.lang, `expiry.subject.${name}`);
+  const days = daysLeftOf(info);
+  if (days === null) return t(state.lang, info.status === "expired" ? "expiry.past" : "expiry.soon", { subject });
+  const date = formatDate(info.expiresOn, t(state.lang, "expiry.dateStyle"));
+  if (days === 0) return t(state.lang, "expiry.today", { subject, date });
+  if (days > 0) return t(state.lang, plural("expiry.in", days), { subject, days, date });
+  return t(state.lang, plural("expiry.ago", -days), { subject, days: -days, date });
+}
+
+/** Whole days from today (UTC) to expiresOn, as the contract defines daysLeft; the API's value when sent. */
+function daysLeftOf(info) {
+  if (Number.isInteger(info.daysLeft)) return info.daysLeft;
+  if (!info.expiresOn) return null;
+  const day = Date.parse(`${info.expiresOn}T00:00:00Z`);
+  if (Number.isNaN(day)) return null;
+  const now = new Date();
+  return Math.round((day - Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate())) / DAY_MS);
+}
+
+function daysLeftText(days) {
+  if (days === null) return none();
+  if (days === 0) return t(state.lang, "days.today");
+  if (days > 0) return t(state.lang, plural("days.left", days), { days });
+  return t(state.lang, plural("days.ago", -days), { days: -days });
+}
+
+/** `${base}.one` for 1 in a language that has it, else `${base}.other`. */
+function plural(base, count) {
+  return count === 1 && has(state.lang, `${base}.one`) ? `${base}.one` : `${base}.other`;
+}
+
+function expiresOn(info) {
+  const element = document.createElement("span");
+  element.append(timeElement(info.expiresOn, formatDate(info.expiresOn)));
+  if (info.expiresOnSource === "atlassian" || info.expiresOnSource === "admin") {
+    const source = document.createElement("span");
+    source.className = "expiry-source";
+    source.textContent = ` (${t(state.lang, `source.${info.expiresOnSource}`)})`;
+    element.append(source);
+  }
+  return element;
 }
 
 function renderLinks() {
@@ -337,10 +418,10 @@ function formatDateTime(iso) {
   return new Intl.DateTimeFormat(state.lang, { dateStyle: "medium", timeStyle: "short" }).format(when);
 }
 
-function formatDate(day) {
+function formatDate(day, style = "long") {
   const when = new Date(`${day}T00:00:00Z`);
   if (Number.isNaN(when.getTime())) return day;
-  return new Intl.DateTimeFormat(state.lang, { dateStyle: "long", timeZone: "UTC" }).format(when);
+  return new Intl.DateTimeFormat(state.lang, { dateStyle: style, timeZone: "UTC" }).format(when);
 }
 
 // --- changing a credential ------------------------------------------------------------------------
@@ -395,6 +476,7 @@ async function save(name) {
     form.reset();
     if (name === "key") await refreshLinks();
     renderCredential(name);
+    renderExpiry();
     announce(t(state.lang, `${credential.prefix}.saved`));
     // Focus moves to what changed: the credential's info, which now shows the new status.
     $(credential.infoHeading).focus();

@@ -5,10 +5,11 @@ Each test leaves a screenshot of the state it reached in test-artifacts/screensh
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import json
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from tests.e2e.conftest import Stack, chromium_path, screenshot
 
@@ -41,6 +42,21 @@ def save_key_through_the_api(stack: Stack, site: str) -> None:
         "/api-info/key", headers=stack.headers(installation=site), json={"apiKey": GOOD_KEY}
     )
     assert answer.status_code == 200, answer.text
+
+
+def save_key_expiring_in(stack: Stack, site: str, days: int) -> date:
+    expires = datetime.now(UTC).date() + timedelta(days=days)
+    answer = stack.http.put(
+        "/api-info/key",
+        headers=stack.headers(installation=site),
+        json={"apiKey": GOOD_KEY, "expiresOn": expires.isoformat()},
+    )
+    assert answer.status_code == 200, answer.text
+    return expires
+
+
+def expiry_banner(page: Page, name: str = "Expiry warnings") -> Locator:
+    return page.get_by_role("region", name=name)
 
 
 def test_the_empty_page_shows_both_credentials_as_not_configured(page: Page, stack: Stack, site: str) -> None:
@@ -263,6 +279,124 @@ def test_a_jira_user_who_is_not_an_administrator_sees_why(page: Page, stack: Sta
     expect(page.get_by_role("alert")).to_contain_text("administrators")
     expect(page.locator("#api-key")).to_be_hidden()
     screenshot(page, "08-not-an-administrator")
+
+
+def test_an_expiring_key_shows_a_banner_whose_button_opens_its_form(
+    page: Page, stack: Stack, site: str
+) -> None:
+    # Given a key saved with an expiry date 6 days ahead (the service calls that "expiring")
+    expires = save_key_expiring_in(stack, site, 6)
+    # When the page opens
+    open_page(page, stack, site)
+    # Then the banner at the top says so, for the key alone (the token is not configured)
+    banner = expiry_banner(page)
+    expect(banner).to_be_visible()
+    expect(banner.get_by_role("listitem")).to_have_count(1)
+    expect(banner).to_contain_text(
+        f"The API key expires in 6 days ({expires:%b} {expires.day}, {expires.year})."
+    )
+    key = key_section(page)
+    expect(key.locator(".card-heading .status")).to_have_text("!Expiring soon")
+    expect(info(key, "Days left")).to_have_text("6 days")
+    expect(info(token_section(page), "Days left")).to_have_text("—")
+    screenshot(page, "09-expiry-banner")
+
+    # With the keyboard alone, the banner's button opens the key's form with focus in its first field.
+    banner.get_by_role("button", name="Change API key").focus()
+    page.keyboard.press("Enter")
+    field = key.get_by_label("Admin API key")
+    expect(field).to_be_focused()
+    expect(field).to_be_enabled()
+    expect(key.get_by_role("button", name="Save")).to_be_visible()
+
+    # Saving a key without an expiry date makes the banner go away.
+    page.keyboard.type(GOOD_KEY)
+    key.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("The API key was saved.")
+    expect(banner).to_be_hidden()
+    expect(info(key, "Days left")).to_have_text("—")
+
+
+def test_the_expiry_banner_in_korean(page: Page, stack: Stack, site: str) -> None:
+    expires = save_key_expiring_in(stack, site, 6)
+    open_page(page, stack, site)
+
+    page.get_by_label("Language").select_option("ko")
+
+    banner = expiry_banner(page, "만료 알림")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text(
+        f"API 키가 6일 후에 만료됩니다 ({expires.year}년 {expires.month}월 {expires.day}일)."
+    )
+    key = page.get_by_role("region", name="API 키", exact=True)
+    expect(info(key, "남은 일수")).to_have_text("6일")
+    screenshot(page, "10-expiry-banner-korean")
+    banner.get_by_role("button", name="API 키 변경").click()
+    expect(key.get_by_label("Admin API 키")).to_be_focused()
+
+
+def test_no_banner_while_every_credential_is_valid(page: Page, stack: Stack, site: str) -> None:
+    save_key_expiring_in(stack, site, 400)
+    open_page(page, stack, site)
+    key = key_section(page)
+    expect(key.locator(".card-heading .status")).to_have_text("✓Valid")
+    expect(info(key, "Days left")).to_have_text("400 days")
+    expect(expiry_banner(page)).to_have_count(0)  # hidden: not in the accessibility tree at all
+    expect(page.locator("#expiry")).to_be_hidden()
+
+
+def test_a_date_from_atlassian_says_so_and_an_expired_key_counts_days_ago(
+    page: Page, stack: Stack, site: str
+) -> None:
+    # Given an answer as the service gives it once it reads token expiry from Atlassian (issue 15):
+    # the token's date came from Atlassian, with daysLeft; the key expired 3 days ago, without daysLeft.
+    today = datetime.now(UTC).date()
+    token_expires, key_expired = today + timedelta(days=2), today - timedelta(days=3)
+
+    def answer_with_expiry(route: Route) -> None:
+        response = route.fetch()
+        body = response.json()
+        body["apiKey"].update(status="expired", expiresOn=key_expired.isoformat(), expiresOnSource="admin")
+        body["apiToken"].update(
+            status="expiring",
+            maskedValue="••••••••OOD2",
+            email=EMAIL,
+            expiresOn=token_expires.isoformat(),
+            expiresOnSource="atlassian",
+            daysLeft=2,
+        )
+        route.fulfill(response=response, body=json.dumps(body))
+
+    page.route("**/api-info", answer_with_expiry)
+    open_page(page, stack, site)
+
+    banner = expiry_banner(page)
+    items = banner.get_by_role("listitem")
+    expect(items).to_have_count(2)
+    expect(items.nth(0)).to_contain_text(
+        f"The API key expired 3 days ago ({key_expired:%b} {key_expired.day},"
+    )
+    expect(items.nth(0)).not_to_contain_text("Atlassian gave this date.")
+    expect(items.nth(1)).to_contain_text(
+        f"The API token expires in 2 days ({token_expires:%b} {token_expires.day},"
+    )
+    expect(items.nth(1)).to_contain_text("Atlassian gave this date.")
+    token = token_section(page)
+    expect(info(token, "Expires on")).to_contain_text("read from Atlassian, not entered by an administrator")
+    expect(info(token, "Days left")).to_have_text("2 days")
+    expect(info(key_section(page), "Expires on")).to_contain_text("entered by an administrator")
+    expect(info(key_section(page), "Days left")).to_have_text("Expired 3 days ago")
+    screenshot(page, "11-expiry-from-atlassian")
+
+    # The token's button opens the token's form, focus in its first field (the email).
+    banner.get_by_role("button", name="Change API token").click()
+    expect(token.get_by_label("Email address")).to_be_focused()
+
+    page.get_by_label("Language").select_option("ko")
+    korean = expiry_banner(page, "만료 알림").get_by_role("listitem")
+    expect(korean.nth(0)).to_contain_text("API 키가 3일 전에 만료되었습니다")
+    expect(korean.nth(1)).to_contain_text("API 토큰이 2일 후에 만료됩니다")
+    expect(korean.nth(1)).to_contain_text("Atlassian에서 알려 준")
 
 
 def test_without_chromium_the_browser_tests_fail_instead_of_skipping(monkeypatch: pytest.MonkeyPatch) -> None:

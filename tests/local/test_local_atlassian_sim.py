@@ -5,6 +5,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -317,3 +318,141 @@ def test_requests_in_flight_are_counted(sim: AtlassianSimulator) -> None:
 
     assert sim.in_flight == 0
     assert sim.max_in_flight == 3
+
+
+# --- The organization's user API tokens (token expiry) ------------------------------------------
+
+API_TOKENS = "/admin/api-access/v1/orgs/sim-org-acme/api-tokens"
+
+
+def list_all(http: httpx.Client, key: str, limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Every listed token, following links.next as Atlassian's clients do; and the number of pages."""
+    tokens: list[dict[str, Any]] = []
+    params: dict[str, Any] = {} if limit is None else {"limit": limit}
+    pages = 0
+    while True:
+        answer = http.get(API_TOKENS, params=params, headers=bearer(key))
+        assert answer.status_code == 200
+        pages += 1
+        tokens += answer.json()["data"]
+        next_cursor = answer.json()["links"]["next"]
+        if next_cursor is None:
+            return tokens, pages
+        params = {**params, "cursor": next_cursor}
+
+
+def live_of(tokens: list[dict[str, Any]], account_id: str) -> list[dict[str, Any]]:
+    now = datetime.now(UTC)
+    return [t for t in tokens if t["user"]["id"] == account_id and parse_time(t["expiresAt"]) > now]
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def test_api_tokens_page_has_atlassians_shape(http: httpx.Client) -> None:
+    answer = http.get(API_TOKENS, headers=bearer("sim-admin-key-unscoped-GOOD1"))
+    assert answer.status_code == 200
+    body = answer.json()
+    assert set(body) == {"data", "links"}
+    assert set(body["links"]) == {"self", "next", "prev"}
+    assert body["links"]["prev"] is None and body["links"]["next"] is not None
+    first = body["data"][0]
+    assert set(first) == {"id", "label", "status", "createdAt", "expiresAt", "lastActiveAt", "user"}
+    assert set(first["user"]) == {"id", "orgId", "name", "email"}
+    assert first["user"]["orgId"] == "sim-org-acme"
+    assert first["expiresAt"].endswith("Z")
+
+
+def test_api_tokens_really_page_and_each_token_comes_once(http: httpx.Client) -> None:
+    # Given the default page size, the organization's tokens span two pages
+    default, pages = list_all(http, "sim-admin-key-unscoped-GOOD1")
+    assert pages == 2
+    # When listed three at a time
+    small, small_pages = list_all(http, "sim-admin-key-unscoped-GOOD1", limit=3)
+    # Then the same tokens come, each once, over more pages
+    assert small_pages == -(-len(default) // 3)
+    assert [t["id"] for t in small] == [t["id"] for t in default]
+    assert len({t["id"] for t in default}) == len(default)
+
+
+def test_the_token_just_used_is_on_the_second_page(http: httpx.Client) -> None:
+    first = http.get(API_TOKENS, headers=bearer("sim-admin-key-unscoped-GOOD1")).json()
+    assert "tok-max-3" not in [t["id"] for t in first["data"]]
+    second = http.get(
+        API_TOKENS, params={"cursor": first["links"]["next"]}, headers=bearer("sim-admin-key-unscoped-GOOD1")
+    ).json()
+    assert "tok-max-3" in [t["id"] for t in second["data"]]
+    assert second["links"]["prev"] is not None
+
+
+def test_single_token_of_its_owner(http: httpx.Client) -> None:
+    tokens, _ = list_all(http, "sim-admin-key-unscoped-GOOD1")
+    (eve,) = live_of(tokens, "sim-account-eve")
+    days = (parse_time(eve["expiresAt"]) - datetime.now(UTC)).total_seconds() / 86400
+    assert 6 < days < 7
+    assert eve["status"] == "ALLOWED"
+    # the token of that listing is the one the simulator accepts for Eve
+    me = http.get("/rest/api/3/myself", auth=("eve@acme.test", "sim-token-expiry-one-EXP1")).json()
+    assert me["accountId"] == eve["user"]["id"]
+
+
+def test_several_tokens_one_just_used(http: httpx.Client) -> None:
+    tokens, _ = list_all(http, "sim-admin-key-unscoped-GOOD1")
+    live = live_of(tokens, "sim-account-max")
+    assert len(live) == 3
+    now = datetime.now(UTC)
+    used = sorted((t for t in live if t["lastActiveAt"]), key=lambda t: t["lastActiveAt"], reverse=True)
+    assert used[0]["id"] == "tok-max-3"
+    assert now - parse_time(used[0]["lastActiveAt"]) < timedelta(hours=1)
+    assert all(now - parse_time(t["lastActiveAt"]) > timedelta(hours=24) for t in used[1:])
+    # an expired token of the same owner is listed too, and marked so
+    (expired,) = [t for t in tokens if t["id"] == "tok-max-old"]
+    assert expired["status"] == "EXPIRED" and parse_time(expired["expiresAt"]) < now
+    me = http.get("/rest/api/3/myself", auth=("max@acme.test", "sim-token-expiry-used-EXP2")).json()
+    assert me["accountId"] == "sim-account-max"
+
+
+def test_several_tokens_without_a_clear_winner(http: httpx.Client) -> None:
+    tokens, _ = list_all(http, "sim-admin-key-unscoped-GOOD1")
+    live = live_of(tokens, "sim-account-tia")
+    assert len(live) == 2
+    assert len({t["lastActiveAt"] for t in live}) == 1  # a tie...
+    assert datetime.now(UTC) - parse_time(live[0]["lastActiveAt"]) > timedelta(hours=24)  # ...and stale
+
+
+def test_unmanaged_account_is_not_listed(http: httpx.Client) -> None:
+    me = http.get("/rest/api/3/myself", auth=("gus@partner.test", "sim-token-unmanaged-EXP4"))
+    assert me.status_code == 200
+    tokens, _ = list_all(http, "sim-admin-key-unscoped-GOOD1")
+    assert live_of(tokens, me.json()["accountId"]) == []
+    assert all(t["user"]["email"] != "gus@partner.test" for t in tokens)
+
+
+def test_api_tokens_refused_or_failing(http: httpx.Client) -> None:
+    assert http.get(API_TOKENS, headers=bearer("sim-admin-key-scoped-SCOP1")).status_code == 403
+    assert http.get(API_TOKENS, headers=bearer("nope")).status_code == 401
+    assert http.get(API_TOKENS, headers=bearer("sim-admin-key-error-ERR5")).status_code == 500
+    other = "/admin/api-access/v1/orgs/other-org/api-tokens"
+    assert http.get(other, headers=bearer("sim-admin-key-unscoped-GOOD1")).status_code == 404
+
+
+def test_tokens_error_key_is_valid_but_its_listing_fails(http: httpx.Client) -> None:
+    key = bearer("sim-admin-key-tokens-error-TER5")
+    assert http.get("/admin/v1/orgs", headers=key).status_code == 200
+    assert http.get("/admin/v1/orgs/sim-org-acme/users?limit=1", headers=key).status_code == 200
+    assert http.get(API_TOKENS, headers=key).status_code == 500
+
+
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"limit": "x"}, {"cursor": "%%%"}])
+def test_api_tokens_bad_paging_is_400(http: httpx.Client, params: dict[str, Any]) -> None:
+    answer = http.get(API_TOKENS, params=params, headers=bearer("sim-admin-key-unscoped-GOOD1"))
+    assert answer.status_code == 400
+
+
+def test_api_tokens_filter_by_q_and_status(http: httpx.Client) -> None:
+    key = bearer("sim-admin-key-unscoped-GOOD1")
+    found = http.get(API_TOKENS, params={"q": "max@acme"}, headers=key).json()["data"]
+    assert {t["id"] for t in found} == {"tok-max-old", "tok-max-1", "tok-max-2", "tok-max-3"}
+    expired = http.get(API_TOKENS, params={"status": "EXPIRED"}, headers=key).json()["data"]
+    assert [t["id"] for t in expired] == ["tok-max-old"]
