@@ -1,4 +1,5 @@
-"""No key or token reaches a check's log line, metric, queue message, event or history item."""
+"""No key or token reaches a check's log line, metric, queue message, event or history item; no email or
+display name reaches its log lines."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import boto3
 import pytest
 
 from api_info.observability import logger
-from local.atlassian_sim import ORG_ID, ORG_NAME, AtlassianSimulator
+from local.atlassian_sim import DISPLAY_NAMES, ORG_ID, ORG_NAME, AtlassianSimulator
 from tests.support.checks import Checks
 from tests.support.harness import Api
 
 KEY = "sim-admin-key-leakcheck-KEYLEAK"
 TOKEN = "sim-token-leakcheck-TOKLEAK"
+# The token owner's email and name, and the administrators' names: items and answers hold them, logs may not.
+PERSONAL = ["ada@acme.test", "Ada Admin", *DISPLAY_NAMES.values()]
 
 
 def test_no_secret_appears_in_what_the_checks_leave_behind(
@@ -61,3 +64,8 @@ def test_no_secret_appears_in_what_the_checks_leave_behind(
     for where, text in seen.items():
         blob = text if isinstance(text, str) else "\n".join(text)
         assert KEY not in blob and TOKEN not in blob, f"a secret was found in {where}"
+    assert "Ada Admin" in "".join(seen["dynamodb items"])  # the names really went through the checks
+    for where in ("stdout", "stderr", "log records"):
+        blob = seen[where] if isinstance(seen[where], str) else "\n".join(seen[where])
+        found = [p for p in PERSONAL if p in blob]
+        assert not found, f"personal data found in {where}: {found}"

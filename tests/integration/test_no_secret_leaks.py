@@ -1,5 +1,6 @@
 """No key or token ever reaches an answer, a log line, a metric, or a DynamoDB item: every flow, one sweep,
-with the service's logger at DEBUG and botocore, urllib3, httpx and Powertools' own loggers at DEBUG too."""
+with the service's logger at DEBUG and botocore, urllib3, httpx and Powertools' own loggers at DEBUG too.
+No email or display name reaches a log line either (answers and items hold them, by design)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import pytest
 
 from api_info import observability, settings, wiring
 from api_info.observability import logger
-from tests.support.harness import NOT_ADMIN, OPERATOR, Api
+from local.atlassian_sim import DISPLAY_NAMES
+from tests.support.harness import ADMIN, NOT_ADMIN, OPERATOR, Api
 
 KEYS = [
     "sim-admin-key-unscoped-GOOD1",
@@ -37,6 +39,9 @@ TOKENS = [
 ]
 # Secrets sent in bodies that fail validation must not be echoed either.
 INVALID = ["leaky secret with spaces", "leaky-secret-too-long-" + "z" * 1010]
+# Personal data the flows carry: the token owners' emails and names (the simulator's /myself), and the
+# administrators' names (its user lookup). Answers and DynamoDB items hold them; no log line may.
+PERSONAL = sorted({email for email, _ in TOKENS} | {"Ada Admin", "Ina Inactive", *DISPLAY_NAMES.values()})
 
 
 def scan(tables: list[str]) -> list[str]:
@@ -146,6 +151,13 @@ def test_no_secret_appears_anywhere(
         blob = text if isinstance(text, str) else "\n".join(text)
         leaked = [s for s in secrets if s in blob]
         assert not leaked, f"{len(leaked)} secret(s) found in {where}"
+    # the personal data really went through: answers and items hold it, where it belongs
+    assert "ada@acme.test" in "\n".join(seen["answers"]) and DISPLAY_NAMES[ADMIN] in "\n".join(items)
+    for where in ("stdout", "stderr", "log records"):
+        text = seen[where]
+        blob = text if isinstance(text, str) else "\n".join(text)
+        found = [p for p in PERSONAL if p in blob]
+        assert not found, f"personal data found in {where}: {found}"
 
 
 def test_without_the_control_botocore_debug_output_would_carry_the_secret(

@@ -77,7 +77,9 @@ class ChangeTokenRequest(_ChangeRequest):
     """Body of PUT /api-info/token."""
 
     email: Annotated[str, AfterValidator(_plain_text)] = Field(
-        max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+        max_length=254,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        repr=False,  # personal data: no repr in logs
     )
     api_token: Secret = Field(description="The user API token (created with 'Create API token')")
 
