@@ -194,24 +194,19 @@ class Evaluator:
 
     def _decide(self, role: str, policies: list[dict[str, Any]], check: Check) -> str | None:
         """None when allowed; else why not."""
-        allowing = []
-        for policy in policies:
-            for statement in _statements(policy):
-                if _matches(statement, check):
-                    if statement["Effect"] == "Deny":
-                        return "an explicit Deny in the role's policy"
-                    allowing.append(statement.get("Sid", "(no Sid)"))
+        role_statements = [statement for policy in policies for statement in _statements(policy)]
+        allowing, denied = _allowing(role_statements, check)
+        if denied:
+            return "an explicit Deny in the role's policy"
         if not allowing:
             return "no statement of the role's policies allows it"
         if check.kms_via:
             # Same account: the key policy must allow it too (its root principal delegates to IAM).
             principal = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role}"
-            key_allows = []
-            for statement in _statements(self.key_policy):
-                if _principal_matches(statement, principal) and _matches(statement, check):
-                    if statement["Effect"] == "Deny":
-                        return "an explicit Deny in the key policy"
-                    key_allows.append(statement.get("Sid", "(no Sid)"))
+            key_statements = [s for s in _statements(self.key_policy) if _principal_matches(s, principal)]
+            key_allows, denied = _allowing(key_statements, check)
+            if denied:
+                return "an explicit Deny in the key policy"
             if not key_allows:
                 return "the key policy does not allow it"
             with self._lock:
@@ -355,6 +350,17 @@ def _json_body(request: Any) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _allowing(statements: list[dict[str, Any]], check: Check) -> tuple[list[str], bool]:
+    """The Sids of the statements that allow the check, and whether one of them denies it instead."""
+    allowing = []
+    for statement in statements:
+        if _matches(statement, check):
+            if statement["Effect"] == "Deny":
+                return [], True
+            allowing.append(statement.get("Sid", "(no Sid)"))
+    return allowing, False
 
 
 def _statements(policy: dict[str, Any]) -> list[dict[str, Any]]:

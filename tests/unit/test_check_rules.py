@@ -9,20 +9,13 @@ from api_info.models import CredentialRecord
 from api_info.observability import metrics
 from api_info.settings import Settings
 from api_info.status import previous_status, retry_delay
+from tests.support.records import credential_record
 
 SETTINGS = Settings(forge_app_id="ari:cloud:ecosystem::app/x")
 
 
 def record(**overrides: object) -> CredentialRecord:
-    values: dict[str, object] = {
-        "status": "valid",
-        "maskedValue": "••••••••ABCD",
-        "secretVersionId": "v1",
-        "lastUpdatedAt": "2026-01-10T08:00:00Z",
-        "createdBy": {"type": "atlassian", "accountId": "a"},
-        **overrides,
-    }
-    return CredentialRecord.model_validate(values)
+    return credential_record(lastUpdatedAt="2026-01-10T08:00:00Z", **overrides)
 
 
 @pytest.mark.parametrize(

@@ -7,23 +7,15 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from api_info.models import ChangeKeyRequest, ChangeTokenRequest, CredentialRecord
+from api_info.models import ChangeKeyRequest, ChangeTokenRequest
 from api_info.settings import Settings
 from api_info.status import mask, status_of
+from tests.support.records import credential_record
 
 SETTINGS = Settings(forge_app_id="ari:cloud:ecosystem::app/x", expiry_warning_days=14)
 
 
-def record(**changes: object) -> CredentialRecord:
-    values = {
-        "status": "valid",
-        "maskedValue": "••••••••ABCD",
-        "secretVersionId": "v1",
-        "lastUpdatedAt": "2026-11-27T10:00:00Z",
-        "createdBy": {"type": "atlassian", "accountId": "a"},
-        **changes,
-    }
-    return CredentialRecord.model_validate(values)
+record = credential_record
 
 
 def test_mask_shows_eight_bullets_and_the_last_four_characters() -> None:
