@@ -67,7 +67,17 @@ def test_a_key_expiring_soon_is_shown_as_expiring(api: Api) -> None:
     soon = (datetime.now(UTC).date() + timedelta(days=3)).isoformat()
     api.call("change_key", body={"apiKey": "sim-admin-key-unscoped-GOOD1", "expiresOn": soon})
 
-    assert api.call("get_info").body["apiKey"]["status"] == "expiring"
+    key = api.call("get_info").body["apiKey"]
+    assert key["status"] == "expiring"
+    assert (key["daysLeft"], key["expiresOnSource"]) == (3, "admin")  # the date an administrator typed in
+
+
+def test_a_credential_without_a_date_has_no_days_left_and_no_source(api: Api) -> None:
+    api.call("change_token", body={"email": "ada@acme.test", "apiToken": "sim-token-classic-GOOD2"})
+
+    token = api.call("get_info").body["apiToken"]
+
+    assert (token["expiresOn"], token["daysLeft"], token["expiresOnSource"]) == (None, None, None)
 
 
 def test_tenants_see_only_their_own_credentials(api: Api) -> None:

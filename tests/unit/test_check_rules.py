@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from api_info.checks import CheckTally, CredentialCheck, TenantCheck
 from api_info.models import CredentialRecord
 from api_info.observability import metrics
 from api_info.settings import Settings
-from api_info.status import previous_status, retry_delay
+from api_info.status import days_left, previous_status, retry_delay
 from tests.support.records import credential_record
 
 SETTINGS = Settings(forge_app_id="ari:cloud:ecosystem::app/x")
@@ -114,3 +116,12 @@ def test_the_worker_reports_the_share_of_its_first_attempts_atlassian_could_not_
     on_demand.add(TenantCheck("f", (unavailable,)))
     on_demand.emit()
     assert "ScheduledChecksUnreachablePercent" not in emitted()
+
+
+@pytest.mark.parametrize(
+    ("expires_on", "left"), [("2026-12-08", 6), ("2026-12-02", 0), ("2026-11-29", -3), (None, None)]
+)
+def test_days_left_counts_whole_utc_days_and_goes_negative_once_passed(
+    expires_on: str | None, left: int | None
+) -> None:
+    assert days_left(expires_on, today=date(2026, 12, 2)) == left

@@ -163,6 +163,8 @@ class CredentialInfo(Answer):
     status: Status
     masked_value: str | None = Field(alias="maskedValue")
     expires_on: str | None = Field(alias="expiresOn")
+    expires_on_source: Literal["atlassian", "admin"] | None = Field(alias="expiresOnSource")
+    days_left: int | None = Field(alias="daysLeft")
     last_updated_at: str | None = Field(alias="lastUpdatedAt")
     created_by: dict[str, str | None] | None = Field(alias="createdBy")
     last_check: LastCheck | None = Field(alias="lastCheck")

@@ -48,12 +48,21 @@ def status_of(record: CredentialRecord | None, settings: Settings, today: date |
     return "valid"
 
 
+def days_left(expires_on: str | None, today: date | None = None) -> int | None:
+    """Whole days from today (UTC) to `expiresOn`, negative once it has passed; None without a date."""
+    if not expires_on:
+        return None
+    return (date.fromisoformat(expires_on) - (today or datetime.now(UTC).date())).days
+
+
 def _common(record: CredentialRecord | None, settings: Settings) -> dict[str, Any]:
     if record is None:
         return {
             "status": "not_configured",
             "masked_value": None,
             "expires_on": None,
+            "expires_on_source": None,
+            "days_left": None,
             "last_updated_at": None,
             "created_by": None,
             "last_check": None,
@@ -62,6 +71,9 @@ def _common(record: CredentialRecord | None, settings: Settings) -> dict[str, An
         "status": status_of(record, settings),
         "masked_value": record.masked_value,
         "expires_on": record.expires_on,
+        # Only an administrator gives a date today; reading it from Atlassian (contract 2b) is to come.
+        "expires_on_source": "admin" if record.expires_on else None,
+        "days_left": days_left(record.expires_on),
         "last_updated_at": record.last_updated_at,
         "created_by": record.created_by.public(),
         "last_check": record.last_check,
