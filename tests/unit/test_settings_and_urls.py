@@ -170,3 +170,17 @@ def test_loopback_is_allowed_only_with_the_flag() -> None:
     assert client(loopback=True).vet_url("http://localhost:4010/") == "http://localhost:4010"
     with pytest.raises(UnsafeUrl):
         client(loopback=False).vet_url("http://127.0.0.1:4010")
+
+
+def test_a_caller_never_shows_the_app_system_token() -> None:
+    # The caller travels through the request (app.context); a log line or traceback that prints it must
+    # not print the token Jira accepts as the app.
+    from api_info.auth import Caller
+    from api_info.models import Actor, Tenant
+
+    caller = Caller(
+        tenant=Tenant(installationId="x"), actor=Actor(type="forge"), system_token="sim-system-token-x"
+    )
+
+    assert "sim-system-token-x" not in repr(caller)
+    assert "sim-system-token-x" not in str(caller)

@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -53,7 +53,8 @@ class Caller:
     tenant: Tenant
     actor: Actor
     api_base_url: str | None = None
-    system_token: str | None = None  # the app system token Forge sent (x-forge-oauth-system), for Jira calls
+    # The app system token Forge sent (x-forge-oauth-system), for Jira calls: a credential, kept out of repr.
+    system_token: str | None = field(default=None, repr=False)
 
 
 class TokenVerifier:
