@@ -131,17 +131,17 @@ class AtlassianClient:
             raise CredentialRejected(
                 "api_key_invalid", "Atlassian did not accept this API key. Check that you copied all of it."
             )
-        with _deadline(self._settings.atlassian_timeout_seconds):  # both exchanges together
+        with deadline(self._settings.atlassian_timeout_seconds):  # both exchanges together
             return self._validate_key(api_key)
 
     def _validate_key(self, api_key: str) -> KeyFacts:
         auth = {"Authorization": f"Bearer {api_key}"}
-        orgs = self._send("GET", f"{self._api_url}/admin/v1/orgs", headers=auth)
+        orgs = self.send("GET", f"{self._api_url}/admin/v1/orgs", headers=auth)
         if orgs.status_code in (401, 403):
             raise CredentialRejected(
                 "api_key_invalid", "Atlassian did not accept this API key. Check that you copied all of it."
             )
-        data = _json(orgs).get("data")
+        data = read_json(orgs).get("data")
         if not isinstance(data, list):
             raise AtlassianError()
         if not data:
@@ -156,7 +156,7 @@ class AtlassianClient:
         attributes = first.get("attributes") if isinstance(first.get("attributes"), dict) else {}
         name = attributes.get("name") if isinstance(attributes, dict) else None
         # User management has no scopes, so a key created with scopes is refused here.
-        users = self._send(
+        users = self.send(
             "GET", f"{self._api_url}/admin/v1/orgs/{quote(org_id, safe='')}/users?limit=1", headers=auth
         )
         if users.status_code == 403:
@@ -167,23 +167,23 @@ class AtlassianClient:
             )
         if users.status_code == 401:
             raise CredentialRejected("api_key_invalid", "Atlassian did not accept this API key.")
-        _json(users)
+        read_json(users)
         return KeyFacts(Organization(id=org_id, name=name if isinstance(name, str) else None))
 
     def validate_token(self, *, site_url: str, cloud_id: str, email: str, api_token: str) -> TokenFacts:
         """Check a user API token with its email against the Jira site, then tell scoped tokens apart."""
         site = self.vet_url(site_url)
-        with _deadline(self._settings.atlassian_timeout_seconds):  # both exchanges together
+        with deadline(self._settings.atlassian_timeout_seconds):  # both exchanges together
             return self._validate_token(site, cloud_id, email, api_token)
 
     def _validate_token(self, site: str, cloud_id: str, email: str, api_token: str) -> TokenFacts:
         import httpx
 
         auth = httpx.BasicAuth(email, api_token)
-        answer = self._send("GET", f"{site}/rest/api/3/myself", auth=auth)
+        answer = self.send("GET", f"{site}/rest/api/3/myself", auth=auth)
         refused = "AUTHENTICATED_FAILED" in answer.headers.get("x-seraph-loginreason", "")
         if answer.status_code == 200 and not refused:
-            me = _json(answer)
+            me = read_json(answer)
             account_id = me.get("accountId")
             if not isinstance(account_id, str):
                 raise AtlassianError()
@@ -205,9 +205,9 @@ class AtlassianClient:
                 Account(account_id=account_id, display_name=name if isinstance(name, str) else None)
             )
         if answer.status_code not in (200, 401, 403):
-            _json(answer)  # raises the right error for 5xx, 429 and other surprises
+            read_json(answer)  # raises the right error for 5xx, 429 and other surprises
             raise AtlassianError()
-        gateway = self._send(
+        gateway = self.send(
             "GET", f"{self._api_url}/ex/jira/{quote(cloud_id, safe='')}/rest/api/3/myself", auth=auth
         )
         if gateway.status_code == 200:
@@ -217,7 +217,7 @@ class AtlassianClient:
                 "'Create API token' button and save it again.",
             )
         if gateway.status_code >= 500 or gateway.status_code == 429:
-            _json(gateway)
+            read_json(gateway)
         raise CredentialRejected(
             "api_token_invalid",
             "Atlassian did not accept this email and API token. Check both and try again.",
@@ -234,7 +234,7 @@ class AtlassianClient:
             return "no"
         try:
             base = self.vet_url(api_base_url)
-            answer = self._send(
+            answer = self.send(
                 "POST",
                 f"{base}/rest/api/3/permissions/check",
                 headers={"Authorization": f"Bearer {system_token}"},
@@ -242,7 +242,7 @@ class AtlassianClient:
             )
             if answer.status_code in (401, 403):
                 return "app_refused"
-            granted = _json(answer).get("globalPermissions")
+            granted = read_json(answer).get("globalPermissions")
         except (AtlassianError, AtlassianUnavailable, UnsafeUrl) as exc:
             logger.warning("Administrator check failed closed", extra={"reason": type(exc).__name__})
             return "no"
@@ -254,14 +254,14 @@ class AtlassianClient:
             return None
         try:
             base = self.vet_url(api_base_url)
-            with _deadline(NAME_LOOKUP_SECONDS):
-                answer = self._send(
+            with deadline(NAME_LOOKUP_SECONDS):
+                answer = self.send(
                     "GET",
                     f"{base}/rest/api/3/user",
                     params={"accountId": account_id},
                     headers={"Authorization": f"Bearer {system_token}"},
                 )
-            name = _json(answer).get("displayName")
+            name = read_json(answer).get("displayName")
         except (AtlassianError, AtlassianUnavailable, UnsafeUrl) as exc:
             logger.info("The display name was not looked up", extra={"reason": type(exc).__name__})
             return None
@@ -269,11 +269,13 @@ class AtlassianClient:
 
     # --- plumbing -------------------------------------------------------------------------------
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    def send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One exchange with Atlassian within the current deadline (at most ATLASSIAN_TIMEOUT_SECONDS);
+        a timeout or a network failure is AtlassianUnavailable. For the calls of other modules too."""
         import httpx
 
         try:
-            with _deadline(self._settings.atlassian_timeout_seconds):
+            with deadline(self._settings.atlassian_timeout_seconds):
                 answer = self._http.request(method, url, **kwargs)
         except httpx.TimeoutException:
             raise AtlassianUnavailable(
@@ -286,7 +288,7 @@ class AtlassianClient:
 
 
 @contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
+def deadline(seconds: float) -> Iterator[None]:
     """One deadline, `seconds` away, for the exchanges inside; an enclosing one that ends sooner still
     holds. A key or token validation shares one between its two calls, so a change's Atlassian time is
     at most twice ATLASSIAN_TIMEOUT_SECONDS (the administrator check, then the validation), plus the
@@ -300,7 +302,7 @@ def _deadline(seconds: float) -> Iterator[None]:
         _ENDS.reset(token)
 
 
-def _json(answer: httpx.Response) -> dict[str, Any]:
+def read_json(answer: httpx.Response) -> dict[str, Any]:
     """The JSON object Atlassian answered, or the error its answer means."""
     if answer.status_code == 429:
         raise AtlassianUnavailable(
