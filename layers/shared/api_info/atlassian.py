@@ -128,9 +128,7 @@ class AtlassianClient:
         """Check an org Admin API key: it must reach an organization and be a key without scopes."""
         if not _header_safe(api_key):
             # Atlassian's keys are printable ASCII; anything else cannot even be sent as a header.
-            raise CredentialRejected(
-                "api_key_invalid", "Atlassian did not accept this API key. Check that you copied all of it."
-            )
+            raise CredentialRejected("api_key_invalid")
         with deadline(self._settings.atlassian_timeout_seconds):  # both exchanges together
             return self._validate_key(api_key)
 
@@ -138,17 +136,12 @@ class AtlassianClient:
         auth = {"Authorization": f"Bearer {api_key}"}
         orgs = self.send("GET", f"{self._api_url}/admin/v1/orgs", headers=auth)
         if orgs.status_code in (401, 403):
-            raise CredentialRejected(
-                "api_key_invalid", "Atlassian did not accept this API key. Check that you copied all of it."
-            )
+            raise CredentialRejected("api_key_invalid")
         data = read_json(orgs).get("data")
         if not isinstance(data, list):
             raise AtlassianError()
         if not data:
-            raise CredentialRejected(
-                "api_key_no_organization",
-                "This API key does not belong to any organization. Create it in Atlassian Administration.",
-            )
+            raise CredentialRejected("api_key_no_organization")
         first = data[0] if isinstance(data[0], dict) else {}
         org_id = first.get("id")
         if not isinstance(org_id, str) or not org_id:
@@ -160,13 +153,9 @@ class AtlassianClient:
             "GET", f"{self._api_url}/admin/v1/orgs/{quote(org_id, safe='')}/users?limit=1", headers=auth
         )
         if users.status_code == 403:
-            raise CredentialRejected(
-                "api_key_has_scopes",
-                "This API key was created with scopes. Create the key with the "
-                "'API key without scopes' option and save it again.",
-            )
+            raise CredentialRejected("api_key_has_scopes")
         if users.status_code == 401:
-            raise CredentialRejected("api_key_invalid", "Atlassian did not accept this API key.")
+            raise CredentialRejected("api_key_invalid")
         read_json(users)
         return KeyFacts(Organization(id=org_id, name=name if isinstance(name, str) else None))
 
@@ -188,18 +177,10 @@ class AtlassianClient:
             if not isinstance(account_id, str):
                 raise AtlassianError()
             if me.get("active") is False:
-                raise CredentialRejected(
-                    "api_token_account_inactive",
-                    "The Atlassian account of this API token is deactivated. "
-                    "Use a token of an active account.",
-                )
+                raise CredentialRejected("api_token_account_inactive")
             address = me.get("emailAddress")
             if isinstance(address, str) and address.casefold() != email.casefold():
-                raise CredentialRejected(
-                    "api_token_email_mismatch",
-                    "This API token belongs to another email address. "
-                    "Enter the email address of the token's account.",
-                )
+                raise CredentialRejected("api_token_email_mismatch")
             name = me.get("displayName")
             return TokenFacts(
                 Account(account_id=account_id, display_name=name if isinstance(name, str) else None)
@@ -211,17 +192,10 @@ class AtlassianClient:
             "GET", f"{self._api_url}/ex/jira/{quote(cloud_id, safe='')}/rest/api/3/myself", auth=auth
         )
         if gateway.status_code == 200:
-            raise CredentialRejected(
-                "api_token_has_scopes",
-                "This API token was created with scopes. Create the token with the "
-                "'Create API token' button and save it again.",
-            )
+            raise CredentialRejected("api_token_has_scopes")
         if gateway.status_code >= 500 or gateway.status_code == 429:
             read_json(gateway)
-        raise CredentialRejected(
-            "api_token_invalid",
-            "Atlassian did not accept this email and API token. Check both and try again.",
-        )
+        raise CredentialRejected("api_token_invalid")
 
     def admin_answer(self, *, api_base_url: str, system_token: str, account_id: str) -> AdminAnswer:
         """Ask Jira whether the account holds the global ADMINISTER permission.
