@@ -13,13 +13,14 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api_info import snapstart
 from api_info.auth import Caller, bearer_token, forge_caller
 from api_info.errors import ApiError, BadRequest, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from api_info.models import Actor
-from api_info.observability import logger
+from api_info.observability import logger, metrics, tracer
 from api_info.wiring import Services, services
 
 snapstart.register()
@@ -73,14 +74,27 @@ def create_app() -> APIGatewayRestResolver:
 
 
 def route(app: APIGatewayRestResolver, method: str, path: str, **kwargs: Any) -> Callable[[Any], Any]:
-    """Register a route function on its /api-info path and on the operators' /ops twin of it."""
+    """Register a route function, traced, on its /api-info path and on the operators' /ops twin of it."""
 
     def register(func: Any) -> Any:
-        app.route(path, method, **kwargs)(func)
-        app.route(OPS_ROUTE_PREFIX + path, method, **kwargs)(func)
-        return func
+        traced = tracer.capture_method(func)
+        app.route(path, method, **kwargs)(traced)
+        app.route(OPS_ROUTE_PREFIX + path, method, **kwargs)(traced)
+        return traced
 
     return register
+
+
+def handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """A function's Lambda handler: Powertools' logger context, tracing and metrics around `serve`."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return serve(app, event, context)
+
+    return handle
 
 
 def serve(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
