@@ -40,6 +40,18 @@ PASSED_THROUGH = (
     "CHANGE_ATTEMPTS_LIMIT",
     "CHANGE_ATTEMPTS_WINDOW_SECONDS",
 )
+# Every variable of the developer's environment the stack reads: what a test that starts it clears, so
+# that the developer's shell cannot redirect it.
+READS = (
+    "FORGE_APP_ID",
+    "FORGE_JWKS_URL",
+    "ATLASSIAN_API_URL",
+    "ALLOW_INSECURE_LOOPBACK",
+    "AWS_ENDPOINT_URL",
+    "PORT",
+    "MOTO_PORT",
+    *PASSED_THROUGH,
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,21 +25,12 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
+from local.__main__ import READS
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 # The stack decides these for itself unless they are set: a developer's shell must not redirect it.
-SETTINGS = (
-    "FORGE_APP_ID",
-    "FORGE_JWKS_URL",
-    "ATLASSIAN_API_URL",
-    "ALLOW_INSECURE_LOOPBACK",
-    "EXPIRY_WARNING_DAYS",
-    "ATLASSIAN_SITE_HOSTS",
-    "AWS_ENDPOINT_URL",
-    "PORT",
-    "MOTO_PORT",
-)
 # Without these Chromium waits on the network this machine does not have (and cannot sandbox as root).
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -89,7 +80,7 @@ def local_stack(log_dir: Path) -> Iterator[Stack]:
     port, moto_port = free_port(), free_port()
     while moto_port == port:
         moto_port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
+    env = {k: v for k, v in os.environ.items() if k not in READS}
     env["PORT"], env["MOTO_PORT"] = str(port), str(moto_port)
     log = log_dir / "stack.log"
     with log.open("wb") as out:

@@ -12,14 +12,9 @@ from pathlib import Path
 
 import httpx
 
+from local.__main__ import READS
+
 REPO = Path(__file__).parents[2]
-SETTINGS = (
-    "FORGE_APP_ID",
-    "FORGE_JWKS_URL",
-    "ATLASSIAN_API_URL",
-    "ALLOW_INSECURE_LOOPBACK",
-    "EXPIRY_WARNING_DAYS",
-)
 
 TEMPLATE = """\
 Globals:
@@ -75,7 +70,7 @@ def local_stack(tmp_path: Path, **settings: str) -> Iterator[tuple[str, subproce
     (tmp_path / "functions" / "env" / "app.py").write_text(HANDLER)
     (tmp_path / "template.yaml").write_text(TEMPLATE)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
+    env = {k: v for k, v in os.environ.items() if k not in READS}
     env.update(settings, PORT=str(port))
     log = tmp_path / "stack.log"
     with open(log, "wb") as out:
