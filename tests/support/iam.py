@@ -195,20 +195,16 @@ class Evaluator:
     def _decide(self, role: str, policies: list[dict[str, Any]], check: Check) -> str | None:
         """None when allowed; else why not."""
         role_statements = [statement for policy in policies for statement in _statements(policy)]
-        allowing, denied = _allowing(role_statements, check)
-        if denied:
-            return "an explicit Deny in the role's policy"
-        if not allowing:
-            return "no statement of the role's policies allows it"
+        allowing, refused = _judge(role_statements, check, "the role's policies")
+        if refused:
+            return refused
         if check.kms_via:
             # Same account: the key policy must allow it too (its root principal delegates to IAM).
             principal = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role}"
             key_statements = [s for s in _statements(self.key_policy) if _principal_matches(s, principal)]
-            key_allows, denied = _allowing(key_statements, check)
-            if denied:
-                return "an explicit Deny in the key policy"
-            if not key_allows:
-                return "the key policy does not allow it"
+            key_allows, refused = _judge(key_statements, check, "the key policy")
+            if refused:
+                return refused
             with self._lock:
                 self.used.update(("SecretsKey", sid, check.action) for sid in key_allows)
         with self._lock:
@@ -350,6 +346,16 @@ def _json_body(request: Any) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _judge(statements: list[dict[str, Any]], check: Check, whose: str) -> tuple[list[str], str | None]:
+    """The Sids of the statements that allow the check; or why `whose` statements refuse it."""
+    allowing, denied = _allowing(statements, check)
+    if denied:
+        return [], f"an explicit Deny in {whose}"
+    if not allowing:
+        return [], f"no statement of {whose} allows it"
+    return allowing, None
 
 
 def _allowing(statements: list[dict[str, Any]], check: Check) -> tuple[list[str], bool]:
