@@ -269,15 +269,7 @@ def _event(
 def _child(tmp: Path, name: str, args: list[str], env: dict[str, str]) -> dict[str, Any]:
     result = tmp / ("".join(c if c.isalnum() else "_" for c in name) + ".result.json")
     mode = "floor" if name == "floor" else "function"
-    done = subprocess.run(
-        [sys.executable, "-S", str(REPO / "bench" / "_cold_child.py"), mode, str(result), *args],
-        env=env,
-        cwd=tmp,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
+    done = import_profile.run_child([], [mode, str(result), *args], env, tmp)
     if done.returncode != 0 or not result.exists():
         raise RuntimeError(f"cold start of {name} failed:\n{done.stderr[-3000:]}")
     data: dict[str, Any] = json.loads(result.read_text())

@@ -18,20 +18,23 @@ from bench.stack import REPO
 _LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)$")
 
 
+def run_child(
+    flags: list[str], args: list[str], env: dict[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """bench/_cold_child.py in a fresh interpreter without site-packages (`-S`: Lambda's layout, not
+    this venv's); its stderr is kept."""
+    child = [sys.executable, "-S", *flags, str(REPO / "bench" / "_cold_child.py"), *args]
+    return subprocess.run(
+        child, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False
+    )
+
+
 def profile(env: dict[str, str], mode: str, cwd: Path, runs: int = 5) -> dict[str, float]:
     """Smallest self time (ms) of each module imported by the child, over `runs` interpreters."""
     best: dict[str, float] = {}
-    child = [str(REPO / "bench" / "_cold_child.py"), mode, str(cwd / "importtime.result.json")]
     for _ in range(runs):
-        done = subprocess.run(
-            [sys.executable, "-S", "-X", "importtime", *child],
-            env=env,
-            cwd=cwd,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=True,
-        )
+        done = run_child(["-X", "importtime"], [mode, str(cwd / "importtime.result.json")], env, cwd)
+        done.check_returncode()
         for line in done.stderr.splitlines():
             match = _LINE.match(line)
             if match:
