@@ -60,28 +60,34 @@ def build_routes(specs: list[FunctionSpec]) -> list[Route]:
     return sorted(routes, key=lambda r: (len(r.names), -len(r.resource)))
 
 
+@dataclass(frozen=True)
+class HttpRequest:
+    """A request as the local server read it off the socket, before API Gateway's mapping."""
+
+    method: str
+    raw_path: str  # still percent-encoded
+    query: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    source_ip: str
+
+
 def build_event(
     route: Route,
-    *,
-    method: str,
-    raw_path: str,
-    query: str,
-    headers: list[tuple[str, str]],
-    body: bytes,
+    request: HttpRequest,
     path_parameters: dict[str, str],
     request_id: str,
-    source_ip: str,
     iam_arn: str | None = None,
 ) -> dict[str, Any]:
     """The REST API proxy event (payload 1.0) API Gateway sends for this request."""
     single: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
-    for name, value in headers:
+    for name, value in request.headers:
         single[name] = value  # API Gateway keeps the last of repeated headers here
         multi.setdefault(name, []).append(value)
     query_single: dict[str, str] = {}
     query_multi: dict[str, list[str]] = {}
-    for name, value in parse_qsl(query, keep_blank_values=True):
+    for name, value in parse_qsl(request.query, keep_blank_values=True):
         query_single[name] = value
         query_multi.setdefault(name, []).append(value)
     now = datetime.now(UTC)
@@ -92,7 +98,7 @@ def build_event(
         "accountId": iam_account,
         "cognitoIdentityId": None,
         "caller": iam_arn,
-        "sourceIp": source_ip,
+        "sourceIp": request.source_ip,
         "principalOrgId": None,
         "accessKey": "ASIALOCALSTACKEXAMPLE" if iam_arn else None,
         "cognitoAuthenticationType": None,
@@ -104,8 +110,8 @@ def build_event(
     host = single.get("Host") or single.get("host") or "127.0.0.1"
     return {
         "resource": route.resource,
-        "path": raw_path,  # REST APIs pass the path still percent-encoded
-        "httpMethod": method,
+        "path": request.raw_path,  # REST APIs pass the path still percent-encoded
+        "httpMethod": request.method,
         "headers": single or None,
         "multiValueHeaders": multi or None,
         "queryStringParameters": query_single or None,
@@ -115,10 +121,10 @@ def build_event(
         "requestContext": {
             "resourceId": "local0",
             "resourcePath": route.resource,
-            "httpMethod": method,
+            "httpMethod": request.method,
             "extendedRequestId": request_id,
             "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "path": f"/{STAGE}{raw_path}",
+            "path": f"/{STAGE}{request.raw_path}",
             "accountId": ACCOUNT_ID,
             "protocol": "HTTP/1.1",
             "stage": STAGE,
@@ -129,7 +135,7 @@ def build_event(
             "domainName": host,
             "apiId": "local",
         },
-        "body": body.decode("utf-8", errors="replace") if body else None,
+        "body": request.body.decode("utf-8", errors="replace") if request.body else None,
         "isBase64Encoded": False,
     }
 

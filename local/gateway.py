@@ -25,6 +25,7 @@ from aws_lambda_powertools.event_handler.openapi import swagger_ui
 
 from local.apigw import (
     IAM_ARN,
+    HttpRequest,
     Route,
     build_event,
     build_routes,
@@ -244,18 +245,8 @@ class _GatewayHandler(OneEntryHandler):
             ("X-Forwarded-Proto", "http"),
             ("X-Amzn-Trace-Id", f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"),
         ]
-        event = build_event(
-            route,
-            method=self.command,
-            raw_path=path,
-            query=query,
-            headers=headers,
-            body=body,
-            path_parameters=params,
-            request_id=request_id,
-            source_ip=host,
-            iam_arn=iam_arn,
-        )
+        request = HttpRequest(self.command, path, query, headers, body, source_ip=host)
+        event = build_event(route, request, params, request_id, iam_arn)
         try:
             result = self.gateway.pools[route.function.logical_id].invoke(event, request_id)
             status, response_headers, data = proxy_response(result)
