@@ -306,6 +306,15 @@ def change_token_first_save_and_replace(w: World) -> None:
 
 
 @flow
+def change_token_learns_its_expiry_with_the_key(w: World) -> None:
+    # The org Admin API key's secret is read to list the organization's tokens (contract 2b).
+    w.save_key("ct-expiry")
+    body = {"email": "eve@acme.test", "apiToken": "sim-token-expiry-one-EXP1"}
+    answer = w.api.call("change_token", body=body, tenant="ct-expiry")
+    assert answer.status == 200 and answer.body["apiToken"]["expiresOnSource"] == "atlassian"
+
+
+@flow
 def change_token_rejected(w: World) -> None:
     answer = w.api.call("change_token", body={**TOKEN, "apiToken": "sim-token-wrong-XXXX"}, tenant="ct-no")
     assert answer.status == 422
