@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import cast
 
@@ -37,6 +37,7 @@ from api_info.models import (
     TenantInfo,
 )
 from api_info.observability import logger, metrics
+from api_info.reminders import remind
 from api_info.status import now_iso, previous_status, status_of
 from api_info.store.history import PendingEvent
 from api_info.store.tenants import TenantState
@@ -77,6 +78,7 @@ class CredentialCheck:
     retry_after: int | None = None
     superseded: bool = False  # the credential was changed while it was checked: the change won
     history: PendingEvent | None = None  # the "checked" event, written by the caller in a batch
+    reminded: int | None = None  # the threshold of the expiry reminder this check published
 
     @property
     def changed(self) -> bool:
@@ -134,6 +136,8 @@ class CheckTally:
                     self.counts["CheckErrors"] += 1
                 if check.changed:
                     self.counts["CredentialStatusChanged"] += 1
+                if check.reminded is not None:
+                    self.counts["ExpiryRemindersSent"] += 1
                 if scheduled:
                     self.scheduled += 1
                     if check.outcome == "error" and check.code in UNREACHABLE_CODES:
@@ -297,6 +301,9 @@ def check_credential(
             "Credential status changed",
             extra={"tenant": tenant_id, "credential": credential, "from": previous, "to": status},
         )
+    if written:
+        reminded = remind(svc, tenant_id, credential, checked, today)
+        result = replace(result, reminded=reminded) if reminded is not None else result
     return result
 
 

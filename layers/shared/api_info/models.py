@@ -291,6 +291,16 @@ class CredentialStatusChanged(BaseModel):
     last_check: LastCheck = Field(serialization_alias="lastCheck")
 
 
+class CredentialExpiryReminder(BaseModel):
+    """Detail of the "Credential expiry reminder" event (contract 2b): no secret, no masked value."""
+
+    tenant_id: str = Field(serialization_alias="tenantId")
+    credential: CredentialName
+    expires_on: str = Field(serialization_alias="expiresOn")
+    days_left: int = Field(serialization_alias="daysLeft")
+    threshold: int
+
+
 class ErrorDetail(BaseModel):
     field: str
     message: str
