@@ -32,7 +32,7 @@ class NotLearnt(Exception):
 
 @dataclass(frozen=True)
 class Listed:
-    """One live token of the owner: when it expires and when it was last used."""
+    """One listed token of the owner: when it expires and when it was last used."""
 
     expires_at: datetime
     last_active_at: datetime | None
