@@ -37,6 +37,7 @@ OPERATOR = Signer("testing", "testing", "arn:aws:iam::123456789012:user/local-op
 PASSED_THROUGH = (
     "ATLASSIAN_SITE_HOSTS",
     "EXPIRY_WARNING_DAYS",
+    "REMINDER_DAYS",
     "CHANGE_ATTEMPTS_LIMIT",
     "CHANGE_ATTEMPTS_WINDOW_SECONDS",
 )

@@ -33,6 +33,7 @@ from local.sim_credentials import (  # noqa: F401 - the simulator's names, as ca
     SLOW,
     SYSTEM_TOKEN_PREFIX,
     TRICKLE,
+    UNREADABLE,
     USER_ACCOUNT,
     SimKey,
     SimToken,
@@ -69,6 +70,8 @@ class AtlassianSimulator(BackgroundServer):
         self.tokens = default_tokens()
         # The organization's user API tokens, as GET /admin/api-access/v1/orgs/{orgId}/api-tokens lists them.
         self.listed_tokens = default_listed_tokens()
+        # When set, the listing's `links.next` is an absolute URL on this origin instead of a cursor.
+        self.api_tokens_next_origin: str | None = None
         self.admins = {ADMIN_ACCOUNT}
         # Jira's display names of its accounts (GET /rest/api/3/user), and how that call behaves.
         self.names = dict(DISPLAY_NAMES)
@@ -95,10 +98,18 @@ class AtlassianSimulator(BackgroundServer):
             self.max_in_flight = self.in_flight
 
     def add_key(
-        self, key: str, org_id: str | None, org_name: str | None, scoped: bool = False, behaviour: str = OK
+        self,
+        key: str,
+        org_id: str | None,
+        org_name: str | None,
+        scoped: bool = False,
+        behaviour: str = OK,
+        *,
+        tokens_behaviour: str = OK,
     ) -> None:
-        """Accept another Admin API key; org_id None makes a key without organization."""
-        self.keys[key] = SimKey(org_id, org_name, scoped, behaviour)
+        """Accept another Admin API key; org_id None makes a key without organization;
+        tokens_behaviour is how its listing of the organization's API tokens alone answers."""
+        self.keys[key] = SimKey(org_id, org_name, scoped, behaviour, tokens_behaviour)
 
     def add_token(
         self,
@@ -174,7 +185,7 @@ class _Handler(OneEntryHandler):
             self.sim._pause(self.sim.latency_ms / 1000)
             # Counted out before the answer leaves, so a caller's next request never overlaps this one.
             self.sim._done()
-        data = json.dumps(payload).encode()
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json;charset=UTF-8")
@@ -257,7 +268,7 @@ class _Handler(OneEntryHandler):
             return 404, {"code": 404, "message": "Organization not found"}, {}
         if key.scoped:
             return 403, {"code": 403, "message": "Forbidden: the key lacks the required scopes"}, {}
-        return api_tokens_page(self.sim.listed_tokens, org_id, self.query)
+        return api_tokens_page(self.sim.listed_tokens, org_id, self.query, self.sim.api_tokens_next_origin)
 
     # --- Jira -----------------------------------------------------------------------------------
 
@@ -331,6 +342,8 @@ class _Handler(OneEntryHandler):
             self.sim._pause(self.sim.slow_seconds)
         if behaviour == REDIRECT:
             return 302, {"message": "Found"}, {"Location": self.sim.redirect_to}
+        if behaviour == UNREADABLE:
+            return 200, b"<html><body>Service temporarily unavailable</body></html>", {}
         if behaviour == TRICKLE:
             self.trickle = True  # _serve sends the answer's body slowly
         return None

@@ -12,6 +12,7 @@ import binascii
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 Answer = tuple[int, Any, dict[str, str]]
 
@@ -85,8 +86,11 @@ def _offset(cursor: str) -> int | None:
     return int(number) if head == "offset" and number.isdigit() else None
 
 
-def api_tokens_page(listed: list[SimListedToken], org_id: str, query: dict[str, list[str]]) -> Answer:
-    """One page of the organization's user API tokens, filtered by `q` and `status`, paged by cursor."""
+def api_tokens_page(
+    listed: list[SimListedToken], org_id: str, query: dict[str, list[str]], next_origin: str | None = None
+) -> Answer:
+    """One page of the organization's user API tokens, filtered by `q` and `status`, paged by cursor
+    (`links.next` a bare cursor, or with `next_origin` an absolute URL carrying it)."""
     raw_limit = (query.get("limit") or [str(API_TOKENS_DEFAULT_LIMIT)])[0]
     cursors = query.get("cursor")
     offset = 0 if not cursors else _offset(cursors[0])
@@ -120,6 +124,9 @@ def api_tokens_page(listed: list[SimListedToken], org_id: str, query: dict[str, 
     links: dict[str, str | None] = {"self": _cursor(offset), "next": None, "prev": None}
     if offset + limit < len(rows):
         links["next"] = _cursor(offset + limit)
+        if next_origin is not None:
+            path = f"/admin/api-access/v1/orgs/{org_id}/api-tokens"
+            links["next"] = f"{next_origin}{path}?{urlencode({'limit': limit, 'cursor': links['next']})}"
     if offset > 0:
         links["prev"] = _cursor(max(0, offset - limit))
     return 200, {"data": page, "links": links}, {}

@@ -20,6 +20,8 @@ OK, ERROR, RATE_LIMITED, SLOW, REDIRECT = "ok", "error", "rate_limited", "slow",
 # Answers normally, but after the headers the body comes a byte at a time (`trickle_seconds` apart):
 # no single read waits long, the whole answer takes minutes.
 TRICKLE = "trickle"
+# Answers 200 with a body that is not JSON (a proxy's error page, say).
+UNREADABLE = "unreadable"
 # Where REDIRECT credentials are sent: the instance metadata service, as an attacker would choose.
 METADATA_URL = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
 

@@ -33,8 +33,12 @@ def test_the_readme_first_steps_work_as_written(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert done.stderr == ""
     assert done.stdout.count('"status": "not_configured"') == 2
-    assert done.stdout.count('"status": "valid"') == 4  # the page after the saves, and after the check
-    assert "OOD1" in done.stdout and "OOD2" in done.stdout
+    # Both valid on the page after the saves; then the key alone (Eve's token is expiring) on the page
+    # after her token is saved, and after the check
+    assert done.stdout.count('"status": "valid"') == 4
+    assert done.stdout.count('"status": "expiring"') == 2
+    assert done.stdout.count('"expiresOnSource": "atlassian"') == 2  # Eve's date, read from Atlassian
+    assert "OOD1" in done.stdout and "OOD2" in done.stdout and "EXP1" in done.stdout
     assert "HTTP/1.1 429" in done.stdout and "retry-after" in done.stdout.lower()
 
 

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
 
@@ -83,7 +84,8 @@ class World:
         return key
 
     def save_key(self, tenant: str, key: str = KEY, **kwargs: Any) -> Answer:
-        answer = self.api.call("change_key", body={"apiKey": key}, tenant=tenant, **kwargs)
+        kwargs.setdefault("body", {"apiKey": key})
+        answer = self.api.call("change_key", tenant=tenant, **kwargs)
         assert answer.status == 200, answer.body
         return answer
 
@@ -306,6 +308,15 @@ def change_token_first_save_and_replace(w: World) -> None:
 
 
 @flow
+def change_token_learns_its_expiry_with_the_key(w: World) -> None:
+    # The org Admin API key's secret is read to list the organization's tokens (contract 2b).
+    w.save_key("ct-expiry")
+    body = {"email": "eve@acme.test", "apiToken": "sim-token-expiry-one-EXP1"}
+    answer = w.api.call("change_token", body=body, tenant="ct-expiry")
+    assert answer.status == 200 and answer.body["apiToken"]["expiresOnSource"] == "atlassian"
+
+
+@flow
 def change_token_rejected(w: World) -> None:
     answer = w.api.call("change_token", body={**TOKEN, "apiToken": "sim-token-wrong-XXXX"}, tenant="ct-no")
     assert answer.status == 422
@@ -512,6 +523,23 @@ def check_now_announces_a_revoked_key(w: World) -> None:
     assert [(e["detail"]["previousStatus"], e["detail"]["status"]) for e in events] == [("valid", "invalid")]
 
 
+def reminded(w: World, tenant: str) -> list[int]:
+    """The thresholds of the expiry reminders published for a flow's tenant."""
+    return [
+        r["detail"]["threshold"]
+        for r in w.checks.reminders()
+        if r["detail"]["tenantId"] == w.tenant_id(tenant)
+    ]
+
+
+@flow
+def check_now_publishes_an_expiry_reminder(w: World) -> None:
+    soon = (datetime.now(UTC).date() + timedelta(days=5)).isoformat()
+    w.save_key("now-remind", body={"apiKey": KEY, "expiresOn": soon})
+    assert w.api.call("check_now", tenant="now-remind").status == 200
+    assert reminded(w, "now-remind") == [7]
+
+
 @flow
 def dispatcher_sends_every_tenant(w: World) -> None:
     w.save_key("dispatched")
@@ -541,6 +569,15 @@ def worker_checks_and_announces(w: World) -> None:
     events = [e for e in w.checks.events() if e["detail"]["tenant"]["installationId"] == revoked]
     assert len(events) == 1
     assert w.admin("sqs").receive_message(QueueUrl=w.checks.queue_url).get("Messages") is None  # deleted
+
+
+@flow
+def worker_publishes_an_expiry_reminder(w: World) -> None:
+    soon = (datetime.now(UTC).date() + timedelta(days=20)).isoformat()
+    w.save_key("worker-remind", body={"apiKey": KEY, "expiresOn": soon})
+    w.enqueue("worker-remind")
+    assert w.deliver() == {"batchItemFailures": []}
+    assert reminded(w, "worker-remind") == [30]
 
 
 @flow

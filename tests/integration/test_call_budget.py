@@ -50,24 +50,16 @@ def test_get_info_for_a_known_tenant_is_one_query_and_nothing_else(
     assert calls.atlassian == []
 
 
-@pytest.mark.parametrize(
-    ("sample", "body", "atlassian"),
-    [
-        ("change_key", {"apiKey": "sim-admin-key-unscoped-GOOD1", "expiresOn": "2099-01-01"}, 3),
-        ("change_token", {**TOKEN, "expiresOn": "2099-01-01"}, 2),
-    ],
-    ids=["key", "token"],
-)
-def test_a_keyed_change_makes_five_dynamodb_two_secrets_manager_and_at_most_three_atlassian_calls(
-    warm: Api, simulator: AtlassianSimulator, sample: str, body: dict[str, str], atlassian: int
+def test_a_keyed_key_change_makes_five_dynamodb_two_secrets_manager_and_three_atlassian_calls(
+    warm: Api, simulator: AtlassianSimulator
 ) -> None:
+    body = {"apiKey": "sim-admin-key-unscoped-GOOD1", "expiresOn": "2099-01-01"}
     with counting(simulator) as calls:
-        answer = warm.call(sample, body=body, headers={"Idempotency-Key": "budget"})
+        answer = warm.call("change_key", body=body, headers={"Idempotency-Key": "budget"})
 
     assert answer.status == 200
     # The idempotency record (put, then completed), the tenant recorded with the change attempt
     # counted for the rate limit (one transaction), the change lock, the commit (one transaction).
-    assert calls.count("dynamodb") == 5, calls.by_operation
     assert {k: v for k, v in calls.by_operation.items() if k.startswith("dynamodb.")} == {
         "dynamodb.PutItem": 1,
         "dynamodb.TransactWriteItems": 2,
@@ -78,9 +70,40 @@ def test_a_keyed_change_makes_five_dynamodb_two_secrets_manager_and_at_most_thre
         "PutSecretValue",
         "UpdateSecretVersionStage",
     ]
-    assert len(calls.atlassian) == atlassian
+    assert len(calls.atlassian) == 3
     assert all("/permissions/" not in path for _, path in calls.atlassian)  # the admin answer is cached
     assert within_change_budget(calls)
+
+
+def test_a_keyed_token_change_adds_the_expiry_lookup_to_the_budget(
+    warm: Api, simulator: AtlassianSimulator
+) -> None:
+    with counting(simulator) as calls:
+        answer = warm.call(
+            "change_token", body={**TOKEN, "expiresOn": "2099-01-01"}, headers={"Idempotency-Key": "budget"}
+        )
+
+    assert answer.status == 200
+    # The key change's five, and one GetItem: the tenant's API key record, whose organization and
+    # secret version the expiry lookup needs (contract 2b; the lock returns only the token's record).
+    assert {k: v for k, v in calls.by_operation.items() if k.startswith("dynamodb.")} == {
+        "dynamodb.PutItem": 1,
+        "dynamodb.TransactWriteItems": 2,
+        "dynamodb.UpdateItem": 2,
+        "dynamodb.GetItem": 1,
+    }
+    # The key's secret is read (only when a valid key is stored), then the token staged and promoted.
+    assert [op for service, op in calls.aws if service == "secretsmanager"] == [
+        "GetSecretValue",
+        "PutSecretValue",
+        "UpdateSecretVersionStage",
+    ]
+    # The site's /myself, one page of the organization's tokens (100 a page), the display name.
+    assert [path.rsplit("/", 1)[-1] for _, path in calls.atlassian] == ["myself", "api-tokens", "user"]
+    # The budget of a change, plus that lookup's one DynamoDB read.
+    assert calls.count("dynamodb") == CHANGE_BUDGET["dynamodb"] + 1
+    assert calls.count("secretsmanager") <= CHANGE_BUDGET["secretsmanager"]
+    assert len(calls.atlassian) <= CHANGE_BUDGET["atlassian"]
 
 
 def test_a_change_without_idempotency_key_skips_the_idempotency_records(
@@ -189,12 +212,13 @@ def test_the_other_routes(warm: Api, simulator: AtlassianSimulator) -> None:
 
 
 @pytest.mark.parametrize(
-    ("sample", "body", "dynamodb", "secretsmanager"),
+    ("sample", "body", "dynamodb", "secretsmanager", "reads"),
     [
-        ("get_info", None, 2, 0),
-        ("history", None, 2, 0),
-        ("change_key", KEY, 6, 2),
-        ("change_token", TOKEN, 6, 2),
+        ("get_info", None, 2, 0, 1),
+        ("history", None, 2, 0, 1),
+        ("change_key", KEY, 6, 2, 1),
+        # The token's expiry lookup reads the key's record and secret, as on the /api-info route.
+        ("change_token", TOKEN, 7, 3, 2),
     ],
     ids=["get-info", "history", "change-key", "change-token"],
 )
@@ -205,6 +229,7 @@ def test_an_operators_twin_route_adds_one_read_of_the_tenant_and_asks_no_adminis
     body: dict[str, str] | None,
     dynamodb: int,
     secretsmanager: int,
+    reads: int,
 ) -> None:
     # The /ops routes are IAM-signed: no Forge token and no administrator check, but the tenant of the
     # path is read (GetItem) to refuse an unknown one and to know its site.
@@ -213,7 +238,7 @@ def test_an_operators_twin_route_adds_one_read_of_the_tenant_and_asks_no_adminis
         answer = warm.call(sample, body=body, headers=headers, operator=OPERATOR)
 
     assert answer.status == 200
-    assert calls.by_operation["dynamodb.GetItem"] == 1
+    assert calls.by_operation["dynamodb.GetItem"] == reads
     assert calls.count("dynamodb") == dynamodb, calls.by_operation
     assert calls.count("secretsmanager") == secretsmanager
     assert all("/permissions/" not in path for _, path in calls.atlassian)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -18,7 +19,9 @@ from tests.support.harness import Api
 KEY = "sim-admin-key-leakcheck-KEYLEAK"
 TOKEN = "sim-token-leakcheck-TOKLEAK"
 # The token owner's email and name, and the administrators' names: items and answers hold them, logs may not.
-PERSONAL = ["ada@acme.test", "Ada Admin", *DISPLAY_NAMES.values()]
+# Eve's token is listed by the organization (its expiry is read from Atlassian), with other people's.
+PERSONAL = ["eve@acme.test", "Eve Expiring", "staff01@acme.test", "Staff 01", *DISPLAY_NAMES.values()]
+SOON = (datetime.now(UTC).date() + timedelta(days=10)).isoformat()  # within REMINDER_DAYS: reminded
 
 
 def test_no_secret_appears_in_what_the_checks_leave_behind(
@@ -31,19 +34,21 @@ def test_no_secret_appears_in_what_the_checks_leave_behind(
 ) -> None:
     # Given a key and a token, checked at the most talkative log level through every outcome
     simulator.add_key(KEY, ORG_ID, ORG_NAME)
-    simulator.add_token("ada@acme.test", TOKEN, "sim-account-ada", "Ada Admin")
-    api.call("change_key", body={"apiKey": KEY})
-    api.call("change_token", body={"email": "ada@acme.test", "apiToken": TOKEN})
+    simulator.add_token("eve@acme.test", TOKEN, "sim-account-eve", "Eve Expiring")
+    api.call("change_key", body={"apiKey": KEY, "expiresOn": SOON})
+    api.call("change_token", body={"email": "eve@acme.test", "apiToken": TOKEN})
     logger.setLevel(logging.DEBUG)
     caplog.set_level(logging.DEBUG)
     try:
         checks.dispatch()
         checks.work(checks.receive())  # ok
         simulator.add_key(KEY, ORG_ID, ORG_NAME, behaviour="error")
-        simulator.add_token("ada@acme.test", TOKEN, "sim-account-ada", "Ada Admin", behaviour="rate_limited")
+        simulator.add_token(
+            "eve@acme.test", TOKEN, "sim-account-eve", "Eve Expiring", behaviour="rate_limited"
+        )
         checks.run("acme")  # Atlassian failing
         simulator.remove_key(KEY)
-        simulator.remove_token("ada@acme.test", TOKEN)
+        simulator.remove_token("eve@acme.test", TOKEN)
         api.call("check_now")  # both refused: announced
     finally:
         logger.setLevel(logging.INFO)
@@ -58,13 +63,18 @@ def test_no_secret_appears_in_what_the_checks_leave_behind(
         "log records": [r.getMessage() + repr(r.__dict__) for r in caplog.records],
         "dynamodb items": [json.dumps(i) for i in dynamodb.scan(TableName=aws["TABLE_NAME"])["Items"]],
         "events": [json.dumps(e) for e in checks.events()],
+        "reminders": [json.dumps(e) for e in checks.reminders()],
         "worker answers": [json.dumps(r) for r in checks.responses],
     }
     assert len(checks.events()) == 2 and "CredentialsChecked" in out  # the flows really ran
+    assert len(checks.reminders()) == 2  # the key's (entered date) and the token's (read from Atlassian)
+    assert '"expiresOnSource": {"S": "atlassian"}' in "".join(seen["dynamodb items"])
     for where, text in seen.items():
         blob = text if isinstance(text, str) else "\n".join(text)
         assert KEY not in blob and TOKEN not in blob, f"a secret was found in {where}"
-    assert "Ada Admin" in "".join(seen["dynamodb items"])  # the names really went through the checks
+    for reminder in seen["reminders"]:  # no masked value, no email, in a reminder either
+        assert KEY[-4:] not in reminder and TOKEN[-4:] not in reminder and "@" not in reminder
+    assert "Eve Expiring" in "".join(seen["dynamodb items"])  # the names really went through the checks
     for where in ("stdout", "stderr", "log records"):
         blob = seen[where] if isinstance(seen[where], str) else "\n".join(seen[where])
         found = [p for p in PERSONAL if p in blob]

@@ -48,7 +48,7 @@ import os
 import boto3
 
 NAMES = ("FORGE_APP_ID", "FORGE_JWKS_URL", "ATLASSIAN_API_URL", "ALLOW_INSECURE_LOOPBACK",
-         "EXPIRY_WARNING_DAYS", "TABLE_NAME", "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION")
+         "EXPIRY_WARNING_DAYS", "REMINDER_DAYS", "TABLE_NAME", "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION")
 
 
 def lambda_handler(event, context):
@@ -137,6 +137,7 @@ def test_settings_from_the_environment_are_used_as_they_are(tmp_path: Path) -> N
         "ATLASSIAN_API_URL": "http://127.0.0.1:2",
         "ALLOW_INSECURE_LOOPBACK": "false",
         "EXPIRY_WARNING_DAYS": "3",
+        "REMINDER_DAYS": "10,2",
     }
     with local_stack(tmp_path, **settings) as (url, proc, log):
         env = httpx.get(url + "/env", timeout=30).json()["env"]

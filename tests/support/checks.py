@@ -16,6 +16,7 @@ from local.dev_issuer import installation
 from local.lambdas import LambdaContext
 
 STATUS_CHANGED = "Credential status changed"
+EXPIRY_REMINDER = "Credential expiry reminder"
 
 
 @cache
@@ -40,22 +41,30 @@ class Checks:
         self.sqs = boto3.client("sqs")
         self.queue_url = env["CHECK_QUEUE_URL"]
         self.responses: list[dict[str, Any]] = []
-        # A rule on the service's bus sends every status event to a queue this test reads.
+        # Rules on the service's bus send each kind of event to a queue of its own this test reads.
+        self.capture_url = self._capture(STATUS_CHANGED, "captured-credential-events")
+        self.reminders_url = self._capture(EXPIRY_REMINDER, "captured-expiry-reminders")
+        self.captured: list[dict[str, Any]] = []
+        self.captured_reminders: list[dict[str, Any]] = []
+
+    def _capture(self, detail_type: str, queue: str) -> str:
         events = boto3.client("events")
-        capture = self.sqs.create_queue(QueueName="captured-credential-events")["QueueUrl"]
-        arn = self.sqs.get_queue_attributes(QueueUrl=capture, AttributeNames=["QueueArn"])["Attributes"]
+        url = self.sqs.create_queue(QueueName=queue)["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+        rule = f"capture-{queue}"
         events.put_rule(
-            Name="capture-status-changes",
-            EventBusName=env["EVENT_BUS_NAME"],
-            EventPattern=json.dumps({"source": ["flexible-user-license.api-info"]}),
+            Name=rule,
+            EventBusName=self.env["EVENT_BUS_NAME"],
+            EventPattern=json.dumps(
+                {"source": ["flexible-user-license.api-info"], "detail-type": [detail_type]}
+            ),
         )
         events.put_targets(
-            Rule="capture-status-changes",
-            EventBusName=env["EVENT_BUS_NAME"],
+            Rule=rule,
+            EventBusName=self.env["EVENT_BUS_NAME"],
             Targets=[{"Id": "test", "Arn": arn["QueueArn"]}],
         )
-        self.capture_url = capture
-        self.captured: list[dict[str, Any]] = []
+        return url
 
     # --- the two functions ----------------------------------------------------------------------
 
@@ -115,11 +124,18 @@ class Checks:
     # --- the events -----------------------------------------------------------------------------
 
     def events(self) -> list[dict[str, Any]]:
-        """Every event the service put on its bus so far, oldest first."""
+        """Every "Credential status changed" event the service put on its bus so far, oldest first."""
+        return self._drain(self.capture_url, self.captured)
+
+    def reminders(self) -> list[dict[str, Any]]:
+        """Every "Credential expiry reminder" event the service put on its bus so far, oldest first."""
+        return self._drain(self.reminders_url, self.captured_reminders)
+
+    def _drain(self, url: str, captured: list[dict[str, Any]]) -> list[dict[str, Any]]:
         while True:
-            answer = self.sqs.receive_message(QueueUrl=self.capture_url, MaxNumberOfMessages=10)
+            answer = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
             if not answer.get("Messages"):
-                return self.captured
+                return captured
             for message in answer["Messages"]:
-                self.captured.append(json.loads(message["Body"]))
-                self.sqs.delete_message(QueueUrl=self.capture_url, ReceiptHandle=message["ReceiptHandle"])
+                captured.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])

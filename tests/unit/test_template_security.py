@@ -65,11 +65,19 @@ def test_functions_that_only_read_metadata_have_no_secrets_manager_permission() 
         assert not [a for a in actions_of(role_of(function)) if a.startswith("secretsmanager:")], function
 
 
+API_KEY_SECRETS = ":secret:${SecretPrefix}*/apiKey-??????"  # `-??????`: the ARN's random suffix
+
+
 def test_the_change_functions_can_store_credentials_but_never_read_one_back() -> None:
-    for function in ("ChangeKeyFunction", "ChangeTokenFunction"):
+    # The one exception: change-token reads the org Admin API key, to learn the token's expiry from
+    # Atlassian (contract 2b); never a token, and change-key nothing.
+    for function, readable in (("ChangeKeyFunction", ()), ("ChangeTokenFunction", (API_KEY_SECRETS,))):
         for statement in statements(role_of(function)):
             if "secretsmanager:GetSecretValue" in as_list(statement["Action"]):
-                assert statement["Resource"] == {"Ref": "FingerprintKey"}, function
+                resource = statement["Resource"]
+                assert resource == {"Ref": "FingerprintKey"} or any(
+                    resource["Fn::Sub"].endswith(r) for r in readable
+                ), function
 
 
 def test_secrets_are_reached_by_name_prefix_only() -> None:
@@ -79,7 +87,7 @@ def test_secrets_are_reached_by_name_prefix_only() -> None:
             if any(a.startswith("secretsmanager:") for a in actions):
                 resource = statement["Resource"]
                 assert resource == {"Ref": "FingerprintKey"} or resource["Fn::Sub"].endswith(
-                    ":secret:${SecretPrefix}*"
+                    (":secret:${SecretPrefix}*", API_KEY_SECRETS)
                 ), statement
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from api_info.auth import Caller
 from api_info.errors import ApiError, BadRequest, ChangeInProgress, CredentialRejected, RateLimited
+from api_info.expiry import learn_token_expiry
 from api_info.idempotency import once
 from api_info.models import (
     ChangeKeyRequest,
@@ -29,6 +30,11 @@ from api_info.wiring import Services
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
+    from pydantic import SecretStr
+
+# What a token change still does after looking its expiry up: the administrator's name (2 s at most),
+# then staging, commit and promotion. The lookup never eats into it: Lambda stops a change at 15 s.
+AFTER_EXPIRY_LOOKUP_SECONDS = 4.0
 
 
 def change_key(
@@ -69,7 +75,9 @@ def change_token(
         facts = svc.atlassian.validate_token(
             site_url=site_url, cloud_id=cloud_id, email=secret["email"], api_token=secret["apiToken"]
         )
-        return {"email": secret["email"], "account": facts.account}
+        learnt = _learnt_expiry(svc, caller.tenant.installation_id, facts.account.account_id, lambda_context)
+        dated = {"expiresOn": learnt, "expiresOnSource": "atlassian"} if learnt else {}
+        return {"email": secret["email"], "account": facts.account, **dated}
 
     def answer(record: CredentialRecord) -> ChangeTokenResponse:
         return ChangeTokenResponse(api_token=token_info(record, svc.settings))
@@ -78,6 +86,26 @@ def change_token(
     return ChangeTokenResponse.model_validate(
         _once(change, validate, answer, idempotency_key, lambda_context)
     )
+
+
+def _learnt_expiry(
+    svc: Services, tenant_id: str, account_id: str, lambda_context: LambdaContext | None
+) -> str | None:
+    """The token's expiry as Atlassian lists it (contract 2b), or None: never fails the change, and
+    waits at most ATLASSIAN_TIMEOUT_SECONDS, less when the invocation's time is short."""
+    seconds = None
+    if lambda_context is not None:
+        seconds = lambda_context.get_remaining_time_in_millis() / 1000 - AFTER_EXPIRY_LOOKUP_SECONDS
+    try:
+        key = svc.records.load(tenant_id, "apiKey")
+    except Exception:  # best effort, as the lookup itself
+        logger.exception("Could not read the API key's record to look the token's expiry up")
+        return None
+
+    def key_value(record: CredentialRecord) -> SecretStr:
+        return svc.secrets.read(tenant_id, "apiKey", record.secret_version_id)["apiKey"]
+
+    return learn_token_expiry(svc.atlassian, svc.settings, key, key_value, account_id, seconds)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import cast
 
@@ -19,6 +19,7 @@ from pydantic import SecretStr
 
 from api_info.auth import Caller
 from api_info.errors import ApiError, AtlassianError, AtlassianUnavailable, CredentialRejected
+from api_info.expiry import learn_token_expiry
 from api_info.info import show_info
 from api_info.models import (
     Actor,
@@ -36,6 +37,7 @@ from api_info.models import (
     TenantInfo,
 )
 from api_info.observability import logger, metrics
+from api_info.reminders import remind
 from api_info.status import now_iso, previous_status, status_of
 from api_info.store.history import PendingEvent
 from api_info.store.tenants import TenantState
@@ -76,6 +78,7 @@ class CredentialCheck:
     retry_after: int | None = None
     superseded: bool = False  # the credential was changed while it was checked: the change won
     history: PendingEvent | None = None  # the "checked" event, written by the caller in a batch
+    reminded: int | None = None  # the threshold of the expiry reminder this check published
 
     @property
     def changed(self) -> bool:
@@ -133,6 +136,8 @@ class CheckTally:
                     self.counts["CheckErrors"] += 1
                 if check.changed:
                     self.counts["CredentialStatusChanged"] += 1
+                if check.reminded is not None:
+                    self.counts["ExpiryRemindersSent"] += 1
                 if scheduled:
                     self.scheduled += 1
                     if check.outcome == "error" and check.code in UNREACHABLE_CODES:
@@ -172,10 +177,25 @@ def check_tenant(
     day = today or utc_today()
     stored = sorted(state.credentials.items())
 
+    read_ahead = secrets or {}
+
+    def read_key(key: CredentialRecord) -> SecretStr:
+        found = read_ahead.get((tenant_id, "apiKey"))
+        if found is None:
+            found = svc.core.secrets.read(tenant_id, "apiKey", key.secret_version_id)
+        return found["apiKey"]
+
+    def token_expiry(account_id: str) -> str | None:
+        """What Atlassian lists as the token's expiry, with the tenant's key as it stood before the check."""
+        core, key = svc.core, state.credentials.get("apiKey")
+        return learn_token_expiry(core.atlassian, core.settings, key, read_key, account_id)
+
     def one(item: tuple[str, CredentialRecord]) -> CredentialCheck:
         credential = cast(CredentialName, item[0])
-        secret = (secrets or {}).get((tenant_id, credential))
-        return check_credential(svc, tenant, credential, item[1], state.notified, actor, day, secret)
+        secret = read_ahead.get((tenant_id, credential))
+        return check_credential(
+            svc, tenant, credential, item[1], state.notified, actor, day, secret, token_expiry
+        )
 
     if parallel and len(stored) > 1:
         # The pool's threads outlive the invocation, and with them their Atlassian connections.
@@ -192,18 +212,23 @@ def check_credential(
     actor: Actor,
     today: date,
     secret: dict[str, SecretStr] | None = None,
+    token_expiry: Callable[[str], str | None] | None = None,
 ) -> CredentialCheck:
-    """Validate one stored credential with Atlassian, record the result and announce a status change."""
+    """Validate one stored credential with Atlassian, record the result and announce a status change;
+    a token's expiry is read from Atlassian again (`token_expiry`), so a shortened one is noticed."""
     core, settings, tenant_id = svc.core, svc.core.settings, tenant.installation_id
     outcome: CheckOutcome = "error"
     code: str | None = None
     stored: StoredStatus = record.status  # what an error leaves in place
     retry_after: int | None = None
+    learnt: str | None = None
     try:
         if secret is None:
             secret = core.secrets.read(tenant_id, credential, record.secret_version_id)
-        _validate(svc, tenant, credential, secret)
+        account_id = _validate(svc, tenant, credential, secret)
         outcome, stored = "ok", "valid"
+        if account_id is not None and token_expiry is not None:
+            learnt = token_expiry(account_id)
     except CredentialRejected as exc:
         outcome, code, stored = "rejected", exc.code, "invalid"
     except (AtlassianError, AtlassianUnavailable) as exc:
@@ -215,7 +240,12 @@ def check_credential(
 
     now = now_iso()
     last_check = LastCheck(at=now, outcome=outcome, detail=code)
-    checked = record.model_copy(update={"status": stored, "last_check": last_check})
+    update: dict[str, object] = {"status": stored, "last_check": last_check}
+    if learnt and (learnt, "atlassian") != (record.expires_on, record.expires_on_source):
+        update |= {"expires_on": learnt, "expires_on_source": "atlassian"}  # replaced or shortened
+    else:
+        learnt = None  # nothing new: the stored date stays
+    checked = record.model_copy(update=update)
     status = status_of(checked, settings, today)
     previous = previous_status(record, notified.get(credential), settings)
     written = core.tenants.record_check(
@@ -224,6 +254,7 @@ def check_credential(
         record.secret_version_id,
         last_check=last_check,
         status=None if outcome == "error" or stored == record.status else stored,
+        expires_on=learnt,
     )
     history = PendingEvent(
         tenant_id,
@@ -270,24 +301,29 @@ def check_credential(
             "Credential status changed",
             extra={"tenant": tenant_id, "credential": credential, "from": previous, "to": status},
         )
+    if written:
+        reminded = remind(svc, tenant_id, credential, checked, today)
+        result = replace(result, reminded=reminded) if reminded is not None else result
     return result
 
 
 def _validate(
     svc: CheckServices, tenant: Tenant, credential: CredentialName, secret: dict[str, SecretStr]
-) -> None:
+) -> str | None:
+    """Validate the credential as a change does; a token's account id (None for a key)."""
     atlassian = svc.core.atlassian
     if credential == "apiKey":
         atlassian.validate_key(secret["apiKey"].get_secret_value())
-        return
+        return None
     if not tenant.site_url or not tenant.cloud_id:
         raise ApiError("The Jira site of this installation is not known.")
-    atlassian.validate_token(
+    facts = atlassian.validate_token(
         site_url=tenant.site_url,
         cloud_id=tenant.cloud_id,
         email=secret["email"].get_secret_value(),
         api_token=secret["apiToken"].get_secret_value(),
     )
+    return facts.account.account_id
 
 
 # --- the three ways in --------------------------------------------------------------------------

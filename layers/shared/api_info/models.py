@@ -6,13 +6,14 @@ import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 CredentialName = Literal["apiKey", "apiToken"]
 Status = Literal["not_configured", "valid", "expiring", "expired", "invalid"]
 StoredStatus = Literal["valid", "invalid"]
 CheckOutcome = Literal["ok", "rejected", "error"]
+ExpirySource = Literal["atlassian", "admin"]
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -134,6 +135,13 @@ class Tenant(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
 
+class Reminder(BaseModel):
+    """The expiry reminders announced for one saved value: the smallest threshold so far."""
+
+    version: str  # the secretVersionId they were announced for; a new value starts afresh
+    threshold: int
+
+
 class CredentialRecord(BaseModel):
     """What DynamoDB holds about a stored credential: never the secret, only its masked form."""
 
@@ -146,9 +154,20 @@ class CredentialRecord(BaseModel):
     email: str | None = None
     account: Account | None = None
     expires_on: str | None = Field(default=None, alias="expiresOn")
+    expires_on_source: ExpirySource | None = Field(default=None, alias="expiresOnSource")
     last_updated_at: str = Field(alias="lastUpdatedAt")
     created_by: Actor = Field(alias="createdBy")
     last_check: LastCheck | None = Field(default=None, alias="lastCheck")
+    reminder: Reminder | None = None
+
+    @model_validator(mode="after")
+    def _dated_by_an_admin_unless_told(self) -> CredentialRecord:
+        # Records saved before the source was kept hold a date only an administrator could enter.
+        if self.expires_on and self.expires_on_source is None:
+            self.expires_on_source = "admin"
+        if not self.expires_on:
+            self.expires_on_source = None
+        return self
 
 
 class Answer(BaseModel):
@@ -163,7 +182,7 @@ class CredentialInfo(Answer):
     status: Status
     masked_value: str | None = Field(alias="maskedValue")
     expires_on: str | None = Field(alias="expiresOn")
-    expires_on_source: Literal["atlassian", "admin"] | None = Field(alias="expiresOnSource")
+    expires_on_source: ExpirySource | None = Field(alias="expiresOnSource")
     days_left: int | None = Field(alias="daysLeft")
     last_updated_at: str | None = Field(alias="lastUpdatedAt")
     created_by: dict[str, str | None] | None = Field(alias="createdBy")
@@ -270,6 +289,16 @@ class CredentialStatusChanged(BaseModel):
     expires_on: str | None = Field(serialization_alias="expiresOn")
     masked_value: str = Field(serialization_alias="maskedValue")
     last_check: LastCheck = Field(serialization_alias="lastCheck")
+
+
+class CredentialExpiryReminder(BaseModel):
+    """Detail of the "Credential expiry reminder" event (contract 2b): no secret, no masked value."""
+
+    tenant_id: str = Field(serialization_alias="tenantId")
+    credential: CredentialName
+    expires_on: str = Field(serialization_alias="expiresOn")
+    days_left: int = Field(serialization_alias="daysLeft")
+    threshold: int
 
 
 class ErrorDetail(BaseModel):

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from functools import cache
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Settings(BaseModel):
@@ -20,6 +20,8 @@ class Settings(BaseModel):
     atlassian_site_hosts: tuple[str, ...] = (".atlassian.net", ".jira.com")
     allow_insecure_loopback: bool = False
     expiry_warning_days: int = Field(default=14, ge=0)
+    # Days before expiresOn at which a "Credential expiry reminder" is published (contract 2b).
+    reminder_days: tuple[int, ...] = (30, 14, 7, 1)
     table_name: str = "api-info"
     secret_prefix: str = "flexible-user-license/api-info/"
     kms_key_arn: str | None = None
@@ -40,6 +42,13 @@ class Settings(BaseModel):
     check_concurrency: int = Field(default=25, ge=1, le=100)  # Atlassian requests in flight per worker
     check_dispatch_page_size: int = Field(default=1000, ge=1, le=10000)  # tenants per index Query
 
+    @field_validator("reminder_days")
+    @classmethod
+    def _days_before_expiry(cls, days: tuple[int, ...]) -> tuple[int, ...]:
+        if not days or any(not 0 <= day <= 365 for day in days):
+            raise ValueError("must be one or more whole numbers of days from 0 to 365, comma-separated")
+        return tuple(sorted(set(days), reverse=True))
+
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Build settings from environment variables named as in the contract."""
@@ -50,6 +59,8 @@ class Settings(BaseModel):
                 continue
             if name == "atlassian_site_hosts":
                 values[name] = tuple(h.strip().lower() for h in raw.split(",") if h.strip())
+            elif name == "reminder_days":
+                values[name] = tuple(part.strip() for part in raw.split(","))
             elif name == "allow_insecure_loopback":
                 values[name] = raw.strip().lower() == "true"
             else:

@@ -71,8 +71,7 @@ def _common(record: CredentialRecord | None, settings: Settings) -> dict[str, An
         "status": status_of(record, settings),
         "masked_value": record.masked_value,
         "expires_on": record.expires_on,
-        # Only an administrator gives a date today; reading it from Atlassian (contract 2b) is to come.
-        "expires_on_source": "admin" if record.expires_on else None,
+        "expires_on_source": record.expires_on_source,
         "days_left": days_left(record.expires_on),
         "last_updated_at": record.last_updated_at,
         "created_by": record.created_by.public(),

@@ -1,4 +1,5 @@
-"""Credential records (DynamoDB): the change lock, the commit, a failed change, deletion, reading one.
+"""Credential records (DynamoDB): the change lock, the commit, a failed change, deletion, reading one,
+and the claim of an expiry reminder.
 
 A record holds a credential's metadata and masked value and names the Secrets Manager version in use;
 it never holds the secret. A change takes the record's lock, and writes the record and its history
@@ -13,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from api_info.errors import ChangeInProgress
-from api_info.models import CredentialName, CredentialRecord, HistoryEvent
+from api_info.models import CredentialName, CredentialRecord, HistoryEvent, Reminder
 from api_info.observability import logger
 from api_info.store.dynamo import Table, cred_sk, from_item, tenant_pk, to_item
 from api_info.store.history import event_item
@@ -110,6 +111,67 @@ class Records(Table):
         if event is not None:
             items.append(self._event(tenant_id, event))
         self.transact_holding_lock(items)
+
+    def claim_reminder(
+        self, tenant_id: str, credential: CredentialName, version_id: str, threshold: int
+    ) -> tuple[bool, Reminder | None]:
+        """Claim the announcement of `threshold` for this value of the credential: only while it is still
+        the value in use and nothing at or below that threshold was announced for it. Whether it was
+        claimed, and the reminder state it replaced (for `give_back_reminder`)."""
+        names = {"#reminder": "reminder", "#version": "version", "#threshold": "threshold"}
+        try:
+            answer = self.dynamodb.update_item(
+                TableName=self._table,
+                Key=to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
+                UpdateExpression="SET #reminder = :claim",
+                ConditionExpression=(
+                    "secretVersionId = :version AND (attribute_not_exists(#reminder) OR "
+                    "#reminder.#version <> :version OR #reminder.#threshold > :threshold)"
+                ),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(
+                    {
+                        ":claim": {"version": version_id, "threshold": threshold},
+                        ":version": version_id,
+                        ":threshold": threshold,
+                    }
+                ),
+                ReturnValues="UPDATED_OLD",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False, None  # announced already (another check got there first), or a new value
+            raise
+        old = from_item(answer.get("Attributes", {})).get("reminder")
+        return True, Reminder.model_validate(old) if old else None
+
+    def give_back_reminder(
+        self,
+        tenant_id: str,
+        credential: CredentialName,
+        version_id: str,
+        threshold: int,
+        previous: Reminder | None,
+    ) -> None:
+        """Undo a claim whose event was not published, if it still stands, so the next check tries again."""
+        names = {"#reminder": "reminder", "#version": "version", "#threshold": "threshold"}
+        values: dict[str, Any] = {":version": version_id, ":threshold": threshold}
+        update = "REMOVE #reminder"
+        if previous is not None:
+            update, values[":previous"] = "SET #reminder = :previous", previous.model_dump()
+        try:
+            self.dynamodb.update_item(
+                TableName=self._table,
+                Key=to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
+                UpdateExpression=update,
+                ConditionExpression="#reminder.#version = :version AND #reminder.#threshold = :threshold",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            # Changed since (a new value, or a later claim): nothing of ours to give back.
 
     def _unlock(self, tenant_id: str, credential: CredentialName, change_id: str) -> dict[str, Any]:
         return {

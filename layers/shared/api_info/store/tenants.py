@@ -26,10 +26,12 @@ from api_info.store.dynamo import (
     to_item,
 )
 
-# What a check reads of a tenant item and its credential items (not the organization, account, locks...).
+# What a check reads of a tenant item and its credential items (not the email, account, locks...); the
+# key's organization is what the token's expiry lookup lists.
 CHECK_PROJECTION = (
     "PK, SK, installationId, cloudId, siteUrl, apiKeyNotifiedStatus, apiTokenNotifiedStatus, "
-    "#status, maskedValue, secretVersionId, expiresOn, lastUpdatedAt, createdBy"
+    "#status, maskedValue, secretVersionId, expiresOn, expiresOnSource, lastUpdatedAt, createdBy, "
+    "organization, reminder"
 )
 
 
@@ -175,8 +177,10 @@ class Tenants(Table):
         *,
         last_check: LastCheck,
         status: StoredStatus | None,
+        expires_on: str | None = None,
     ) -> bool:
-        """Write a check's result unless the credential was changed meanwhile (then the change wins)."""
+        """Write a check's result unless the credential was changed meanwhile (then the change wins);
+        `expires_on`: a date the check learnt from Atlassian."""
         values: dict[str, Any] = {
             ":check": last_check.model_dump(exclude_none=True),
             ":version": version_id,
@@ -191,6 +195,9 @@ class Tenants(Table):
             kwargs["UpdateExpression"] += ", #status = :status"
             kwargs["ExpressionAttributeNames"] = {"#status": "status"}
             values[":status"] = status
+        if expires_on is not None:
+            kwargs["UpdateExpression"] += ", expiresOn = :expires, expiresOnSource = :atlassian"
+            values |= {":expires": expires_on, ":atlassian": "atlassian"}
         kwargs["ExpressionAttributeValues"] = to_item(values)
         try:
             self.dynamodb.update_item(**kwargs)
