@@ -56,6 +56,7 @@ class WorkerBatch:
             (tenant_id, cast(CredentialName, name)): record.secret_version_id
             for tenant_id, state in states.items()
             for name, record in state.credentials.items()
+            if not record.secret_erased
         }
         return states, core.secrets.read_many(wanted) if wanted else {}
 
