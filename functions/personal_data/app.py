@@ -28,7 +28,11 @@ def report() -> Response[PersonalDataResponse]:
     return _accepted(privacy.report_cycle(wiring.services(), current_caller(app)))
 
 
-@app.post(OPS_ROUTE_PREFIX + "/personal-data", responses=ACCEPTED)
+@app.post(
+    OPS_ROUTE_PREFIX + "/personal-data",
+    summary="act on one account as Atlassian's answer would: closed erases it now, updated reports it next",
+    responses=ACCEPTED,
+)
 @tracer.capture_method
 def act_for_operator(request: PersonalDataRequest) -> Response[PersonalDataResponse]:
     return _accepted(privacy.apply_for_operator(wiring.services(), current_caller(app), request))

@@ -449,6 +449,33 @@ def uninstall_forgets_the_site(w: World) -> None:
 
 
 @flow
+def personal_data_erases_a_closed_token_owner(w: World) -> None:
+    # Saved with an Idempotency-Key, so that the erasure has saved answers to delete.
+    saved = w.api.call("change_token", body=TOKEN, tenant="pd-closed", headers={"Idempotency-Key": "pd-1"})
+    assert saved.status == 200, saved.body
+    w.simulator.privacy.closed = {"sim-account-ada"}
+    try:
+        answer = w.api.call("personal_data", account=None, tenant="pd-closed")
+    finally:
+        w.simulator.reset()
+    assert answer.status == 202 and answer.body["closed"] == 1, answer.body
+    token = w.api.call("get_info", tenant="pd-closed").body["apiToken"]
+    assert (token["status"], token["email"]) == ("invalid", None)
+    names = [s["Name"] for s in w.admin("secretsmanager").list_secrets()["SecretList"]]
+    assert services().secrets.name(w.tenant_id("pd-closed"), "apiToken") not in names
+
+
+@flow
+def ops_personal_data_erases_an_account(w: World) -> None:
+    w.save_key("pd-ops")
+    body = {"accountId": "sim-admin-0001", "status": "closed"}
+    answer = w.api.call("ops_personal_data", body=body, tenant="pd-ops", operator=OPERATOR)
+    assert answer.status == 202 and answer.body["closed"] == 1, answer.body
+    created_by = w.api.call("get_info", tenant="pd-ops").body["apiKey"]["createdBy"]
+    assert created_by["accountId"] == "closed-account"
+
+
+@flow
 def race_uninstall_overtakes_a_first_key_save(w: World) -> None:
     w.api.call("get_info", tenant="race-key")
     undo = w.uninstall_before(services().atlassian, "validate_key", "race-key")
