@@ -1,6 +1,5 @@
 """The simulator's Personal data reporting API answers as Atlassian documents it (docs/PRIVACY.md)."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -11,21 +10,6 @@ from local.sim_privacy import ACTIVE_TEST_ACCOUNT, CLOSED_TEST_ACCOUNT
 
 CLOUD = "11111111-2222-3333-4444-555555555555"
 APP = {"Authorization": f"Bearer {SYSTEM_TOKEN_PREFIX}-local"}
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[AtlassianSimulator]:
-    simulator = AtlassianSimulator()
-    simulator.start()
-    yield simulator
-    simulator.stop()
-
-
-@pytest.fixture()
-def http(sim: AtlassianSimulator) -> Iterator[httpx.Client]:
-    sim.reset()
-    with httpx.Client(base_url=sim.url, follow_redirects=False) as client:
-        yield client
 
 
 def report(http: httpx.Client, *account_ids: str, headers: dict[str, str] = APP) -> httpx.Response:
