@@ -25,7 +25,8 @@ def _accepted(answer: PersonalDataResponse) -> Response[PersonalDataResponse]:
 @app.post("/lifecycle/personal-data", responses=ACCEPTED)
 @tracer.capture_method
 def report() -> Response[PersonalDataResponse]:
-    return _accepted(privacy.report_cycle(wiring.services(), current_caller(app)))
+    queue = wiring.check_services().queue  # for a long history's rewrite
+    return _accepted(privacy.report_cycle(wiring.services(), current_caller(app), queue))
 
 
 @app.post(
@@ -35,7 +36,8 @@ def report() -> Response[PersonalDataResponse]:
 )
 @tracer.capture_method
 def act_for_operator(request: PersonalDataRequest) -> Response[PersonalDataResponse]:
-    return _accepted(privacy.apply_for_operator(wiring.services(), current_caller(app), request))
+    queue = wiring.check_services().queue
+    return _accepted(privacy.apply_for_operator(wiring.services(), current_caller(app), queue, request))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

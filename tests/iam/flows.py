@@ -21,6 +21,7 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
+from api_info import privacy
 from api_info.wiring import services
 from local.atlassian_sim import ORG_ID, ORG_NAME, AtlassianSimulator
 from local.dev_issuer import DevTokenIssuer
@@ -463,6 +464,22 @@ def personal_data_erases_a_closed_token_owner(w: World) -> None:
     assert (token["status"], token["email"]) == ("invalid", None)
     names = [s["Name"] for s in w.admin("secretsmanager").list_secrets()["SecretList"]]
     assert services().secrets.name(w.tenant_id("pd-closed"), "apiToken") not in names
+
+
+@flow
+def personal_data_queues_a_long_history_for_the_worker(w: World) -> None:
+    w.save_key("pd-long")
+    w.simulator.privacy.updated = {"sim-admin-0001": "Sam Renamed"}
+    long_history, privacy.LARGE_HISTORY = privacy.LARGE_HISTORY, 0
+    try:
+        answer = w.api.call("personal_data", account=None, tenant="pd-long")
+    finally:
+        privacy.LARGE_HISTORY = long_history
+        w.simulator.reset()
+    assert answer.status == 202 and answer.body["queued"], answer.body
+    assert w.deliver() == {"batchItemFailures": []}
+    (event,) = w.api.call("history", tenant="pd-long").body["events"]
+    assert event["actor"]["displayName"] == "Sam Renamed"
 
 
 @flow

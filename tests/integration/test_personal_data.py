@@ -16,6 +16,7 @@ from api_info.store.history import PendingEvent
 from api_info.wiring import services
 from local.atlassian_sim import ADMIN_ACCOUNT, DISPLAY_NAMES, AtlassianSimulator
 from local.dev_issuer import installation
+from tests.support.checks import Checks
 from tests.support.harness import NOT_ADMIN, OPERATOR, Api
 from tests.support.state import current_secret
 
@@ -336,6 +337,38 @@ def test_an_installation_never_seen_holds_nothing_to_report(api: Api, sim: Atlas
     assert answer.status == 202
     assert answer.body["due"] is False
     assert sim.privacy.received == []
+
+
+def test_a_long_history_is_rewritten_by_the_check_worker(
+    api: Api, sim: AtlassianSimulator, checks: Checks, table_items: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a history "long" enough to be queued
+    monkeypatch.setattr(privacy, "LARGE_HISTORY", 2)
+    set_up_acme(api)
+    sim.privacy.closed = {ADMIN_ACCOUNT}
+    sim.privacy.updated = {OTHER_ADMIN: "Olga Renamed"}
+
+    # When the trigger runs
+    answer = trigger(api)
+
+    # Then the credential items are done at once, the history is left to the worker
+    assert answer.body == {"due": True, "reported": 3, "closed": 1, "updated": 1, "queued": True}
+    assert any("personalDataPendingNames" in item for item in table_items())
+    assert api.call("get_info").body["apiKey"]["createdBy"]["displayName"] == "Olga Renamed"
+    actors = {e["actor"]["accountId"] for e in api.call("history", account=OTHER_ADMIN).body["events"]}
+    assert ADMIN_ACCOUNT in actors
+    (message,) = checks.receive()
+    assert json.loads(message["Body"]) == {
+        "kind": "personal-data",
+        "tenantId": installation("acme")["installationId"],
+        "closed": [ADMIN_ACCOUNT],
+        "updated": [OTHER_ADMIN],
+    }
+    assert checks.work([message]) == {"batchItemFailures": []}
+    events = api.call("history", account=OTHER_ADMIN).body["events"]
+    assert {e["actor"]["accountId"] for e in events} == {"closed-account", OTHER_ADMIN}
+    assert {e["actor"]["displayName"] for e in events} == {None, "Olga Renamed"}
+    assert not any("personalDataPendingNames" in item for item in table_items())  # the names went
 
 
 def add_history_actors(count: int) -> None:

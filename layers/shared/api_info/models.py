@@ -284,8 +284,21 @@ class CheckRequest(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
+    kind: Literal["check"] = "check"
     tenant_id: str = Field(alias="tenantId", min_length=1)
     requested_at: str | None = Field(default=None, alias="requestedAt")
+
+
+class HistoryRewrite(BaseModel):
+    """Body of a check queue message of kind `personal-data`: accounts to erase or rename in a long
+    history. No name, no email, no token: the new names wait on the tenant item."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    kind: Literal["personal-data"]  # required: a check request must never pass for one
+    tenant_id: str = Field(alias="tenantId", min_length=1)
+    closed: list[str] = []
+    updated: list[str] = []
 
 
 class PersonalDataRequest(BaseModel):

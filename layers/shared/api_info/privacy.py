@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 from api_info.atlassian import header_safe
 from api_info.auth import Caller
 from api_info.errors import AtlassianUnavailable, Forbidden
-from api_info.models import LastCheck, PersonalDataRequest, PersonalDataResponse
+from api_info.messaging import CheckQueue
+from api_info.models import HistoryRewrite, LastCheck, PersonalDataRequest, PersonalDataResponse
 from api_info.observability import logger, metrics
 from api_info.privacy_api import BATCH_LIMIT, AccountStatus, report_accounts
 from api_info.store.personal_data import HeldAccounts
@@ -21,6 +22,8 @@ from api_info.wiring import Services
 
 CLOSED_CODE = "api_token_account_closed"
 NO_SYSTEM_TOKEN = "Reporting personal data needs the app system token (x-forge-oauth-system)."
+# A history longer than this is rewritten by the check worker, so that the trigger is answered fast.
+LARGE_HISTORY = 1000
 
 
 def utc_now() -> datetime:
@@ -32,7 +35,7 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def report_cycle(svc: Services, caller: Caller) -> PersonalDataResponse:
+def report_cycle(svc: Services, caller: Caller, queue: CheckQueue) -> PersonalDataResponse:
     """Report the tenant's accounts that are due, in batches of 90, and act on Atlassian's answers.
 
     An account is due when it was never reported, or last reported a cycle period ago or more. A 429
@@ -43,7 +46,7 @@ def report_cycle(svc: Services, caller: Caller) -> PersonalDataResponse:
     if not token or not header_safe(token):
         raise Forbidden(NO_SYSTEM_TOKEN)
     tenant_id = caller.tenant.installation_id
-    cycle = Cycle(svc, caller, svc.personal_data.held(tenant_id), utc_now())
+    cycle = Cycle(svc, caller, queue, svc.personal_data.held(tenant_id), utc_now())
     due = cycle.due()
     if not due:
         return cycle.answer(due=False)
@@ -72,10 +75,12 @@ def report_cycle(svc: Services, caller: Caller) -> PersonalDataResponse:
     return cycle.answer(due=True)
 
 
-def apply_for_operator(svc: Services, caller: Caller, request: PersonalDataRequest) -> PersonalDataResponse:
+def apply_for_operator(
+    svc: Services, caller: Caller, queue: CheckQueue, request: PersonalDataRequest
+) -> PersonalDataResponse:
     """An operator's word on one account, for a deletion request: `closed` erases it now; `updated`
     makes it due, so that the next trigger reports it and Atlassian's answer refreshes its name."""
-    cycle = Cycle(svc, caller, svc.personal_data.held(caller.tenant.installation_id), utc_now())
+    cycle = Cycle(svc, caller, queue, svc.personal_data.held(caller.tenant.installation_id), utc_now())
     if request.account_id in cycle.held.accounts:
         if request.status == "closed":
             cycle.act({request.account_id: "closed"})
@@ -92,6 +97,7 @@ class Cycle:
 
     svc: Services
     caller: Caller
+    queue: CheckQueue
     held: HeldAccounts
     now: datetime
     reported: dict[str, str] = field(default_factory=dict)
@@ -101,6 +107,7 @@ class Cycle:
     period_days: int = 0
     not_before: str | None = None
     reported_now: int = 0
+    queued: bool = False
 
     def __post_init__(self) -> None:
         self.reported = dict(self.held.reported)
@@ -136,7 +143,16 @@ class Cycle:
             store.refresh_in_credentials(self.held.credentials, account_id, name)
         if closed:
             store.delete_idempotency_records(tenant_id)
-        if closed or names:
+        if (closed or names) and self.held.history_events > LARGE_HISTORY:
+            # Only DynamoDB work is left: the worker does it. The names wait on the tenant item.
+            if names:
+                store.hold_names(tenant_id, names)
+            work = HistoryRewrite(
+                kind="personal-data", tenant_id=tenant_id, closed=sorted(closed), updated=sorted(names)
+            )
+            self.queue.send_all([work.model_dump_json(by_alias=True)])
+            self.queued = True
+        elif closed or names:
             store.rewrite_history(tenant_id, closed, names)
         self.closed |= closed
         self.renamed += len(names)
@@ -181,5 +197,17 @@ class Cycle:
             reported=self.reported_now,
             closed=len(self.closed),
             updated=self.renamed,
-            queued=False,
+            queued=self.queued,
         )
+
+
+def rewrite_history(svc: Services, work: HistoryRewrite) -> int:
+    """The check worker's part of a cycle: erase and rename accounts in a long history; returns how
+    many events were rewritten. Safe to run again: each rewrite is conditional on the old value."""
+    store = svc.personal_data
+    names = {a: n for a, n in store.pending_names(work.tenant_id).items() if a in work.updated}
+    rewritten = store.rewrite_history(work.tenant_id, set(work.closed), names)
+    if names:
+        store.forget_names(work.tenant_id)
+    logger.info("History rewritten for personal data", extra={"tenant": work.tenant_id, "events": rewritten})
+    return rewritten

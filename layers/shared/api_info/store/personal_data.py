@@ -183,6 +183,21 @@ class PersonalData(Table):
             rewritten += 1
         return rewritten
 
+    def hold_names(self, tenant_id: str, names: Mapping[str, str]) -> None:
+        """Keep updated accounts' new names on the tenant item until the worker has rewritten the history."""
+        self._update_tenant(tenant_id, "SET personalDataPendingNames = :names", {":names": dict(names)})
+
+    def pending_names(self, tenant_id: str) -> dict[str, str]:
+        """The new names waiting for the worker's rewrite of the history."""
+        for item in self._query(tenant_pk(tenant_id), "SK, personalDataPendingNames"):
+            if item["SK"] == TENANT_SK:
+                return dict(item.get("personalDataPendingNames") or {})
+        return {}
+
+    def forget_names(self, tenant_id: str) -> None:
+        """Drop the names the worker has written into the history."""
+        self._update_tenant(tenant_id, "REMOVE personalDataPendingNames", None)
+
     def delete_idempotency_records(self, tenant_id: str) -> None:
         """Delete the tenant's saved answers (a 24 h cache, which holds emails and accounts)."""
         keys = self.partition_keys(idempotency_pk(tenant_id))
@@ -213,18 +228,22 @@ class PersonalData(Table):
             values[":notBefore"] = not_before
         else:
             expression += " REMOVE personalDataNotBefore"
+        self._update_tenant(tenant_id, expression, values)
+
+    def _update_tenant(self, tenant_id: str, expression: str, values: dict[str, Any] | None) -> None:
+        """Update the tenant item, never recreating it after an uninstall (nothing is left to keep then)."""
+        kwargs: dict[str, Any] = {"ExpressionAttributeValues": to_item(values)} if values else {}
         try:
             self.dynamodb.update_item(
                 TableName=self._table,
                 Key=to_item({"PK": tenant_pk(tenant_id), "SK": TENANT_SK}),
                 UpdateExpression=expression,
                 ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeValues=to_item(values),
+                **kwargs,
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            # Uninstalled meanwhile: nothing is left to keep.
 
     def _update(self, key: dict[str, Any], expression: str, condition: str, old: str, new: Any) -> bool:
         try:
