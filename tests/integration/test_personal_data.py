@@ -134,6 +134,14 @@ def test_a_new_token_can_be_saved_after_its_owner_was_erased(api: Api) -> None:
 
 
 @pytest.mark.usefixtures("owner_erased")
+def test_the_rest_of_the_app_reads_no_token_once_its_owner_was_erased() -> None:
+    tenant_id = installation("acme")["installationId"]
+
+    assert services().reader.current(tenant_id, "apiToken", refresh=True) is None
+    assert services().reader.current(tenant_id, "apiKey", refresh=True) is not None
+
+
+@pytest.mark.usefixtures("owner_erased")
 def test_the_check_leaves_an_erased_token_invalid_and_reads_no_secret(api: Api) -> None:
     answer = api.call("check_now", account=OTHER_ADMIN)
 
