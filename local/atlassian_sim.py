@@ -40,6 +40,7 @@ from local.sim_credentials import (  # noqa: F401 - the simulator's names, as ca
     default_keys,
     default_tokens,
 )
+from local.sim_privacy import REPORT_PATH, SimPrivacy
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ class AtlassianSimulator(BackgroundServer):
         # Jira's display names of its accounts (GET /rest/api/3/user), and how that call behaves.
         self.names = dict(DISPLAY_NAMES)
         self.user_lookup = OK
+        # The Personal data reporting API: what it answers (closed / updated accounts) and received.
+        self.privacy = SimPrivacy()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
 
@@ -92,9 +95,10 @@ class AtlassianSimulator(BackgroundServer):
         super().stop()
 
     def reset(self) -> None:
-        """Forget the recorded requests."""
+        """Forget the recorded requests; the reporting API back to its defaults."""
         with self._lock:
             self.requests.clear()
+            self.privacy = SimPrivacy()
             self.max_in_flight = self.in_flight
 
     def add_key(
@@ -185,7 +189,10 @@ class _Handler(OneEntryHandler):
             self.sim._pause(self.sim.latency_ms / 1000)
             # Counted out before the answer leaves, so a caller's next request never overlaps this one.
             self.sim._done()
-        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        if status == 204:
+            data = b""
+        else:
+            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json;charset=UTF-8")
@@ -218,6 +225,9 @@ class _Handler(OneEntryHandler):
             return self._permissions(body)
         if method == "GET" and _GATEWAY_USER.match(path):
             return self._user()
+        if method == "POST" and path == REPORT_PATH:
+            with self.sim._lock:
+                return self.sim.privacy.answer(self.headers.get("Authorization") or "", body)
         return 404, {"code": 404, "message": "Not Found"}, {}
 
     # --- Admin API ------------------------------------------------------------------------------
@@ -320,7 +330,7 @@ class _Handler(OneEntryHandler):
         if (trouble := self._behave(self.sim.user_lookup)) is not None:
             return trouble
         account_id = (self.query.get("accountId") or [""])[0]
-        name = self.sim.names.get(account_id)
+        name = self.sim.privacy.name_of(account_id) or self.sim.names.get(account_id)
         if name is None:
             return (
                 404,

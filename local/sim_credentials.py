@@ -125,5 +125,8 @@ CREDENTIALS_HELP = "\n".join(
         "  EXP1-EXP3 accounts' tokens; SCOP1 gets 403, TER5 500; the other tokens' accounts are not listed.",
         f"Jira accounts (the token's principal): {ADMIN_ACCOUNT} is a Jira administrator;",
         f"  {USER_ACCOUNT} (or any other accountId) is not.",
+        "Personal data reporting (POST /app/report-accounts/, Bearer app system token, at most 90 accounts):",
+        "  204 for every account but Atlassian's closed test account 5be24ba3f91c106033269289 (closed);",
+        "  Cycle-Period: 7.",
     ]
 )

@@ -182,10 +182,13 @@ def error_statuses(method: str, path: str, operation: dict[str, Any]) -> list[in
         statuses.add(422)
     if any(p.get("in") == "path" for p in parameters):
         statuses.add(404)
-    if method != "get" and not path.startswith("/lifecycle/"):
+    last = path.rsplit("/", 1)[-1]
+    if method != "get" and not path.startswith("/lifecycle/") and last != "personal-data":
         statuses.add(409)
-    if (method, path.rsplit("/", 1)[-1]) in REJECTIONS:
+    if (method, last) in REJECTIONS:
         statuses |= {422, 503}
+    if last == "personal-data":  # the report to Atlassian's Personal data reporting API
+        statuses.add(503)
     return sorted(statuses)
 
 

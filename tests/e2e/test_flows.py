@@ -191,6 +191,29 @@ def test_history_delete_and_uninstall_through_the_stack(stack: Stack) -> None:
     assert call("GET", "/api-info/history").json() == {"events": [], "nextCursor": None}
 
 
+def test_the_personal_data_cycle_and_its_operator_twin_through_the_stack(stack: Stack) -> None:
+    def call(method: str, path: str, **kwargs: object) -> httpx.Response:
+        return stack.http.request(method, path, headers=stack.headers(installation="e2e-privacy"), **kwargs)  # type: ignore[arg-type]
+
+    assert call("PUT", "/api-info/key", json={"apiKey": "sim-admin-key-unscoped-GOOD1"}).status_code == 200
+    tenant_id = call("GET", "/api-info").json()["tenant"]["installationId"]
+
+    # An administrator's invokeRemote is let through like Forge's trigger; the simulator answers 204.
+    first = call("POST", "/lifecycle/personal-data")
+    again = call("POST", "/lifecycle/personal-data")
+    erased = stack.http.post(
+        f"/ops/tenants/{quote(tenant_id, safe='')}/personal-data",
+        json={"accountId": "sim-admin-0001", "status": "closed"},
+        headers={"X-Local-Iam-User-Arn": "arn:aws:iam::123456789012:user/alice"},
+    )
+
+    assert (first.status_code, first.json()["reported"]) == (202, 1)
+    assert (again.status_code, again.json()["due"]) == (202, False)  # within the cycle period
+    assert (erased.status_code, erased.json()["closed"]) == (202, 1)
+    created_by = call("GET", "/api-info").json()["apiKey"]["createdBy"]
+    assert created_by == {"type": "atlassian", "accountId": "closed-account", "displayName": None}
+
+
 def test_a_trickling_atlassian_answer_is_503_within_12_s_and_frees_the_credential(stack: Stack) -> None:
     # The stack's own settings (the 5 s deadline) and simulator (a byte every 2 s): a read never
     # waits 5 s, the whole answer would take minutes; Lambda's 15 s timeout used to end the change.

@@ -206,6 +206,8 @@ GOOD_BODIES = {
     "/api-info/key": b'{"apiKey": "sim-admin-key-unscoped-GOOD1"}',
     "/api-info/token": b'{"email": "ada@acme.test", "apiToken": "sim-token-classic-GOOD2"}',
     "/lifecycle/uninstalled": b'{"eventType": "avi:forge:uninstalled:app"}',
+    # the /ops twin of /lifecycle/personal-data (Forge's trigger sends a context the route ignores)
+    "/personal-data": b'{"accountId": "sim-admin-0001", "status": "updated"}',
 }
 
 
@@ -337,7 +339,7 @@ def breach(case: Case, answer: httpx.Response) -> str | None:
     """What in this answer breaks the contract's section 2a, or None."""
     if answer.status_code >= 500:
         return "a 5xx for bad input"
-    if answer.status_code in (200, 204):
+    if answer.status_code in (200, 202, 204):
         return None
     if case.method == "HEAD":
         return None if answer.status_code in ERROR_STATUS.values() else "a status off the error table"

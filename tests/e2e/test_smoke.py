@@ -67,7 +67,7 @@ def test_the_smoke_check_passes_against_the_local_stack_and_changes_no_data(stac
         "ok   a signed /ops call for an unknown installation answers 404 not_found",
         "ok   an unsigned /ops call is refused (403 forbidden)",
         f"ok   the check schedule {SCHEDULE} is enabled",
-        "ok   all 22 alarms exist",
+        "ok   all 24 alarms exist",
         "smoke check passed",
     ]
     assert table_items(aws) == before

@@ -21,6 +21,7 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
+from api_info import privacy
 from api_info.wiring import services
 from local.atlassian_sim import ORG_ID, ORG_NAME, AtlassianSimulator
 from local.dev_issuer import DevTokenIssuer
@@ -446,6 +447,49 @@ def uninstall_forgets_the_site(w: World) -> None:
     assert w.api.call("uninstalled", account=None, tenant="gone").status == 204
     assert "DeletedDate" in w.secret("gone", "apiKey") and "DeletedDate" in w.secret("gone", "apiToken")
     assert w.api.call("get_info", tenant="gone").body["apiKey"]["status"] == "not_configured"
+
+
+@flow
+def personal_data_erases_a_closed_token_owner(w: World) -> None:
+    # Saved with an Idempotency-Key, so that the erasure has saved answers to delete.
+    saved = w.api.call("change_token", body=TOKEN, tenant="pd-closed", headers={"Idempotency-Key": "pd-1"})
+    assert saved.status == 200, saved.body
+    w.simulator.privacy.closed = {"sim-account-ada"}
+    try:
+        answer = w.api.call("personal_data", account=None, tenant="pd-closed")
+    finally:
+        w.simulator.reset()
+    assert answer.status == 202 and answer.body["closed"] == 1, answer.body
+    token = w.api.call("get_info", tenant="pd-closed").body["apiToken"]
+    assert (token["status"], token["email"]) == ("invalid", None)
+    names = [s["Name"] for s in w.admin("secretsmanager").list_secrets()["SecretList"]]
+    assert services().secrets.name(w.tenant_id("pd-closed"), "apiToken") not in names
+
+
+@flow
+def personal_data_queues_a_long_history_for_the_worker(w: World) -> None:
+    w.save_key("pd-long")
+    w.simulator.privacy.updated = {"sim-admin-0001": "Sam Renamed"}
+    long_history, privacy.LARGE_HISTORY = privacy.LARGE_HISTORY, 0
+    try:
+        answer = w.api.call("personal_data", account=None, tenant="pd-long")
+    finally:
+        privacy.LARGE_HISTORY = long_history
+        w.simulator.reset()
+    assert answer.status == 202 and answer.body["queued"], answer.body
+    assert w.deliver() == {"batchItemFailures": []}
+    (event,) = w.api.call("history", tenant="pd-long").body["events"]
+    assert event["actor"]["displayName"] == "Sam Renamed"
+
+
+@flow
+def ops_personal_data_erases_an_account(w: World) -> None:
+    w.save_key("pd-ops")
+    body = {"accountId": "sim-admin-0001", "status": "closed"}
+    answer = w.api.call("ops_personal_data", body=body, tenant="pd-ops", operator=OPERATOR)
+    assert answer.status == 202 and answer.body["closed"] == 1, answer.body
+    created_by = w.api.call("get_info", tenant="pd-ops").body["apiKey"]["createdBy"]
+    assert created_by["accountId"] == "closed-account"
 
 
 @flow

@@ -15,8 +15,8 @@ import pytest
 
 from api_info import observability, settings, wiring
 from api_info.observability import logger
-from local.atlassian_sim import DISPLAY_NAMES
-from tests.support.harness import ADMIN, NOT_ADMIN, OPERATOR, Api
+from local.atlassian_sim import DISPLAY_NAMES, AtlassianSimulator
+from tests.support.harness import ADMIN, NOT_ADMIN, OPERATOR, SYSTEM_TOKEN, Api
 
 KEYS = [
     "sim-admin-key-unscoped-GOOD1",
@@ -41,7 +41,11 @@ TOKENS = [
 INVALID = ["leaky secret with spaces", "leaky-secret-too-long-" + "z" * 1010]
 # Personal data the flows carry: the token owners' emails and names (the simulator's /myself), and the
 # administrators' names (its user lookup). Answers and DynamoDB items hold them; no log line may.
-PERSONAL = sorted({email for email, _ in TOKENS} | {"Ada Admin", "Ina Inactive", *DISPLAY_NAMES.values()})
+# The personal data cycle renames the administrator (an `updated` account) and erases the token owner.
+RENAMED = "Sam Renamed (simulated)"
+PERSONAL = sorted(
+    {email for email, _ in TOKENS} | {"Ada Admin", "Ina Inactive", RENAMED, *DISPLAY_NAMES.values()}
+)
 
 
 def scan(tables: list[str]) -> list[str]:
@@ -53,7 +57,7 @@ def scan(tables: list[str]) -> list[str]:
     ]
 
 
-def run_every_flow(api: Api, tables: list[str]) -> list[str]:
+def run_every_flow(api: Api, tables: list[str], sim: AtlassianSimulator) -> list[str]:
     """Every flow; returns what DynamoDB held just before the site was uninstalled."""
     api.call("get_info")
     for key in KEYS:
@@ -82,6 +86,17 @@ def run_every_flow(api: Api, tables: list[str]) -> list[str]:
     for credential in ("apiKey", "apiToken"):
         current = wiring.services().reader.current(tenant_id, credential, refresh=True)  # type: ignore[arg-type]
         assert current is not None
+    # the personal data cycle: Forge's trigger (a name refreshed), an administrator's, the operators' twin
+    sim.privacy.updated = {ADMIN: RENAMED}
+    assert api.call("personal_data", account=None).body["updated"] == 1
+    api.call("history", query={"limit": "100"})
+    api.call("personal_data", account=NOT_ADMIN)
+    api.call(
+        "ops_personal_data", operator=OPERATOR, body={"accountId": "sim-account-ada", "status": "closed"}
+    )
+    sim.privacy.closed, sim.privacy.updated = {ADMIN}, {}
+    api.call("ops_personal_data", operator=OPERATOR, body={"accountId": ADMIN, "status": "updated"})
+    assert api.call("personal_data").body["closed"] == 1
     api.call("delete_token", operator=OPERATOR)
     api.call("delete_key")
     api.call("delete_token")
@@ -128,12 +143,13 @@ def test_no_secret_appears_anywhere(
     talkative_logging: None,
     capfd: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
+    simulator: AtlassianSimulator,
 ) -> None:
     # Given the most talkative logging there is
     caplog.set_level(logging.DEBUG)
 
     # When every flow runs
-    items = run_every_flow(api, [aws["TABLE_NAME"]])
+    items = run_every_flow(api, [aws["TABLE_NAME"]], simulator)
 
     # Then
     out, err = capfd.readouterr()
@@ -144,7 +160,7 @@ def test_no_secret_appears_anywhere(
         "log records": [r.getMessage() + repr(r.__dict__) for r in caplog.records],
         "dynamodb items": items,
     }
-    secrets = KEYS + [t for _, t in TOKENS] + INVALID
+    secrets = [*KEYS, *(t for _, t in TOKENS), *INVALID, SYSTEM_TOKEN]
     assert len(api.answers) >= 50 and len(items) > 10 and out  # the sweep really ran and logged
     assert "Making request for" in err and "Response body" in err  # botocore really talked at DEBUG
     for where, text in seen.items():
@@ -153,6 +169,7 @@ def test_no_secret_appears_anywhere(
         assert not leaked, f"{len(leaked)} secret(s) found in {where}"
     # the personal data really went through: answers and items hold it, where it belongs
     assert "ada@acme.test" in "\n".join(seen["answers"]) and DISPLAY_NAMES[ADMIN] in "\n".join(items)
+    assert RENAMED in "\n".join(seen["answers"])
     for where in ("stdout", "stderr", "log records"):
         text = seen[where]
         blob = text if isinstance(text, str) else "\n".join(text)

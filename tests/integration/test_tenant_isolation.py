@@ -60,6 +60,11 @@ A_REQUESTS: dict[str, Callable[[Api], Any]] = {
     "delete key": lambda api: api.call("delete_key", tenant=A),
     "delete token": lambda api: api.call("delete_token", tenant=A),
     "uninstall": lambda api: api.call("uninstalled", tenant=A, account=None),
+    # B holds Ada as its token's owner too: A's cycle must not erase or rename her in B.
+    "personal data cycle": lambda api: api.call("personal_data", tenant=A, account=None),
+    "personal data, B named in the body": lambda api: api.call(
+        "personal_data", tenant=A, account=None, body={"installationId": B_ID, "accountId": "sim-account-ada"}
+    ),
     "change key, B in a path parameter": lambda api: api.call(
         "change_key", body={"apiKey": KEY_B}, tenant=A, path_parameters={"tenantId": B_ID}
     ),
@@ -151,6 +156,7 @@ def test_every_route_of_the_template_is_covered_above() -> None:
         "delete_key",
         "delete_token",
         "uninstalled",
+        "personal_data",
     }
     samples = {
         (event["httpMethod"], event["resource"])

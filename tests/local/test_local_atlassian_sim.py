@@ -3,7 +3,6 @@
 import json
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,22 +13,6 @@ import pytest
 from local.atlassian_sim import AtlassianSimulator
 
 CLOUD = "11111111-2222-3333-4444-555555555555"
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[AtlassianSimulator]:
-    simulator = AtlassianSimulator()
-    simulator.slow_seconds = 0.3
-    simulator.start()
-    yield simulator
-    simulator.stop()
-
-
-@pytest.fixture()
-def http(sim: AtlassianSimulator) -> Iterator[httpx.Client]:
-    sim.reset()
-    with httpx.Client(base_url=sim.url, follow_redirects=False) as client:
-        yield client
 
 
 def bearer(value: str) -> dict[str, str]:

@@ -253,7 +253,7 @@ def test_the_projects_alarms_dashboard_schedule_and_outputs_are_there_to_be_read
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
     names = outputs["AlarmNames"].split(",")
     alarms = {a["AlarmName"]: a for a in cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]}
-    assert sorted(alarms) == sorted(names) and len(names) == 22
+    assert sorted(alarms) == sorted(names) and len(names) == 24
     queue_name = resources.refs["CheckQueue"].rsplit("/", 1)[1]
     assert alarms["smoke-check-queue-age"]["Dimensions"] == [{"Name": "QueueName", "Value": queue_name}]
     # the schedule is enabled, and the dashboard's body is JSON naming the created queue

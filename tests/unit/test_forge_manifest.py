@@ -69,7 +69,8 @@ def test_without_any_product_scope_atlassians_own_check_fails(tmp_path: Path, re
     done = validate(manifest)
 
     assert done.returncode == 1
-    assert "3 error(s)" in done.stdout  # Atlassian's, and this project's for each of the two calls
+    # Atlassian's, and this project's for each of the calls
+    assert f"{1 + len(SERVICE_CALLS['calls'])} error(s)" in done.stdout
     # @forge/manifest's RemoteAuthScopesValidator: a system token needs a product scope besides its own.
     assert "Missing app scopes. If OAuth tokens are required" in done.stdout
 
@@ -125,6 +126,14 @@ def test_the_remote_is_the_stack_and_its_url_is_given_at_deploy_time() -> None:
         (r.method, r.path) for spec in functions(load_template(REPO / "template.yaml")) for r in spec.routes
     }
     assert ("POST", endpoint["route"]["path"]) in routes
+    # The daily personal data report reaches its route, with the system token it reports with.
+    (scheduled,) = manifest["modules"]["scheduledTrigger"]
+    assert scheduled["interval"] == "day"
+    report = next(e for e in manifest["modules"]["endpoint"] if e["key"] == scheduled["endpoint"])
+    assert ("POST", report["route"]["path"]) in routes
+    assert report["route"]["path"] == "/lifecycle/personal-data"
+    assert report["auth"] == {"appSystemToken": {"enabled": True}}
+    assert "report:personal-data" in manifest["permissions"]["scopes"]
     # The admin page's invokeRemote calls go to the same remote, with the system token.
     (page,) = manifest["modules"]["jira:adminPage"]
     page_endpoint = next(

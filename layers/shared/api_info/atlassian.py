@@ -126,7 +126,7 @@ class AtlassianClient:
 
     def validate_key(self, api_key: str) -> KeyFacts:
         """Check an org Admin API key: it must reach an organization and be a key without scopes."""
-        if not _header_safe(api_key):
+        if not header_safe(api_key):
             # Atlassian's keys are printable ASCII; anything else cannot even be sent as a header.
             raise CredentialRejected("api_key_invalid")
         with deadline(self._settings.atlassian_timeout_seconds):  # both exchanges together
@@ -203,7 +203,7 @@ class AtlassianClient:
         "app_refused" when Jira refuses the app's system token itself (401/403: the app is no longer
         installed); any other doubt (an error, an unreadable answer, a URL we never call) is "no".
         """
-        if not _header_safe(system_token):
+        if not header_safe(system_token):
             logger.warning("Administrator check failed closed", extra={"reason": "UnsendableSystemToken"})
             return "no"
         try:
@@ -224,7 +224,7 @@ class AtlassianClient:
 
     def display_name(self, *, api_base_url: str, system_token: str, account_id: str) -> str | None:
         """The account's Jira display name, or None: a best effort within NAME_LOOKUP_SECONDS."""
-        if not _header_safe(system_token):
+        if not header_safe(system_token):
             return None
         try:
             base = self.vet_url(api_base_url)
@@ -315,6 +315,6 @@ def _is_dns_name(host: str) -> bool:
     return False
 
 
-def _header_safe(value: str) -> bool:
+def header_safe(value: str) -> bool:
     """Whether a credential can be sent in an HTTP header as it is: printable ASCII, no spaces."""
     return value.isascii() and all(33 <= ord(ch) <= 126 for ch in value)

@@ -156,11 +156,13 @@ def _change(change: Change, change_id: str, validate: Callable[[], dict[str, Any
         change.svc.records.release_lock(change.tenant_id, change.credential, change_id)
         change.svc.secrets.promote(change.tenant_id, change.credential, change_id, None)
         return previous
+    # No version in use: nothing recorded yet, or its secret was erased with its owner's closed account.
+    first = previous is None or previous.secret_erased
     try:
         facts = validate()  # test: Atlassian accepts the new value
         change = _with_display_name(change)
         version_id = change.svc.secrets.stage(
-            change.tenant_id, change.credential, change.secret, change_id, first=previous is None
+            change.tenant_id, change.credential, change.secret, change_id, first=first
         )
         record = _new_record(change, version_id, facts)
         _commit(change, change_id, record)
@@ -180,7 +182,7 @@ def _change(change: Change, change_id: str, validate: Callable[[], dict[str, Any
         code = exc.code if isinstance(exc, ApiError) else "internal_error"
         _record_failure(change, change_id, change.event("failed", code))
         raise
-    if previous is not None:  # a first save is AWSCURRENT already (Secrets.stage)
+    if previous is not None and not first:  # a first save is AWSCURRENT already (Secrets.stage)
         _promote(change, version_id, previous.secret_version_id)
     metrics.add_metric(name="CredentialChanged", unit="Count", value=1)
     logger.info("Credential changed", extra={"credential": change.credential, "tenant": change.tenant_id})

@@ -12,8 +12,9 @@ from typing import cast
 from pydantic import SecretStr
 
 from api_info.checks import SCHEDULER, CheckIncomplete, CheckTally, TenantCheck, check_tenant
-from api_info.models import CheckRequest, CredentialName
+from api_info.models import CheckRequest, CredentialName, HistoryRewrite
 from api_info.observability import logger
+from api_info.privacy import rewrite_history
 from api_info.status import retry_delay
 from api_info.store.history import PendingEvent
 from api_info.store.tenants import TenantState
@@ -41,7 +42,7 @@ class WorkerBatch:
             try:
                 ids.append(CheckRequest.model_validate_json(body).tenant_id)
             except ValueError:
-                continue  # its record fails on its own in `check`
+                continue  # another kind of message, or one whose record fails on its own in `check`
         create_clients(svc, queue=True)
         self.loaded: dict[str, Future[Loaded]] = {}
         for start in range(0, len(ids), LOAD_CHUNK):
@@ -56,12 +57,16 @@ class WorkerBatch:
             (tenant_id, cast(CredentialName, name)): record.secret_version_id
             for tenant_id, state in states.items()
             for name, record in state.credentials.items()
+            if not record.secret_erased
         }
         return states, core.secrets.read_many(wanted) if wanted else {}
 
     def check(self, body: str, receipt_handle: str, attempt: int) -> TenantCheck:
         """Check one queued tenant; on failure delay the message's retry and raise."""
         try:
+            if work := _history_rewrite(body):  # a long history to rewrite for the personal data cycle
+                rewrite_history(self.svc.core, work)
+                return TenantCheck(work.tenant_id)
             tenant_id = CheckRequest.model_validate_json(body).tenant_id
             states, secrets = self.loaded[tenant_id].result()  # a failed read fails its tenants' checks
             state = states.get(tenant_id, TenantState())
@@ -101,3 +106,10 @@ class WorkerBatch:
             self.svc.queue.defer(receipt_handle, seconds)
         except Exception:  # the queue's own visibility timeout still brings the message back
             logger.exception("Could not delay the retry of a check message")
+
+
+def _history_rewrite(body: str) -> HistoryRewrite | None:
+    try:
+        return HistoryRewrite.model_validate_json(body)
+    except ValueError:
+        return None  # a check request

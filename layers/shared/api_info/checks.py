@@ -175,7 +175,8 @@ def check_tenant(
     if tenant is None:
         return TenantCheck(tenant_id)  # uninstalled meanwhile: nothing to check
     day = today or utc_today()
-    stored = sorted(state.credentials.items())
+    # A token erased with its owner's closed account has no secret left to check: it stays invalid.
+    stored = sorted((name, r) for name, r in state.credentials.items() if not r.secret_erased)
 
     read_ahead = secrets or {}
 

@@ -16,6 +16,10 @@ CheckOutcome = Literal["ok", "rejected", "error"]
 ExpirySource = Literal["atlassian", "admin"]
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# What replaces the account id of a closed Atlassian account wherever the service kept it.
+CLOSED_ACCOUNT = "closed-account"
+# The secretVersionId of a credential whose secret was erased (its owner's account was closed).
+ERASED_SECRET = "erased"
 
 
 def _is_text(value: str) -> bool:
@@ -169,6 +173,11 @@ class CredentialRecord(BaseModel):
             self.expires_on_source = None
         return self
 
+    @property
+    def secret_erased(self) -> bool:
+        """Whether its secret was erased with its owner's closed account: nothing to read or check."""
+        return self.secret_version_id == ERASED_SECRET
+
 
 class Answer(BaseModel):
     """Base of the answers: camelCase on the wire, field names in code."""
@@ -275,8 +284,40 @@ class CheckRequest(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
+    kind: Literal["check"] = "check"
     tenant_id: str = Field(alias="tenantId", min_length=1)
     requested_at: str | None = Field(default=None, alias="requestedAt")
+
+
+class HistoryRewrite(BaseModel):
+    """Body of a check queue message of kind `personal-data`: accounts to erase or rename in a long
+    history. No name, no email, no token: the new names wait on the tenant item."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    kind: Literal["personal-data"]  # required: a check request must never pass for one
+    tenant_id: str = Field(alias="tenantId", min_length=1)
+    closed: list[str] = []
+    updated: list[str] = []
+
+
+class PersonalDataRequest(BaseModel):
+    """Body of POST /ops/tenants/{tenantId}/personal-data: act on one account as Atlassian would say."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: str = Field(alias="accountId", min_length=1, max_length=128, pattern=r"^[A-Za-z0-9:_-]+$")
+    status: Literal["closed", "updated"]
+
+
+class PersonalDataResponse(Answer):
+    """Answer of the personal data routes: what this call reported and did."""
+
+    due: bool = Field(description="whether any account was due to be reported")
+    reported: int = Field(description="accounts reported to Atlassian by this call")
+    closed: int = Field(description="closed accounts erased")
+    updated: int = Field(description="updated accounts whose names were refreshed")
+    queued: bool = Field(description="whether the history's rewrite was left to the check worker")
 
 
 class CredentialStatusChanged(BaseModel):

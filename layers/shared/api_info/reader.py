@@ -35,7 +35,7 @@ class CredentialReader:
     def current(
         self, tenant_id: str, credential: CredentialName, *, refresh: bool = False
     ) -> CurrentCredential | None:
-        """The credential, or None when none is stored."""
+        """The credential, or None when none is stored (or its secret was erased with its closed owner)."""
         key = (tenant_id, credential)
         now = time.monotonic()
         with self._lock:
@@ -44,7 +44,7 @@ class CredentialReader:
             return cached[1]
         record = self._records.load(tenant_id, credential)
         value = None
-        if record is not None:
+        if record is not None and not record.secret_erased:
             secret = self._secrets.read(tenant_id, credential, record.secret_version_id)
             email = secret.get("email")
             value = CurrentCredential(

@@ -21,6 +21,7 @@ from api_info.reader import CredentialReader
 from api_info.settings import Settings, get_settings
 from api_info.store.dynamo import idempotency_pk
 from api_info.store.history import History
+from api_info.store.personal_data import PersonalData
 from api_info.store.records import Records
 from api_info.store.secrets import Secrets
 from api_info.store.tenants import Tenants
@@ -81,6 +82,7 @@ class Services:
     verifier: TokenVerifier
     admin_check: AdminCheck
     reader: CredentialReader
+    personal_data: PersonalData
 
 
 @cache
@@ -104,6 +106,7 @@ def services() -> Services:
         ),
         admin_check=AdminCheck(atlassian, settings.admin_cache_seconds),
         reader=CredentialReader(records, secrets, settings.credential_cache_seconds),
+        personal_data=PersonalData(settings, dynamodb_client),
     )
 
 

@@ -126,12 +126,19 @@ class Secrets:
                     found[key] = _secret_fields(value["SecretString"])
         return found
 
-    def schedule_deletion(self, tenant_id: str, credential: CredentialName) -> None:
-        """Schedule the credential's secret for deletion (a no-op if there is none, or it is already)."""
+    def schedule_deletion(self, tenant_id: str, credential: CredentialName, *, at_once: bool = False) -> None:
+        """Schedule the credential's secret for deletion (a no-op if there is none, or it is already).
+
+        `at_once` deletes it with every version and no recovery window: the erasure of a closed
+        account's token and email, which nothing may bring back.
+        """
+        when: dict[str, Any] = (
+            {"ForceDeleteWithoutRecovery": True}
+            if at_once
+            else {"RecoveryWindowInDays": DELETION_RECOVERY_DAYS}
+        )
         try:
-            self.client.delete_secret(
-                SecretId=self.name(tenant_id, credential), RecoveryWindowInDays=DELETION_RECOVERY_DAYS
-            )
+            self.client.delete_secret(SecretId=self.name(tenant_id, credential), **when)
         except ClientError as exc:
             # Never created, or already scheduled for deletion: nothing more to do.
             if exc.response["Error"]["Code"] not in ("ResourceNotFoundException", "InvalidRequestException"):

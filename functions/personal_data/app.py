@@ -1,0 +1,47 @@
+"""POST /lifecycle/personal-data: Forge's daily trigger; report the accounts held, erase or refresh them.
+
+Its operators' twin, POST /ops/tenants/{tenantId}/personal-data, acts on one account an operator names.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from api_info import privacy, wiring
+from api_info.api import OPS_ROUTE_PREFIX, create_app, current_caller, serve
+from api_info.models import PersonalDataRequest, PersonalDataResponse
+from api_info.observability import logger, metrics, tracer
+
+app = create_app()
+ACCEPTED = {202: {"description": "What this call reported, erased and refreshed"}}
+
+
+def _accepted(answer: PersonalDataResponse) -> Response[PersonalDataResponse]:
+    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=answer)
+
+
+@app.post("/lifecycle/personal-data", responses=ACCEPTED)
+@tracer.capture_method
+def report() -> Response[PersonalDataResponse]:
+    queue = wiring.check_services().queue  # for a long history's rewrite
+    return _accepted(privacy.report_cycle(wiring.services(), current_caller(app), queue))
+
+
+@app.post(
+    OPS_ROUTE_PREFIX + "/personal-data",
+    summary="act on one account as Atlassian's answer would: closed erases it now, updated reports it next",
+    responses=ACCEPTED,
+)
+@tracer.capture_method
+def act_for_operator(request: PersonalDataRequest) -> Response[PersonalDataResponse]:
+    queue = wiring.check_services().queue
+    return _accepted(privacy.apply_for_operator(wiring.services(), current_caller(app), queue, request))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return serve(app, event, context)

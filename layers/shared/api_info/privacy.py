@@ -1,0 +1,213 @@
+"""The personal data reporting cycle: report the Atlassian accounts a tenant holds, erase the closed
+ones, refresh the names of the updated ones (docs/PRIVACY.md, "Reporting to Atlassian").
+
+Forge's daily scheduled trigger calls it per installation with the app system token, which lives for
+that call only: the reporting and the name lookups run inline, never from a queue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from api_info.atlassian import header_safe
+from api_info.auth import Caller
+from api_info.errors import AtlassianUnavailable, Forbidden
+from api_info.messaging import CheckQueue
+from api_info.models import HistoryRewrite, LastCheck, PersonalDataRequest, PersonalDataResponse
+from api_info.observability import logger, metrics
+from api_info.privacy_api import BATCH_LIMIT, AccountStatus, report_accounts
+from api_info.store.personal_data import HeldAccounts
+from api_info.wiring import Services
+
+CLOSED_CODE = "api_token_account_closed"
+NO_SYSTEM_TOKEN = "Reporting personal data needs the app system token (x-forge-oauth-system)."
+# A history longer than this is rewritten by the check worker, so that the trigger is answered fast.
+LARGE_HISTORY = 1000
+
+
+def utc_now() -> datetime:
+    """Now, in UTC (a seam for tests that move the clock)."""
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def report_cycle(svc: Services, caller: Caller, queue: CheckQueue) -> PersonalDataResponse:
+    """Report the tenant's accounts that are due, in batches of 90, and act on Atlassian's answers.
+
+    An account is due when it was never reported, or last reported a cycle period ago or more. A 429
+    or a failure stops the cycle: what was reported and done so far stays recorded, the rest waits
+    for the next trigger (not before Atlassian's Retry-After), and the error is the answer.
+    """
+    token = caller.system_token
+    if not token or not header_safe(token):
+        raise Forbidden(NO_SYSTEM_TOKEN)
+    tenant_id = caller.tenant.installation_id
+    cycle = Cycle(svc, caller, queue, svc.personal_data.held(tenant_id), utc_now())
+    due = cycle.due()
+    if not due:
+        return cycle.answer(due=False)
+    try:
+        for start in range(0, len(due), BATCH_LIMIT):
+            batch = {a: cycle.held.accounts[a] for a in due[start : start + BATCH_LIMIT]}
+            answer = report_accounts(
+                svc.atlassian,
+                svc.settings.atlassian_api_url,
+                token,
+                batch,
+                svc.settings.atlassian_timeout_seconds,
+            )
+            cycle.act(answer.statuses)
+            cycle.reported.update(dict.fromkeys(batch, cycle.now_iso))
+            cycle.reported_now += len(batch)
+            cycle.period_days = answer.cycle_period_days or cycle.period_days
+            cycle.record()
+    except AtlassianUnavailable as exc:
+        if exc.retry_after:
+            cycle.not_before = _iso(cycle.now + timedelta(seconds=exc.retry_after))
+            cycle.record()
+        raise
+    finally:
+        cycle.count()
+    return cycle.answer(due=True)
+
+
+def apply_for_operator(
+    svc: Services, caller: Caller, queue: CheckQueue, request: PersonalDataRequest
+) -> PersonalDataResponse:
+    """An operator's word on one account, for a deletion request: `closed` erases it now; `updated`
+    makes it due, so that the next trigger reports it and Atlassian's answer refreshes its name."""
+    cycle = Cycle(svc, caller, queue, svc.personal_data.held(caller.tenant.installation_id), utc_now())
+    if request.account_id in cycle.held.accounts:
+        if request.status == "closed":
+            cycle.act({request.account_id: "closed"})
+        else:
+            cycle.reported.pop(request.account_id, None)
+        cycle.record()
+    cycle.count()
+    return cycle.answer(due=False)
+
+
+@dataclass
+class Cycle:
+    """One call's work on a tenant: what is held, what was reported and done."""
+
+    svc: Services
+    caller: Caller
+    queue: CheckQueue
+    held: HeldAccounts
+    now: datetime
+    reported: dict[str, str] = field(default_factory=dict)
+    refreshed: dict[str, str] = field(default_factory=dict)
+    closed: set[str] = field(default_factory=set)
+    renamed: int = 0
+    period_days: int = 0
+    not_before: str | None = None
+    reported_now: int = 0
+    queued: bool = False
+
+    def __post_init__(self) -> None:
+        self.reported = dict(self.held.reported)
+        self.refreshed = dict(self.held.refreshed)
+        self.period_days = self.held.period_days
+        self.not_before = self.held.not_before
+
+    @property
+    def tenant_id(self) -> str:
+        return self.caller.tenant.installation_id
+
+    @property
+    def now_iso(self) -> str:
+        return _iso(self.now)
+
+    def due(self) -> list[str]:
+        """The accounts to report now: none before Atlassian's Retry-After or within an account's period."""
+        if not self.held.installed or (self.not_before and self.now_iso < self.not_before):
+            return []
+        since = _iso(self.now - timedelta(days=self.period_days))
+        return sorted(a for a in self.held.accounts if self.reported.get(a, "") <= since)
+
+    def act(self, statuses: dict[str, AccountStatus]) -> None:
+        """Erase the closed accounts and refresh the names of the updated ones, in every item."""
+        store, tenant_id = self.svc.personal_data, self.tenant_id
+        closed = {a for a, s in statuses.items() if s == "closed"}
+        names = {a: name for a, s in statuses.items() if s == "updated" and (name := self._look_up(a))}
+        closed_check = LastCheck(at=self.now_iso, outcome="rejected", detail=CLOSED_CODE)
+        for account_id in sorted(closed):
+            if store.erase_in_credentials(tenant_id, self.held.credentials, account_id, closed_check):
+                self.svc.secrets.schedule_deletion(tenant_id, "apiToken", at_once=True)
+        for account_id, name in names.items():
+            store.refresh_in_credentials(self.held.credentials, account_id, name)
+        if closed:
+            store.delete_idempotency_records(tenant_id)
+        if (closed or names) and self.held.history_events > LARGE_HISTORY:
+            # Only DynamoDB work is left: the worker does it. The names wait on the tenant item.
+            if names:
+                store.hold_names(tenant_id, names)
+            work = HistoryRewrite(
+                kind="personal-data", tenant_id=tenant_id, closed=sorted(closed), updated=sorted(names)
+            )
+            self.queue.send_all([work.model_dump_json(by_alias=True)])
+            self.queued = True
+        elif closed or names:
+            store.rewrite_history(tenant_id, closed, names)
+        self.closed |= closed
+        self.renamed += len(names)
+        self.refreshed.update(dict.fromkeys(names, self.now_iso))
+
+    def _look_up(self, account_id: str) -> str | None:
+        caller = self.caller
+        if not caller.api_base_url or not caller.system_token:
+            return None  # an operator has no system token: the next trigger refreshes it
+        return self.svc.atlassian.display_name(
+            api_base_url=caller.api_base_url, system_token=caller.system_token, account_id=account_id
+        )
+
+    def record(self) -> None:
+        """Keep the cycle's state on the tenant item, for the accounts still held."""
+        kept = set(self.held.accounts) - self.closed
+        self.svc.personal_data.record_cycle(
+            self.tenant_id,
+            reported={a: at for a, at in self.reported.items() if a in kept},
+            refreshed={a: at for a, at in self.refreshed.items() if a in kept},
+            period_days=self.period_days,
+            not_before=self.not_before,
+        )
+
+    def count(self) -> None:
+        metrics.add_metric(name="PersonalDataAccountsReported", unit="Count", value=self.reported_now)
+        metrics.add_metric(name="PersonalDataAccountsErased", unit="Count", value=len(self.closed))
+        metrics.add_metric(name="PersonalDataNamesRefreshed", unit="Count", value=self.renamed)
+        logger.info(
+            "Personal data cycle",
+            extra={
+                "tenant": self.tenant_id,
+                "reported": self.reported_now,
+                "erased": len(self.closed),
+                "refreshed": self.renamed,
+            },
+        )
+
+    def answer(self, *, due: bool) -> PersonalDataResponse:
+        return PersonalDataResponse(
+            due=due,
+            reported=self.reported_now,
+            closed=len(self.closed),
+            updated=self.renamed,
+            queued=self.queued,
+        )
+
+
+def rewrite_history(svc: Services, work: HistoryRewrite) -> int:
+    """The check worker's part of a cycle: erase and rename accounts in a long history; returns how
+    many events were rewritten. Safe to run again: each rewrite is conditional on the old value."""
+    store = svc.personal_data
+    names = {a: n for a, n in store.pending_names(work.tenant_id).items() if a in work.updated}
+    rewritten = store.rewrite_history(work.tenant_id, set(work.closed), names)
+    if names:
+        store.forget_names(work.tenant_id)
+    logger.info("History rewritten for personal data", extra={"tenant": work.tenant_id, "events": rewritten})
+    return rewritten

@@ -1,0 +1,283 @@
+"""Personal data in a tenant's items (DynamoDB): the Atlassian accounts held, erasing and refreshing them,
+and the reporting cycle's bookkeeping on the tenant item.
+
+Account ids and display names sit in the credential items (`createdBy`, the token's `account`, with the
+token owner's `email`) and in the history's `actor`. Every rewrite is a conditional update on the value
+it replaces, so that a change committed meanwhile wins.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from api_info.models import CLOSED_ACCOUNT, ERASED_SECRET, HistoryEvent, LastCheck
+from api_info.observability import logger
+from api_info.store.dynamo import (
+    TENANT_SK,
+    Table,
+    from_item,
+    history_pk,
+    idempotency_pk,
+    tenant_pk,
+    to_item,
+)
+from api_info.store.history import event_item
+
+DEFAULT_CYCLE_DAYS = 7  # Atlassian's default cycle period (docs/PRIVACY.md)
+PLACEHOLDER_ACTOR = {"type": "atlassian", "accountId": CLOSED_ACCOUNT}
+PLACEHOLDER_ACCOUNT = {"accountId": CLOSED_ACCOUNT}
+
+
+@dataclass
+class HeldAccounts:
+    """What a tenant holds of Atlassian accounts, and where its reporting cycle stands."""
+
+    installed: bool = False
+    # accountId -> the newest time its data was written or refreshed (ISO 8601, UTC)
+    accounts: dict[str, str] = field(default_factory=dict)
+    history_events: int = 0
+    reported: dict[str, str] = field(default_factory=dict)  # accountId -> when it was last reported
+    refreshed: dict[str, str] = field(default_factory=dict)  # accountId -> when its name was refreshed
+    period_days: int = DEFAULT_CYCLE_DAYS
+    not_before: str | None = None  # Atlassian's Retry-After, as a time
+    credentials: list[dict[str, Any]] = field(default_factory=list)  # the credential items, deserialised
+
+    def note(self, actor: Any, at: Any) -> None:
+        """Count an actor (or account) seen in an item written at `at`."""
+        if not isinstance(actor, dict) or actor.get("type", "atlassian") != "atlassian":
+            return  # operators, Forge and the scheduler are not Atlassian accounts
+        account_id = actor.get("accountId")
+        if isinstance(account_id, str) and account_id and account_id != CLOSED_ACCOUNT:
+            at = str(at or "")
+            self.accounts[account_id] = max(self.accounts.get(account_id, ""), at)
+
+
+class PersonalData(Table):
+    """Finds, erases and refreshes the personal data of a tenant's items."""
+
+    def held(self, tenant_id: str) -> HeldAccounts:
+        """Every Atlassian account the tenant's items hold, with when each was last written."""
+        held = HeldAccounts()
+        for item in self._query(tenant_pk(tenant_id)):
+            if item["SK"] == TENANT_SK:
+                held.installed = True
+                held.reported = dict(item.get("personalDataReportedAt") or {})
+                held.refreshed = dict(item.get("personalDataRefreshedAt") or {})
+                held.period_days = int(item.get("personalDataCyclePeriodDays") or DEFAULT_CYCLE_DAYS)
+                held.not_before = item.get("personalDataNotBefore")
+            elif item["SK"].startswith("CRED#") and "status" in item:
+                held.credentials.append(item)
+                held.note(item.get("createdBy"), item.get("lastUpdatedAt"))
+                held.note(item.get("account"), item.get("lastUpdatedAt"))
+        for item in self._query(history_pk(tenant_id), "actor, #at", {"#at": "at"}):
+            held.history_events += 1
+            held.note(item.get("actor"), item.get("at"))
+        for account_id, at in held.refreshed.items():
+            if account_id in held.accounts:
+                held.accounts[account_id] = max(held.accounts[account_id], at)
+        return held
+
+    def erase_in_credentials(
+        self, tenant_id: str, credentials: list[dict[str, Any]], account_id: str, closed: LastCheck
+    ) -> bool:
+        """Replace a closed account in the credential items; True when it owned the stored token, which
+        is then `invalid`, without its email, its secret marked erased (the caller deletes it)."""
+        token_erased = False
+        for item in credentials:
+            key = {"PK": item["PK"], "SK": item["SK"]}
+            owner = (item.get("account") or {}).get("accountId") == account_id
+            if item["SK"] == "CRED#apiToken" and owner:
+                token_erased = self._erase_token_owner(tenant_id, item, account_id, closed)
+            elif (item.get("createdBy") or {}).get("accountId") == account_id:
+                self._update(
+                    key, "SET createdBy = :new", "createdBy.accountId = :old", account_id, PLACEHOLDER_ACTOR
+                )
+        return token_erased
+
+    def _erase_token_owner(
+        self, tenant_id: str, item: dict[str, Any], account_id: str, closed: LastCheck
+    ) -> bool:
+        sets = ["account = :account", "#status = :invalid", "lastCheck = :check", "secretVersionId = :erased"]
+        values: dict[str, Any] = {
+            ":account": PLACEHOLDER_ACCOUNT,
+            ":invalid": "invalid",
+            ":check": closed.model_dump(exclude_none=True),
+            ":erased": ERASED_SECRET,
+            ":old": account_id,
+            ":version": item["secretVersionId"],
+            ":now": int(time.time()),
+        }
+        if (item.get("createdBy") or {}).get("accountId") == account_id:
+            sets.append("createdBy = :placeholder")
+            values[":placeholder"] = PLACEHOLDER_ACTOR
+        event = HistoryEvent.model_validate(
+            {
+                "at": closed.at,
+                "actor": {"type": "forge"},
+                "credential": "apiToken",
+                "action": "checked",
+                "outcome": "rejected",
+                "code": closed.detail,
+                "maskedValue": item.get("maskedValue"),
+            }
+        )
+        update = {
+            "TableName": self._table,
+            "Key": to_item({"PK": item["PK"], "SK": item["SK"]}),
+            "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE email",
+            # Not while a change holds the lock: it is about to replace the token (and its secret).
+            "ConditionExpression": (
+                "account.accountId = :old AND secretVersionId = :version "
+                "AND (attribute_not_exists(lockId) OR lockUntil < :now)"
+            ),
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": to_item(values),
+        }
+        put = {
+            "TableName": self._table,
+            "Item": event_item(tenant_id, event, self._settings.history_retention_days),
+        }
+        if self.transact([{"Update": update}, {"Put": put}]):
+            return True
+        logger.info("A change of the token came first: its erasure waits for the next cycle")
+        return False
+
+    def refresh_in_credentials(self, credentials: list[dict[str, Any]], account_id: str, name: str) -> None:
+        """Write an updated account's new display name wherever the credential items show it."""
+        for item in credentials:
+            key = {"PK": item["PK"], "SK": item["SK"]}
+            for attribute in ("createdBy", "account"):
+                if (item.get(attribute) or {}).get("accountId") == account_id:
+                    self._update(
+                        key,
+                        f"SET {attribute}.displayName = :new",
+                        f"{attribute}.accountId = :old",
+                        account_id,
+                        name,
+                    )
+
+    def rewrite_history(self, tenant_id: str, closed: set[str], names: Mapping[str, str]) -> int:
+        """Erase closed accounts from the history's actors and write the new names of updated ones,
+        a page at a time; returns how many events were rewritten."""
+        rewritten = 0
+        for item in self._query(history_pk(tenant_id), "PK, SK, actor"):
+            account_id = str((item.get("actor") or {}).get("accountId") or "")
+            key = {"PK": item["PK"], "SK": item["SK"]}
+            if account_id in closed:
+                self._update(key, "SET actor = :new", "actor.accountId = :old", account_id, PLACEHOLDER_ACTOR)
+            elif account_id in names:
+                self._update(
+                    key,
+                    "SET actor.displayName = :new",
+                    "actor.accountId = :old",
+                    account_id,
+                    names[account_id],
+                )
+            else:
+                continue
+            rewritten += 1
+        return rewritten
+
+    def hold_names(self, tenant_id: str, names: Mapping[str, str]) -> None:
+        """Keep updated accounts' new names on the tenant item until the worker has rewritten the history."""
+        self._update_tenant(tenant_id, "SET personalDataPendingNames = :names", {":names": dict(names)})
+
+    def pending_names(self, tenant_id: str) -> dict[str, str]:
+        """The new names waiting for the worker's rewrite of the history."""
+        for item in self._query(tenant_pk(tenant_id), "SK, personalDataPendingNames"):
+            if item["SK"] == TENANT_SK:
+                return dict(item.get("personalDataPendingNames") or {})
+        return {}
+
+    def forget_names(self, tenant_id: str) -> None:
+        """Drop the names the worker has written into the history."""
+        self._update_tenant(tenant_id, "REMOVE personalDataPendingNames", None)
+
+    def delete_idempotency_records(self, tenant_id: str) -> None:
+        """Delete the tenant's saved answers (a 24 h cache, which holds emails and accounts)."""
+        keys = self.partition_keys(idempotency_pk(tenant_id))
+        self.batch_write([{"DeleteRequest": {"Key": key}} for key in keys])
+
+    def record_cycle(
+        self,
+        tenant_id: str,
+        *,
+        reported: Mapping[str, str],
+        refreshed: Mapping[str, str],
+        period_days: int,
+        not_before: str | None,
+    ) -> None:
+        """Keep where the tenant's reporting cycle stands on its item (never recreating an uninstalled
+        one)."""
+        values: dict[str, Any] = {
+            ":reported": dict(reported),
+            ":refreshed": dict(refreshed),
+            ":period": period_days,
+        }
+        expression = (
+            "SET personalDataReportedAt = :reported, personalDataRefreshedAt = :refreshed, "
+            "personalDataCyclePeriodDays = :period"
+        )
+        if not_before:
+            expression += ", personalDataNotBefore = :notBefore"
+            values[":notBefore"] = not_before
+        else:
+            expression += " REMOVE personalDataNotBefore"
+        self._update_tenant(tenant_id, expression, values)
+
+    def _update_tenant(self, tenant_id: str, expression: str, values: dict[str, Any] | None) -> None:
+        """Update the tenant item, never recreating it after an uninstall (nothing is left to keep then)."""
+        kwargs: dict[str, Any] = {"ExpressionAttributeValues": to_item(values)} if values else {}
+        try:
+            self.dynamodb.update_item(
+                TableName=self._table,
+                Key=to_item({"PK": tenant_pk(tenant_id), "SK": TENANT_SK}),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(PK)",
+                **kwargs,
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def _update(self, key: dict[str, Any], expression: str, condition: str, old: str, new: Any) -> bool:
+        try:
+            self.dynamodb.update_item(
+                TableName=self._table,
+                Key=to_item(key),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=to_item({":old": old, ":new": new}),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False  # changed meanwhile: the change wins, the next cycle looks again
+        return True
+
+    def _query(
+        self, pk: str, projection: str | None = None, names: dict[str, str] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of one partition, deserialised, read consistently a page at a time."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "ConsistentRead": True,
+        }
+        if projection:
+            kwargs["ProjectionExpression"] = projection
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        while True:
+            answer = self.dynamodb.query(**kwargs)
+            for item in answer.get("Items", []):
+                yield from_item(item)
+            if "LastEvaluatedKey" not in answer:
+                return
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
