@@ -3,16 +3,12 @@
 Its operators' twin, POST /ops/tenants/{tenantId}/personal-data, acts on one account an operator names.
 """
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api_info import privacy, wiring
-from api_info.api import OPS_ROUTE_PREFIX, create_app, current_caller, serve
+from api_info.api import OPS_ROUTE_PREFIX, create_app, current_caller, handler
 from api_info.models import PersonalDataRequest, PersonalDataResponse
-from api_info.observability import logger, metrics, tracer
+from api_info.observability import tracer
 
 app = create_app()
 ACCEPTED = {202: {"description": "What this call reported, erased and refreshed"}}
@@ -40,8 +36,4 @@ def act_for_operator(request: PersonalDataRequest) -> Response[PersonalDataRespo
     return _accepted(privacy.apply_for_operator(wiring.services(), current_caller(app), queue, request))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return serve(app, event, context)
+lambda_handler = handler(app)
