@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from api_info import expiry
 from local.atlassian_sim import (
     ERROR,
     ORG_ID,
@@ -143,6 +144,26 @@ def test_an_absolute_next_link_on_the_api_host_is_followed(
     info = save_token(api, MAX)
 
     assert (info["expiresOn"], info["expiresOnSource"]) == (in_days(MAX_EXPIRES), "atlassian")
+
+
+def test_a_listing_that_does_not_end_within_its_page_limit_learns_nothing(
+    api: Api,
+    simulator: AtlassianSimulator,
+    listing: list[SimListedToken],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a page limit of 2 and Max's token on the listing's third page (a `next` that never ends
+    # looks the same to the service: more pages than it will read)
+    monkeypatch.setattr(expiry, "MAX_PAGES", 2)
+    listing[:0] = fillers(250)
+    save_key(api)
+    simulator.reset()
+
+    info = save_token(api, MAX)
+
+    # Then nothing is learnt from the part read (a later page could hold another of Max's tokens)
+    assert (info["expiresOn"], info["expiresOnSource"]) == (ENTERED, "admin")
+    assert listing_requests(simulator) == 2
 
 
 @pytest.mark.parametrize(
