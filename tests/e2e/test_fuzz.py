@@ -59,8 +59,11 @@ def test_fuzzing_the_api_finds_no_server_error_and_no_answer_off_the_spec(stack:
         "junit",
         "--report-junit-path",
         str(out_dir / "junit.xml"),
+        # One worker: schemathesis's workers are threads, and on Python 3.11.7 two threads that build an
+        # AST at once (hypothesis parses lambda sources) can fail with "AST constructor recursion depth
+        # mismatch" (CPython gh-106905, fixed in 3.11.8). CI failed on it once.
         "--workers",
-        os.environ.get("FUZZ_WORKERS", "2"),
+        os.environ.get("FUZZ_WORKERS", "1"),
         "--no-color",
     ]
     env = {
