@@ -151,6 +151,20 @@ def test_the_check_leaves_an_erased_token_invalid_and_reads_no_secret(api: Api) 
     assert answer.body["apiKey"]["status"] == "valid"
 
 
+@pytest.mark.usefixtures("owner_erased")
+def test_the_next_check_tells_the_app_once_that_the_erased_token_became_invalid(checks: Checks) -> None:
+    assert checks.events() == []  # the cycle itself publishes nothing
+
+    checks.run("acme")
+    checks.run("acme")
+
+    (event,) = checks.events()
+    assert event["detail"]["credential"] == "apiToken"
+    assert (event["detail"]["previousStatus"], event["detail"]["status"]) == ("valid", "invalid")
+    assert event["detail"]["lastCheck"]["detail"] == "api_token_account_closed"
+    assert not set(ERASED) & set(json.dumps(event).split('"'))
+
+
 def test_an_updated_account_is_shown_by_its_new_name(api: Api, sim: AtlassianSimulator) -> None:
     set_up_acme(api)
     sim.privacy.updated = {ADMIN_ACCOUNT: "Sam Renamed (simulated)", OWNER: "Ada Renamed"}

@@ -175,8 +175,12 @@ def check_tenant(
     if tenant is None:
         return TenantCheck(tenant_id)  # uninstalled meanwhile: nothing to check
     day = today or utc_today()
-    # A token erased with its owner's closed account has no secret left to check: it stays invalid.
+    # A token erased with its owner's closed account has no secret left to check: it stays invalid, and
+    # the app is told so once.
     stored = sorted((name, r) for name, r in state.credentials.items() if not r.secret_erased)
+    erased = sorted((cast(CredentialName, n), r) for n, r in state.credentials.items() if r.secret_erased)
+    told = (announce_erasure(svc, tenant, name, r, state.notified, day) for name, r in erased)
+    announced = tuple(check for check in told if check is not None)
 
     read_ahead = secrets or {}
 
@@ -200,8 +204,8 @@ def check_tenant(
 
     if parallel and len(stored) > 1:
         # The pool's threads outlive the invocation, and with them their Atlassian connections.
-        return TenantCheck(tenant_id, tuple(svc.pool.map(one, stored)))
-    return TenantCheck(tenant_id, tuple(map(one, stored)))
+        return TenantCheck(tenant_id, (*svc.pool.map(one, stored), *announced))
+    return TenantCheck(tenant_id, (*map(one, stored), *announced))
 
 
 def check_credential(
@@ -282,30 +286,64 @@ def check_credential(
         history=history,
     )
     if result.changed:
-        # Publish first, then remember: if EventBridge fails, the next check announces it again.
-        svc.events.publish(
-            STATUS_CHANGED,
-            CredentialStatusChanged(
-                tenant=TenantInfo(
-                    installation_id=tenant_id, cloud_id=tenant.cloud_id, site_url=tenant.site_url
-                ),
-                credential=credential,
-                previous_status=previous,
-                status=status,
-                expires_on=record.expires_on,
-                masked_value=record.masked_value,
-                last_check=last_check,
-            ).model_dump(mode="json", by_alias=True),
-        )
-        core.tenants.mark_notified(tenant_id, credential, status)
-        logger.info(
-            "Credential status changed",
-            extra={"tenant": tenant_id, "credential": credential, "from": previous, "to": status},
-        )
+        _announce(svc, tenant, record, result, last_check)
     if written:
         reminded = remind(svc, tenant_id, credential, checked, today)
         result = replace(result, reminded=reminded) if reminded is not None else result
     return result
+
+
+def announce_erasure(
+    svc: CheckServices,
+    tenant: Tenant,
+    credential: CredentialName,
+    record: CredentialRecord,
+    notified: dict[str, str],
+    today: date,
+) -> CredentialCheck | None:
+    """A credential erased with its owner's closed account is not checked; if the app was not told yet
+    that it became invalid, announce it (the result), else nothing (None)."""
+    settings, last_check = svc.core.settings, record.last_check
+    result = CredentialCheck(
+        credential=credential,
+        outcome="rejected",
+        code=last_check.detail if last_check else None,
+        previous=previous_status(record, notified.get(credential), settings),
+        status=status_of(record, settings, today),
+    )
+    if not result.changed or last_check is None:
+        return None
+    _announce(svc, tenant, record, result, last_check)
+    return result
+
+
+def _announce(
+    svc: CheckServices,
+    tenant: Tenant,
+    record: CredentialRecord,
+    result: CredentialCheck,
+    last_check: LastCheck,
+) -> None:
+    """Publish a "Credential status changed" event, then remember the status told: if EventBridge fails,
+    the next check announces it again."""
+    tenant_id, credential = tenant.installation_id, result.credential
+    svc.events.publish(
+        STATUS_CHANGED,
+        CredentialStatusChanged(
+            tenant=TenantInfo(installation_id=tenant_id, cloud_id=tenant.cloud_id, site_url=tenant.site_url),
+            credential=credential,
+            previous_status=result.previous,
+            status=result.status,
+            expires_on=record.expires_on,
+            masked_value=record.masked_value,
+            last_check=last_check,
+        ).model_dump(mode="json", by_alias=True),
+    )
+    svc.core.tenants.mark_notified(tenant_id, credential, result.status)
+    logger.info(
+        "Credential status changed",
+        extra={"tenant": tenant_id, "credential": credential, "from": result.previous, "to": result.status},
+    )
 
 
 def _validate(

@@ -14,9 +14,16 @@ from api_info.atlassian import header_safe
 from api_info.auth import Caller
 from api_info.errors import AtlassianUnavailable, Forbidden
 from api_info.messaging import CheckQueue
-from api_info.models import HistoryRewrite, LastCheck, PersonalDataRequest, PersonalDataResponse
+from api_info.models import (
+    CredentialRecord,
+    HistoryRewrite,
+    LastCheck,
+    PersonalDataRequest,
+    PersonalDataResponse,
+)
 from api_info.observability import logger, metrics
 from api_info.privacy_api import BATCH_LIMIT, AccountStatus, report_accounts
+from api_info.status import previous_status
 from api_info.store.personal_data import HeldAccounts
 from api_info.wiring import Services
 
@@ -136,8 +143,9 @@ class Cycle:
         closed = {a for a, s in statuses.items() if s == "closed"}
         names = {a: name for a, s in statuses.items() if s == "updated" and (name := self._look_up(a))}
         closed_check = LastCheck(at=self.now_iso, outcome="rejected", detail=CLOSED_CODE)
+        told = self._token_told()
         for account_id in sorted(closed):
-            if store.erase_in_credentials(tenant_id, self.held.credentials, account_id, closed_check):
+            if store.erase_in_credentials(tenant_id, self.held.credentials, account_id, closed_check, told):
                 self.svc.secrets.schedule_deletion(tenant_id, "apiToken", at_once=True)
         for account_id, name in names.items():
             store.refresh_in_credentials(self.held.credentials, account_id, name)
@@ -157,6 +165,14 @@ class Cycle:
         self.closed |= closed
         self.renamed += len(names)
         self.refreshed.update(dict.fromkeys(names, self.now_iso))
+
+    def _token_told(self) -> str:
+        """The token's status as the app knows it when it was never told of a change: its status on the
+        day it was saved (as the checks judge it), so that the next check announces it became invalid."""
+        for item in self.held.credentials:
+            if item["SK"] == "CRED#apiToken":
+                return previous_status(CredentialRecord.model_validate(item), None, self.svc.settings)
+        return "not_configured"  # no token: nothing is erased, and nothing is remembered
 
     def _look_up(self, account_id: str) -> str | None:
         caller = self.caller

@@ -27,6 +27,7 @@ from api_info.store.dynamo import (
     to_item,
 )
 from api_info.store.history import event_item
+from api_info.store.tenants import notified_attribute
 
 DEFAULT_CYCLE_DAYS = 7  # Atlassian's default cycle period (docs/PRIVACY.md)
 PLACEHOLDER_ACTOR = {"type": "atlassian", "accountId": CLOSED_ACCOUNT}
@@ -83,16 +84,24 @@ class PersonalData(Table):
         return held
 
     def erase_in_credentials(
-        self, tenant_id: str, credentials: list[dict[str, Any]], account_id: str, closed: LastCheck
+        self,
+        tenant_id: str,
+        credentials: list[dict[str, Any]],
+        account_id: str,
+        closed: LastCheck,
+        token_told: str,
     ) -> bool:
         """Replace a closed account in the credential items; True when it owned the stored token, which
-        is then `invalid`, without its email, its secret marked erased (the caller deletes it)."""
+        is then `invalid`, without its email, its secret marked erased (the caller deletes it).
+
+        `token_told` is the status the app was last told about for the token, or would have been at its
+        save: kept on the tenant item if nothing is there yet, so the next check announces the change."""
         token_erased = False
         for item in credentials:
             key = {"PK": item["PK"], "SK": item["SK"]}
             owner = (item.get("account") or {}).get("accountId") == account_id
             if item["SK"] == "CRED#apiToken" and owner:
-                token_erased = self._erase_token_owner(tenant_id, item, account_id, closed)
+                token_erased = self._erase_token_owner(tenant_id, item, account_id, closed, token_told)
             elif (item.get("createdBy") or {}).get("accountId") == account_id:
                 self._update(
                     key, "SET createdBy = :new", "createdBy.accountId = :old", account_id, PLACEHOLDER_ACTOR
@@ -100,7 +109,7 @@ class PersonalData(Table):
         return token_erased
 
     def _erase_token_owner(
-        self, tenant_id: str, item: dict[str, Any], account_id: str, closed: LastCheck
+        self, tenant_id: str, item: dict[str, Any], account_id: str, closed: LastCheck, told: str
     ) -> bool:
         sets = ["account = :account", "#status = :invalid", "lastCheck = :check", "secretVersionId = :erased"]
         values: dict[str, Any] = {
@@ -142,7 +151,16 @@ class PersonalData(Table):
             "TableName": self._table,
             "Item": event_item(tenant_id, event, self._settings.history_retention_days),
         }
-        if self.transact([{"Update": update}, {"Put": put}]):
+        # The check that follows tells the app the token became invalid: it compares with this status.
+        remember = {
+            "TableName": self._table,
+            "Key": to_item({"PK": tenant_pk(tenant_id), "SK": TENANT_SK}),
+            "UpdateExpression": "SET #told = if_not_exists(#told, :told)",
+            "ConditionExpression": "attribute_exists(PK)",
+            "ExpressionAttributeNames": {"#told": notified_attribute("apiToken")},
+            "ExpressionAttributeValues": to_item({":told": told}),
+        }
+        if self.transact([{"Update": update}, {"Put": put}, {"Update": remember}]):
             return True
         logger.info("A change of the token came first: its erasure waits for the next cycle")
         return False

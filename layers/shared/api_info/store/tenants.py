@@ -27,11 +27,12 @@ from api_info.store.dynamo import (
 )
 
 # What a check reads of a tenant item and its credential items (not the email, account, locks...); the
-# key's organization is what the token's expiry lookup lists.
+# key's organization is what the token's expiry lookup lists; lastCheck is what an erased token's
+# announcement carries (a token erased with its closed owner is not checked, see checks.announce_erasure).
 CHECK_PROJECTION = (
     "PK, SK, installationId, cloudId, siteUrl, apiKeyNotifiedStatus, apiTokenNotifiedStatus, "
     "#status, maskedValue, secretVersionId, expiresOn, expiresOnSource, lastUpdatedAt, createdBy, "
-    "organization, reminder"
+    "organization, reminder, lastCheck"
 )
 
 
@@ -215,7 +216,7 @@ class Tenants(Table):
                 Key=self._tenant_key(tenant_id),
                 UpdateExpression="SET #notified = :status",
                 ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeNames={"#notified": _notified_attribute(credential)},
+                ExpressionAttributeNames={"#notified": notified_attribute(credential)},
                 ExpressionAttributeValues=to_item({":status": status}),
             )
         except ClientError as exc:
@@ -255,14 +256,15 @@ class Tenants(Table):
         }
 
 
-def _notified_attribute(credential: CredentialName) -> str:
+def notified_attribute(credential: CredentialName) -> str:
+    """The tenant item's attribute that holds the status the app was last told about for a credential."""
     return f"{credential}NotifiedStatus"
 
 
 def _notified(tenant_item: dict[str, Any]) -> dict[str, str]:
     names: tuple[CredentialName, ...] = ("apiKey", "apiToken")
     return {
-        name: str(tenant_item[_notified_attribute(name)])
+        name: str(tenant_item[notified_attribute(name)])
         for name in names
-        if _notified_attribute(name) in tenant_item
+        if notified_attribute(name) in tenant_item
     }
