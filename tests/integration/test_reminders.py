@@ -5,14 +5,12 @@ saved value, over repeated checks, retried worker batches and concurrent checks;
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from moto.dynamodb.models import DynamoDBBackend
 
 from api_info import checks as checks_module
 from api_info.messaging import EventPublisher
@@ -119,22 +117,6 @@ def test_a_retried_worker_batch_announces_nothing_again(
     assert thresholds(checks) == [14]
 
 
-@pytest.fixture
-def atomic_updates(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto's in-process DynamoDB evaluates an UpdateItem's condition and applies the update without a
-    lock, so two threads can both pass it (about one round in fifteen, eight threads at once); DynamoDB
-    does both atomically, per item. Make moto do so, as the claim relies on it."""
-    lock = threading.Lock()
-    original = DynamoDBBackend.update_item
-
-    def update_item(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
-        with lock:
-            return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(DynamoDBBackend, "update_item", update_item)
-
-
-@pytest.mark.usefixtures("atomic_updates")
 def test_concurrent_checks_announce_once(
     key: str, api: Api, simulator: AtlassianSimulator, checks: Checks, monkeypatch: pytest.MonkeyPatch
 ) -> None:
