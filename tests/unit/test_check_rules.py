@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from api_info.checks import CheckTally, CredentialCheck, TenantCheck
+from api_info.check_results import CheckTally, CredentialCheck, TenantCheck
 from api_info.models import CredentialRecord
 from api_info.observability import metrics
 from api_info.settings import Settings

@@ -13,7 +13,7 @@ import pytest
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
-from api_info import checks
+from api_info import check_results
 from api_info.observability import metrics
 from local.cfn import load_template
 from tests.support.harness import REPO
@@ -97,7 +97,7 @@ def test_the_queue_age_alarm_watches_the_check_queue() -> None:
 
 
 def test_the_unreachable_alarm_watches_the_metric_the_worker_emits() -> None:
-    (alarm,) = [a for a in ALARMS.values() if a["MetricName"] == checks.UNREACHABLE_METRIC]
+    (alarm,) = [a for a in ALARMS.values() if a["MetricName"] == check_results.UNREACHABLE_METRIC]
     assert (
         alarm["Namespace"]
         == metrics.namespace
@@ -178,7 +178,9 @@ def test_the_dashboard_shows_requests_errors_latency_checks_and_status_changes()
         ("FlexibleUserLicense", "CredentialStatusChanged", "Sum"),
     } <= shown
     # Every figure of the service's namespace is one the checks emit.
-    emitted = (REPO / "layers/shared/api_info/checks.py").read_text()
+    emitted = "".join(
+        (REPO / "layers/shared/api_info" / name).read_text() for name in ("checks.py", "check_results.py")
+    )
     for namespace, metric, _ in shown:
         if namespace == metrics.namespace:
             assert f'"{metric}"' in emitted, metric

@@ -11,7 +11,8 @@ from typing import cast
 
 from pydantic import SecretStr
 
-from api_info.checks import SCHEDULER, CheckIncomplete, CheckTally, TenantCheck, check_tenant
+from api_info.check_results import CheckIncomplete, CheckTally, TenantCheck
+from api_info.checks import SCHEDULER, check_tenant
 from api_info.models import CheckRequest, CredentialName, HistoryRewrite
 from api_info.observability import logger
 from api_info.privacy import rewrite_history

@@ -8,16 +8,15 @@ one it was last told about, a "Credential status changed" event goes on EventBri
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import cast
 
 from pydantic import SecretStr
 
 from api_info.auth import Caller
+from api_info.check_results import CheckTally, CredentialCheck, TenantCheck
 from api_info.errors import ApiError, AtlassianError, AtlassianUnavailable, CredentialRejected
 from api_info.expiry import learn_token_expiry
 from api_info.info import show_info
@@ -31,7 +30,6 @@ from api_info.models import (
     HistoryEvent,
     InfoResponse,
     LastCheck,
-    Status,
     StoredStatus,
     Tenant,
     TenantInfo,
@@ -47,109 +45,11 @@ STATUS_CHANGED = "Credential status changed"
 ON_DEMAND_INTERVAL_SECONDS = 30  # the contract: at most one on-demand check per tenant per 30 s
 SCHEDULER = Actor(type="scheduler")
 HISTORY_OUTCOME = {"ok": "succeeded", "rejected": "rejected", "error": "failed"}
-STATUS_METRIC = {
-    "valid": "CredentialsValid",
-    "invalid": "CredentialsInvalid",
-    "expiring": "CredentialsExpiring",
-    "expired": "CredentialsExpired",
-}
-# Atlassian could not be asked (timed out, unreachable, 429, 5xx): an outage, not a refused credential.
-UNREACHABLE_CODES = frozenset({"atlassian_unavailable", "atlassian_error"})
-UNREACHABLE_METRIC = "ScheduledChecksUnreachablePercent"
 
 
 def utc_today() -> date:
     """Today in UTC, the day statuses are judged on (a seam for tests that move the clock)."""
     return datetime.now(UTC).date()
-
-
-# --- results ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CredentialCheck:
-    """What one check of one credential found."""
-
-    credential: CredentialName
-    outcome: CheckOutcome
-    code: str | None
-    previous: Status  # the status the app was last told about
-    status: Status  # the status shown after the check
-    retry_after: int | None = None
-    superseded: bool = False  # the credential was changed while it was checked: the change won
-    history: PendingEvent | None = None  # the "checked" event, written by the caller in a batch
-    reminded: int | None = None  # the threshold of the expiry reminder this check published
-
-    @property
-    def changed(self) -> bool:
-        return not self.superseded and self.status != self.previous
-
-
-@dataclass(frozen=True)
-class TenantCheck:
-    """The checks of one tenant's stored credentials."""
-
-    tenant_id: str
-    credentials: tuple[CredentialCheck, ...] = ()
-
-    @property
-    def failed(self) -> bool:
-        """True when Atlassian could not answer for some credential: the tenant is to be checked again."""
-        return any(c.outcome == "error" for c in self.credentials)
-
-    @property
-    def retry_after(self) -> int | None:
-        waits = [c.retry_after for c in self.credentials if c.retry_after is not None]
-        return max(waits) if waits else None
-
-    @property
-    def history(self) -> list[PendingEvent]:
-        return [c.history for c in self.credentials if c.history is not None]
-
-
-class CheckIncomplete(Exception):
-    """A tenant's check Atlassian could not (fully) answer; its queue message is retried later."""
-
-    def __init__(self, result: TenantCheck) -> None:
-        super().__init__("Atlassian could not answer a credential check; it will be retried")
-        self.result = result
-
-
-@dataclass
-class CheckTally:
-    """Counts of one invocation's checks, emitted as one value per metric (thread-safe)."""
-
-    counts: Counter[str] = field(default_factory=Counter)
-    # Scheduled checks on their first attempt, and those of them Atlassian could not answer. Retries are
-    # left out: they are earlier failures coming back, and a few tenants whose own site is down would
-    # otherwise look like an outage of Atlassian in every retry batch.
-    scheduled: int = 0
-    unreachable: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, result: TenantCheck, *, scheduled: bool = False) -> None:
-        with self._lock:
-            for check in result.credentials:
-                self.counts["CredentialsChecked"] += 1
-                self.counts[STATUS_METRIC.get(check.status, "CredentialsValid")] += 1
-                if check.outcome == "error":
-                    self.counts["CheckErrors"] += 1
-                if check.changed:
-                    self.counts["CredentialStatusChanged"] += 1
-                if check.reminded is not None:
-                    self.counts["ExpiryRemindersSent"] += 1
-                if scheduled:
-                    self.scheduled += 1
-                    if check.outcome == "error" and check.code in UNREACHABLE_CODES:
-                        self.unreachable += 1
-
-    def emit(self) -> None:
-        for name, value in sorted(self.counts.items()):
-            metrics.add_metric(name=name, unit="Count", value=value)
-        if self.scheduled:
-            # The share of this run's checks that could not reach Atlassian (its alarm: template.yaml).
-            share = 100 * self.unreachable / self.scheduled
-            metrics.add_metric(name=UNREACHABLE_METRIC, unit="Percent", value=share)
 
 
 # --- the check ----------------------------------------------------------------------------------
