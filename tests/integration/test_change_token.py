@@ -24,6 +24,16 @@ def test_a_classic_token_is_stored_with_its_account(api: Api) -> None:
     assert current_secret(tenant, "apiToken") == GOOD
 
 
+def test_a_token_entered_with_a_date_already_past_is_saved_and_shown_expired(api: Api) -> None:
+    # The contract asks "not in the past" of the key's date only; a token's entered date may be past.
+    answer = api.call("change_token", body={**GOOD, "expiresOn": "2020-01-01"})
+
+    assert answer.status == 200
+    info = api.call("get_info").body["apiToken"]
+    assert (info["status"], info["expiresOn"], info["expiresOnSource"]) == ("expired", "2020-01-01", "admin")
+    assert info["daysLeft"] < 0
+
+
 def test_the_email_is_matched_case_insensitively(api: Api) -> None:
     answer = api.call("change_token", body={**GOOD, "email": "ADA@Acme.Test"})
 
@@ -70,6 +80,7 @@ def test_scoped_token_message_names_the_right_button(api: Api) -> None:
         ({"email": "ada@acme.test"}, "apiToken"),
         ({"email": "ada@acme.test", "apiToken": "two words"}, "apiToken"),
         ({**GOOD, "expiresOn": "yesterday"}, "expiresOn"),
+        ({**GOOD, "expiresOn": "2099-02-30"}, "expiresOn"),
         # JSON can carry a lone surrogate ("\\ud800"), which is not text and cannot be sent to Atlassian.
         ({"email": "ada@acme.test", "apiToken": "sim-token-\ud800"}, "apiToken"),
         ({"email": "ada\udca8@acme.test", "apiToken": "sim-token-classic-GOOD2"}, "email"),
