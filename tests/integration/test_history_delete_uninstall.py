@@ -100,9 +100,19 @@ def test_deleting_the_key_removes_it_and_schedules_its_secret_for_deletion(api: 
     assert services().reader.current(tenant_id(api), "apiKey", refresh=True) is None
 
 
-def test_deleting_what_is_not_there_is_harmless_and_not_recorded(api: Api) -> None:
-    assert api.call("delete_token").status == 200
-    assert api.call("history").body["events"] == []
+def test_deleting_what_is_not_there_is_harmless_and_recorded(api: Api) -> None:
+    # Given the page was opened (the tenant is known) and no token was ever saved
+    api.call("get_info")
+
+    # When the token is deleted
+    answer = api.call("delete_token")
+
+    # Then nothing changes, and the history still records the delete, as it records every one
+    assert (answer.status, answer.body["apiToken"]["status"]) == (200, "not_configured")
+    events = api.call("history").body["events"]
+    assert [(e["credential"], e["action"], e["outcome"], e["code"], e["maskedValue"]) for e in events] == [
+        ("apiToken", "deleted", "succeeded", None, None)
+    ]
 
 
 def test_a_deleted_key_can_be_saved_again(api: Api) -> None:

@@ -27,9 +27,9 @@ def delete_credential(svc: Services, caller: Caller, credential: CredentialName)
         record_refused(svc, tenant_id, lambda: busy(_masked(records.load(tenant_id, credential))))
         raise
     masked = previous.masked_value if previous else None
-    event = history_event(caller, credential, "deleted", "succeeded", None, masked) if previous else None
+    event = history_event(caller, credential, "deleted", "succeeded", None, masked)
     try:
-        records.delete(tenant_id, credential, change_id, event)
+        records.delete(tenant_id, credential, change_id, event if previous else None)
         svc.secrets.schedule_deletion(tenant_id, credential)
     except ChangeInProgress:
         if records.holds(tenant_id, credential):
@@ -41,6 +41,10 @@ def delete_credential(svc: Services, caller: Caller, credential: CredentialName)
     if previous:
         metrics.add_metric(name="CredentialDeleted", unit="Count", value=1)
         logger.info("Credential deleted", extra={"credential": credential, "tenant": tenant_id})
+    else:
+        # Nothing was stored, yet the contract's history records every delete. Only while the tenant
+        # stands: a delete that an uninstall overtook must not bring its history back.
+        svc.history.add_event_if_installed(tenant_id, event)
     info = key_info(None, svc.settings) if credential == "apiKey" else token_info(None, svc.settings)
     return {credential: info.model_dump(mode="json", by_alias=True)}
 
