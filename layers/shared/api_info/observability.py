@@ -4,6 +4,7 @@ control that keeps AWS SDK and HTTP library debug output from ever carrying a cr
 from __future__ import annotations
 
 import logging
+import warnings
 from functools import cache
 from typing import Any
 
@@ -59,6 +60,9 @@ logger = Logger(service="api-info")
 # need httpx; trace_httpx() patches it when the Atlassian client is first made.
 tracer = Tracer(service="api-info", patch_modules=("botocore", "httplib"))
 metrics = Metrics(namespace="FlexibleUserLicense", service="api-info")
+# A GET, a refusal or an uninstall publishes no metric, on purpose; Powertools would write a UserWarning
+# to the function's log for it in every new container. The filter Powertools' docs give for this.
+warnings.filterwarnings("ignore", "No application metrics to publish*")
 
 
 @cache
