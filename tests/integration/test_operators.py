@@ -8,7 +8,9 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from botocore.exceptions import ClientError
 
+from api_info.wiring import services
 from local.cfn import functions, load_template
 from local.dev_issuer import installation
 from tests.support.harness import OPERATOR, REPO, Api, LambdaContext
@@ -171,3 +173,27 @@ def test_a_tenant_id_encoded_twice_is_404_and_changes_nothing(api: Api, sample: 
     info = api.call("get_info").body
     assert (info["apiKey"]["status"], info["apiKey"]["maskedValue"]) == ("valid", "••••••••OOD1")
     assert len(api.call("history").body["events"]) == 1
+
+
+def test_a_tenant_id_too_long_for_a_dynamodb_key_is_404(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given DynamoDB's rule, which moto does not apply: a partition key over 2,048 bytes is a
+    # ValidationException (a 500 here, were it asked)
+    tenants = services().tenants
+    lookup = tenants.tenant
+
+    def as_dynamodb(tenant_id: str) -> Any:
+        if len(f"TENANT#{tenant_id}".encode()) > 2048:
+            raise ClientError(
+                {"Error": {"Code": "ValidationException", "Message": "key too long"}}, "GetItem"
+            )
+        return lookup(tenant_id)
+
+    monkeypatch.setattr(tenants, "tenant", as_dynamodb)
+
+    # When an operator names such a tenant
+    answer = api.call(
+        "get_info", operator=OPERATOR, ops_tenant="ari:cloud:ecosystem::installation/" + "x" * 3000
+    )
+
+    # Then it is an unknown tenant, as for any id that names none
+    assert (answer.status, answer.body["error"]["code"]) == (404, "not_found")

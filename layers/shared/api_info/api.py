@@ -38,6 +38,7 @@ TOO_DEEP = (
 # The operators' twin of every /api-info route; API Gateway checks SigV4 (AWS_IAM) before it.
 OPS_PREFIX = "/ops/tenants/{tenantId}"  # as API Gateway names the resource
 OPS_ROUTE_PREFIX = "/ops/tenants/<tenantId>"  # as the Powertools resolver matches it
+MAX_TENANT_ID_BYTES = 1024  # an installation id is about 70; DynamoDB refuses keys over 2,048 bytes
 # Marketplace security requirement 3: HSTS with at least a year's max-age on every answer.
 HSTS = "max-age=31536000; includeSubDomains"
 IAM_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$")
@@ -165,7 +166,9 @@ def operator_caller(svc: Services, event: Mapping[str, Any]) -> Caller:
     # Taken exactly as API Gateway decoded it, once: decoding again would let `ari%253A...` reach
     # the tenant that an IAM policy on the path names `ari%3A...`. An installation id holds no '%'.
     tenant_id = str((event.get("pathParameters") or {}).get("tenantId") or "")
-    tenant = svc.tenants.tenant(tenant_id) if tenant_id and "%" not in tenant_id else None
+    # Past DynamoDB's 2,048-byte key limit a lookup is a ValidationException (a 500); such an id names none.
+    plausible = tenant_id and "%" not in tenant_id and len(tenant_id.encode()) <= MAX_TENANT_ID_BYTES
+    tenant = svc.tenants.tenant(tenant_id) if plausible else None
     if tenant is None:
         raise NotFound("No installation with this id is known to this service.")
     return Caller(tenant=tenant, actor=Actor(type="aws", arn=arn))
