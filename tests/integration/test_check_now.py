@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import boto3
+import pytest
 
+from api_info.messaging import EventPublisher
 from local.atlassian_sim import ORG_ID, ORG_NAME, AtlassianSimulator
 from tests.support.checks import Checks, tenant_id
 from tests.support.harness import NOT_ADMIN, Api
@@ -133,3 +138,83 @@ def test_an_atlassian_failure_is_shown_as_an_error_and_keeps_the_status(
         "outcome": "error",
         "detail": "atlassian_error",
     }
+
+
+def fail_publishing(monkeypatch: pytest.MonkeyPatch, detail_type: str) -> Callable[[], None]:
+    """Make EventBridge refuse events of `detail_type`; returns what makes it take them again."""
+    original = EventPublisher.publish
+
+    def failing(self: EventPublisher, kind: str, detail: Any) -> None:
+        if kind == detail_type:
+            raise RuntimeError("EventBridge did not take the event (InternalFailure)")
+        original(self, kind, detail)
+
+    monkeypatch.setattr(EventPublisher, "publish", failing)
+    return lambda: monkeypatch.setattr(EventPublisher, "publish", original)
+
+
+def checked_events(api: Api) -> list[tuple[str, str, str, str | None, str | None]]:
+    return [
+        (e["credential"], e["action"], e["outcome"], e["code"], e["maskedValue"])
+        for e in api.call("history").body["events"]
+        if e["action"] == "checked"
+    ]
+
+
+def test_a_check_now_whose_status_change_cannot_be_announced_is_a_recorded_500(
+    api: Api,
+    aws: dict[str, str],
+    simulator: AtlassianSimulator,
+    checks: Checks,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a key the app was told is invalid, accepted again by Atlassian, a valid token, and
+    # EventBridge failing
+    key = new_key(simulator)
+    api.call("change_key", body={"apiKey": key})
+    api.call("change_token", body={"email": "ada@acme.test", "apiToken": "sim-token-classic-GOOD2"})
+    simulator.remove_key(key)
+    assert api.call("check_now").status == 200
+    simulator.add_key(key, ORG_ID, ORG_NAME)
+    backdate_last_request(aws, "acme", 30)
+    recover = fail_publishing(monkeypatch, "Credential status changed")
+
+    # When the administrator checks now
+    answer = api.call("check_now")
+
+    # Then the answer is 500, and the history records the check of each credential as failed with it
+    assert (answer.status, answer.body["error"]["code"]) == (500, "internal_error")
+    assert sorted(checked_events(api)[:2]) == [
+        ("apiKey", "checked", "failed", "internal_error", f"••••••••{key[-4:]}"),
+        ("apiToken", "checked", "failed", "internal_error", "••••••••OOD2"),
+    ]
+    # And the next check announces what this one could not
+    recover()
+    backdate_last_request(aws, "acme", 30)
+    assert api.call("check_now").status == 200
+    assert [e["detail"]["status"] for e in checks.events()] == ["invalid", "valid"]
+
+
+def test_a_check_now_whose_reminder_cannot_be_published_is_a_recorded_500_and_reminds_next_time(
+    api: Api,
+    aws: dict[str, str],
+    simulator: AtlassianSimulator,
+    checks: Checks,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a key that expires in 25 days (the 30-day reminder is due), and EventBridge failing
+    key = new_key(simulator)
+    expires = datetime.now(UTC).date() + timedelta(days=25)
+    api.call("change_key", body={"apiKey": key, "expiresOn": expires.isoformat()})
+    recover = fail_publishing(monkeypatch, "Credential expiry reminder")
+
+    answer = api.call("check_now")
+
+    assert (answer.status, answer.body["error"]["code"]) == (500, "internal_error")
+    assert checked_events(api) == [("apiKey", "checked", "failed", "internal_error", f"••••••••{key[-4:]}")]
+    # The reminder's claim was given back: the next check publishes it
+    recover()
+    backdate_last_request(aws, "acme", 30)
+    assert api.call("check_now").status == 200
+    assert [e["detail"]["threshold"] for e in checks.reminders()] == [30]
+    assert [e[2] for e in checked_events(api)] == ["succeeded", "failed"]

@@ -16,7 +16,7 @@ import pytest
 
 from api_info import checks as checks_module
 from api_info import wiring
-from api_info.messaging import CheckQueue
+from api_info.messaging import CheckQueue, EventPublisher
 from api_info.store.history import History
 from api_info.store.secrets import Secrets
 from local.atlassian_sim import ERROR, ORG_ID, ORG_NAME, RATE_LIMITED, AtlassianSimulator
@@ -281,6 +281,33 @@ def test_an_atlassian_failure_keeps_the_status_and_the_message_is_retried_later(
     # ... and comes back only after the backoff (60 s and jitter; the simulator's Retry-After is 7 s)
     assert len(deferred) == 1 and 60 <= deferred[0] <= 66
     assert checks.receive() == []
+
+
+def test_a_check_whose_status_change_cannot_be_announced_is_recorded_and_retried(
+    api: Api,
+    aws: dict[str, str],
+    simulator: AtlassianSimulator,
+    checks: Checks,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a key Atlassian no longer accepts, and EventBridge failing
+    key = new_key(simulator)
+    save_key(api, key)
+    simulator.remove_key(key)
+
+    def failing(self: EventPublisher, detail_type: str, detail: Any) -> None:
+        raise RuntimeError("EventBridge did not take the event (InternalFailure)")
+
+    monkeypatch.setattr(EventPublisher, "publish", failing)
+
+    # When the worker checks the tenant
+    checks.enqueue("acme")
+    (message,) = checks.receive()
+    response = checks.work([message])
+
+    # Then the message is retried, and the history records this check as failed
+    assert response == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
+    assert checked_history(aws) == [("apiKey", "failed", "internal_error")]
 
 
 def test_a_date_change_is_announced_even_while_atlassian_fails(

@@ -6,6 +6,7 @@ import boto3
 import pytest
 
 from api_info.wiring import services
+from tests.support.checks import Checks
 from tests.support.harness import Api
 from tests.support.state import current_secret
 
@@ -221,6 +222,37 @@ def test_a_delete_overtaken_by_the_uninstall_answers_that_the_credential_is_gone
 
     assert answer.status == 200
     assert answer.body["apiKey"]["status"] == "not_configured"
+    assert items_of(aws, acme) == []
+
+
+def test_a_check_now_overtaken_by_the_uninstall_leaves_nothing_behind(
+    api: Api, aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a stored key, and an uninstall landing while Atlassian is asked about it
+    api.call("change_key", body=KEY)
+    acme = tenant_id(api)
+    uninstall_before(api, monkeypatch, services().atlassian, "validate_key")
+
+    # When the administrator checks now
+    answer = api.call("check_now")
+
+    # Then the answer shows what is held (nothing), and no history or tenant item came back: the
+    # scheduler would otherwise check the uninstalled site every day
+    assert answer.status == 200
+    assert answer.body["apiKey"]["status"] == answer.body["apiToken"]["status"] == "not_configured"
+    assert items_of(aws, acme) == []
+
+
+def test_a_scheduled_check_overtaken_by_the_uninstall_leaves_nothing_behind(
+    api: Api, aws: dict[str, str], checks: Checks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.call("change_key", body=KEY)
+    api.call("change_token", body=TOKEN)
+    acme = tenant_id(api)
+    uninstall_before(api, monkeypatch, services().atlassian, "validate_key")
+
+    assert checks.run("acme") == {"batchItemFailures": []}
+
     assert items_of(aws, acme) == []
 
 

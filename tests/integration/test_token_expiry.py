@@ -9,10 +9,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from api_info import expiry
+from api_info.checks import AFTER_EXPIRY_LOOKUP_SECONDS
 from local.atlassian_sim import (
     ERROR,
     ORG_ID,
@@ -344,3 +346,47 @@ def test_a_failing_listing_on_check_keeps_the_stored_date(
     assert response == {"batchItemFailures": []}  # the token itself was checked: nothing to retry
     assert shown(api) == stored
     assert api.call("get_info").body["apiToken"]["lastCheck"]["outcome"] == "ok"
+
+
+def test_an_on_demand_check_with_too_little_time_left_does_not_look_the_expiry_up(
+    api: Api,
+    simulator: AtlassianSimulator,
+    listing: list[SimListedToken],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a stored token whose listed date changed (only a lookup would tell)
+    save_key(api)
+    save_token(api, EVE)
+    stored = shown(api)
+    listing[0] = token_of("sim-account-eve", "eve-shortened", 2.5, 1.0)
+    simulator.reset()
+
+    # When the invocation has no more time left than the check needs after the lookup
+    monkeypatch.setattr(api, "remaining_ms", int(AFTER_EXPIRY_LOOKUP_SECONDS * 1000))
+    answer = api.call("check_now")
+
+    # Then the token is checked, the listing is not asked, and the stored date stays
+    assert answer.status == 200
+    assert answer.body["apiToken"]["lastCheck"]["outcome"] == "ok"
+    assert listing_requests(simulator) == 0
+    assert shown(api) == stored
+
+
+def test_an_on_demand_checks_lookup_has_what_the_invocation_has_left_less_the_reserve(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    save_key(api)
+    save_token(api, EVE)
+    budgets: list[float] = []
+    lookup = expiry.token_expiry
+
+    def spied(*args: Any, **kwargs: Any) -> str | None:
+        budgets.append(kwargs["seconds"])
+        return lookup(*args, **kwargs)
+
+    monkeypatch.setattr(expiry, "token_expiry", spied)
+    monkeypatch.setattr(api, "remaining_ms", int(AFTER_EXPIRY_LOOKUP_SECONDS * 1000) + 700)
+
+    assert api.call("check_now").status == 200
+
+    assert budgets == [pytest.approx(0.7)]

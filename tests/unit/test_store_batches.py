@@ -9,9 +9,12 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
+from api_info.models import HistoryEvent
 from api_info.settings import Settings
+from api_info.store.history import History, PendingEvent
 from api_info.store.tenants import Tenants
 
 SETTINGS = Settings(forge_app_id="ari:cloud:ecosystem::app/x", table_name="credentials")
@@ -74,3 +77,43 @@ def test_an_uninstall_against_a_table_that_keeps_refusing_gives_up(
     with pytest.raises(RuntimeError, match="kept returning unprocessed items"):
         Tenants(SETTINGS, lambda: client).delete(TENANT)
     assert len(pauses) == 5
+
+
+class Transactions:
+    """A DynamoDB client that takes TransactWriteItems and cancels those checking a tenant named gone,
+    with the per-action CancellationReasons DynamoDB gives."""
+
+    def __init__(self, gone: str) -> None:
+        self.gone = f"TENANT#{gone}"
+        self.written: list[list[dict[str, Any]]] = []
+
+    def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> None:
+        failed = [
+            "ConditionCheck" in action and action["ConditionCheck"]["Key"]["PK"]["S"] == self.gone
+            for action in TransactItems
+        ]
+        if any(failed):
+            reasons = [{"Code": "ConditionalCheckFailed" if f else "None"} for f in failed]
+            error = {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons}
+            raise ClientError(error, "TransactWriteItems")  # type: ignore[arg-type]
+        self.written.append(TransactItems)
+
+
+def test_history_events_go_in_transactions_of_100_actions_and_a_gone_tenants_events_are_dropped() -> None:
+    def event(tenant: str) -> PendingEvent:
+        at = {"at": "2026-01-01T00:00:00Z", "actor": {"type": "scheduler"}, "credential": "apiKey"}
+        return PendingEvent(
+            tenant, HistoryEvent.model_validate({**at, "action": "checked", "outcome": "succeeded"})
+        )
+
+    client = Transactions(gone="c")
+    pending = [event("a") for _ in range(150)] + [event("c"), event("b"), event("c")]
+
+    History(SETTINGS, lambda: client).add_events(pending)  # type: ignore[arg-type, return-value]
+
+    assert all(len(actions) <= 100 for actions in client.written)
+    puts = [a["Put"]["Item"]["PK"]["S"] for actions in client.written for a in actions if "Put" in a]
+    assert sorted(set(puts)) == ["HISTORY#a", "HISTORY#b"] and len(puts) == 151
+    for actions in client.written:  # one condition per tenant and transaction, before its events
+        checked = [a["ConditionCheck"]["Key"]["PK"]["S"] for a in actions if "ConditionCheck" in a]
+        assert len(checked) == len(set(checked))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from api_info.models import CheckOutcome, CredentialName, Status
 from api_info.observability import metrics
@@ -38,6 +38,9 @@ class CredentialCheck:
     superseded: bool = False  # the credential was changed while it was checked: the change won
     history: PendingEvent | None = None  # the "checked" event, written by the caller in a batch
     reminded: int | None = None  # the threshold of the expiry reminder this check published
+    # Its result could not be fully recorded or announced (DynamoDB or EventBridge failed after
+    # Atlassian answered): the check as a whole failed, and is made again.
+    faulted: bool = False
 
     @property
     def changed(self) -> bool:
@@ -52,9 +55,14 @@ class TenantCheck:
     credentials: tuple[CredentialCheck, ...] = ()
 
     @property
+    def faulted(self) -> bool:
+        return any(c.faulted for c in self.credentials)
+
+    @property
     def failed(self) -> bool:
-        """True when Atlassian could not answer for some credential: the tenant is to be checked again."""
-        return any(c.outcome == "error" for c in self.credentials)
+        """True when the tenant is to be checked again: Atlassian could not answer for some credential,
+        or a result could not be recorded or announced."""
+        return self.faulted or any(c.outcome == "error" for c in self.credentials)
 
     @property
     def retry_after(self) -> int | None:
@@ -63,14 +71,20 @@ class TenantCheck:
 
     @property
     def history(self) -> list[PendingEvent]:
-        return [c.history for c in self.credentials if c.history is not None]
+        """The "checked" events; a faulted check's all say `failed` / `internal_error`, as its answer (500)
+        does: the history records every check whatever its outcome (contract, section 2 Errors)."""
+        events = [c.history for c in self.credentials if c.history is not None]
+        if not self.faulted:
+            return events
+        failed = {"outcome": "failed", "code": "internal_error"}
+        return [replace(e, event=e.event.model_copy(update=failed)) for e in events]
 
 
 class CheckIncomplete(Exception):
-    """A tenant's check Atlassian could not (fully) answer; its queue message is retried later."""
+    """A tenant's check that failed (see TenantCheck.failed); its queue message is retried later."""
 
     def __init__(self, result: TenantCheck) -> None:
-        super().__init__("Atlassian could not answer a credential check; it will be retried")
+        super().__init__("A credential check could not be completed; it will be retried")
         self.result = result
 
 
@@ -93,7 +107,7 @@ class CheckTally:
                 self.counts[STATUS_METRIC.get(check.status, "CredentialsValid")] += 1
                 if check.outcome == "error":
                     self.counts["CheckErrors"] += 1
-                if check.changed:
+                if check.changed and not check.faulted:  # else the next check announces it
                     self.counts["CredentialStatusChanged"] += 1
                 if check.reminded is not None:
                     self.counts["ExpiryRemindersSent"] += 1

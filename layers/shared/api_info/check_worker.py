@@ -23,13 +23,14 @@ from api_info.wiring import CheckServices, create_clients
 
 Loaded = tuple[dict[str, TenantState], dict[tuple[str, CredentialName], dict[str, SecretStr]]]
 LOAD_CHUNK = 33  # tenants read together: their three items fill one BatchGetItem (100 keys at most)
-HISTORY_CHUNK = 25  # history events written together: one BatchWriteItem (25 items at most)
+# History events written together: one TransactWriteItems (25 events and at most 25 tenants' conditions).
+HISTORY_CHUNK = 25
 
 
 class WorkerBatch:
     """One worker invocation: the batch's tenants and secrets read in a few batched calls, a chunk at a
     time on the loader thread, so the first checks start while the rest is read; each tenant checked
-    on the shared pool; the history written on the loader thread too, a full BatchWriteItem at a time
+    on the shared pool; the history written on the loader thread too, a full write at a time
     while the checks go on, the rest at the end."""
 
     def __init__(self, svc: CheckServices, bodies: Sequence[str]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from pydantic import SecretStr
 
@@ -19,7 +19,7 @@ from api_info.auth import Caller
 from api_info.check_results import CheckTally, CredentialCheck, TenantCheck
 from api_info.errors import ApiError, AtlassianError, AtlassianUnavailable, CredentialRejected
 from api_info.expiry import learn_token_expiry
-from api_info.info import show_info
+from api_info.info import info_page
 from api_info.models import (
     Actor,
     CheckOutcome,
@@ -41,10 +41,17 @@ from api_info.store.history import PendingEvent
 from api_info.store.tenants import TenantState
 from api_info.wiring import CheckServices, create_clients
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
 STATUS_CHANGED = "Credential status changed"
 ON_DEMAND_INTERVAL_SECONDS = 30  # the contract: at most one on-demand check per tenant per 30 s
 SCHEDULER = Actor(type="scheduler")
 HISTORY_OUTCOME = {"ok": "succeeded", "rejected": "rejected", "error": "failed"}
+# What an on-demand check still does after a token's expiry lookup: write the results, announce, write
+# the history, read the answer (a few AWS calls). The lookup never eats into it: after the administrator
+# check and the validation (5 s each at most), Lambda stops the function at 15 s.
+AFTER_EXPIRY_LOOKUP_SECONDS = 2.0
 
 
 def utc_today() -> date:
@@ -64,12 +71,14 @@ def check_tenant(
     secrets: Mapping[tuple[str, CredentialName], dict[str, SecretStr]] | None = None,
     parallel: bool = False,
     today: date | None = None,
+    lookup_seconds: Callable[[], float | None] | None = None,
 ) -> TenantCheck:
     """Check each stored credential of a tenant (both at once on the container's pool when `parallel`,
     never from inside that pool) and record the results.
 
-    `secrets` may hold values read ahead in a batch; the rest are read one by one. The results carry
-    their history events for the caller to write.
+    `secrets` may hold values read ahead in a batch; the rest are read one by one. `lookup_seconds`
+    tells, when asked, how long a token's expiry lookup may take (at most ATLASSIAN_TIMEOUT_SECONDS;
+    none left: no lookup). The results carry their history events for the caller to write.
     """
     tenant = state.tenant
     if tenant is None:
@@ -93,7 +102,8 @@ def check_tenant(
     def token_expiry(account_id: str) -> str | None:
         """What Atlassian lists as the token's expiry, with the tenant's key as it stood before the check."""
         core, key = svc.core, state.credentials.get("apiKey")
-        return learn_token_expiry(core.atlassian, core.settings, key, read_key, account_id)
+        seconds = lookup_seconds() if lookup_seconds else None  # asked now, after the validation
+        return learn_token_expiry(core.atlassian, core.settings, key, read_key, account_id, seconds)
 
     def one(item: tuple[str, CredentialRecord]) -> CredentialCheck:
         credential = cast(CredentialName, item[0])
@@ -153,14 +163,6 @@ def check_credential(
     checked = record.model_copy(update=update)
     status = status_of(checked, settings, today)
     previous = previous_status(record, notified.get(credential), settings)
-    written = core.tenants.record_check(
-        tenant_id,
-        credential,
-        record.secret_version_id,
-        last_check=last_check,
-        status=None if outcome == "error" or stored == record.status else stored,
-        expires_on=learnt,
-    )
     history = PendingEvent(
         tenant_id,
         HistoryEvent.model_validate(
@@ -175,21 +177,29 @@ def check_credential(
             }
         ),
     )
-    result = CredentialCheck(
-        credential=credential,
-        outcome=outcome,
-        code=code,
-        previous=previous,
-        status=status,
-        retry_after=retry_after,
-        superseded=not written,
-        history=history,
-    )
-    if result.changed:
-        _announce(svc, tenant, record, result, last_check)
-    if written:
-        reminded = remind(svc, tenant_id, credential, checked, today)
-        result = replace(result, reminded=reminded) if reminded is not None else result
+    result = CredentialCheck(credential, outcome, code, previous, status, retry_after, history=history)
+    try:
+        written = core.tenants.record_check(
+            tenant_id,
+            credential,
+            record.secret_version_id,
+            last_check=last_check,
+            status=None if outcome == "error" or stored == record.status else stored,
+            expires_on=learnt,
+        )
+        result = replace(result, superseded=not written)
+        if result.changed:
+            _announce(svc, tenant, record, result, last_check)
+        if written:
+            reminded = remind(svc, tenant_id, credential, checked, today)
+            result = replace(result, reminded=reminded) if reminded is not None else result
+    except Exception:
+        # Atlassian answered, but DynamoDB or EventBridge failed: the result is kept for the history
+        # (the caller writes it, then answers 500 or retries the message), and what was not announced
+        # is announced by the next check (a reminder's claim was given back).
+        where = {"tenant": tenant_id, "credential": credential}
+        logger.exception("A check's result was not recorded or announced", extra=where)
+        return replace(result, faulted=True)
     return result
 
 
@@ -213,7 +223,11 @@ def announce_erasure(
     )
     if not result.changed or last_check is None:
         return None
-    _announce(svc, tenant, record, result, last_check)
+    try:
+        _announce(svc, tenant, record, result, last_check)
+    except Exception:  # as in check_credential: the next check announces it again
+        logger.exception("An erased token's invalidity was not announced", extra={"credential": credential})
+        return replace(result, faulted=True)
     return result
 
 
@@ -283,15 +297,29 @@ def dispatch_checks(svc: CheckServices, requested_at: str | None = None) -> int:
     return sent
 
 
-def check_now(svc: CheckServices, caller: Caller) -> InfoResponse:
+def check_now(
+    svc: CheckServices, caller: Caller, lambda_context: LambdaContext | None = None
+) -> InfoResponse:
     """The on-demand check of the caller's tenant (at most once per 30 s), answered like GET /api-info."""
     core, tenant_id = svc.core, caller.tenant.installation_id
     create_clients(svc, queue=False)
     core.tenants.record(caller.tenant, now_iso())
     core.tenants.reserve_check(tenant_id, ON_DEMAND_INTERVAL_SECONDS)
-    result = check_tenant(svc, tenant_id, core.tenants.load(tenant_id), caller.actor, parallel=True)
+
+    def lookup_seconds() -> float | None:
+        if lambda_context is None:
+            return None
+        return lambda_context.get_remaining_time_in_millis() / 1000 - AFTER_EXPIRY_LOOKUP_SECONDS
+
+    state = core.tenants.load(tenant_id)
+    result = check_tenant(svc, tenant_id, state, caller.actor, parallel=True, lookup_seconds=lookup_seconds)
     core.history.add_events(result.history)
     tally = CheckTally()
     tally.add(result)
     tally.emit()
-    return show_info(svc.core, caller)
+    if result.faulted:
+        raise ApiError()  # 500 internal_error, as the history records it; the next check makes up for it
+    state = core.tenants.load(tenant_id)
+    # An uninstall that landed during the check removed everything: the answer shows that, and records
+    # nothing (show_info would record the tenant anew, and the scheduler check it every day).
+    return info_page(core.settings, state.tenant or caller.tenant, state)

@@ -51,6 +51,9 @@ def learn_token_expiry(
     if key is None or key.status != "valid" or key.organization is None:
         logger.info("The token's expiry was not looked up", extra={"reason": "no valid API key"})
         return None
+    if seconds is not None and seconds <= 0:  # the invocation's time is short: the key is not even read
+        logger.info("The token's expiry was not looked up", extra={"reason": "no time left"})
+        return None
     try:
         api_key = read_key(key).get_secret_value()
     except Exception:  # best effort: an AWS failure here must not fail the change or check around it

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from api_info.auth import Caller
 from api_info.models import HistoryEntry, HistoryResponse, InfoResponse, Links, Tenant, TenantInfo
+from api_info.settings import Settings
 from api_info.status import key_info, now_iso, token_info
+from api_info.store.tenants import TenantState
 from api_info.wiring import Services
 
 API_KEY_GUIDE = "https://support.atlassian.com/organization-administration/docs/manage-an-organization-with-the-admin-apis/"
@@ -25,14 +27,19 @@ def show_info(svc: Services, caller: Caller) -> InfoResponse:
             cloud_id=caller.tenant.cloud_id or (tenant.cloud_id if tenant else None),
             site_url=caller.tenant.site_url or (tenant.site_url if tenant else None),
         )
+    return info_page(svc.settings, tenant, state)
+
+
+def info_page(settings: Settings, tenant: Tenant, state: TenantState) -> InfoResponse:
+    """The info page of a tenant whose credentials `state` holds; reads and records nothing."""
     key = state.credentials.get("apiKey")
     token = state.credentials.get("apiToken")
     return InfoResponse(
         tenant=TenantInfo(
             installation_id=tenant.installation_id, cloud_id=tenant.cloud_id, site_url=tenant.site_url
         ),
-        api_key=key_info(key, svc.settings),
-        api_token=token_info(token, svc.settings),
+        api_key=key_info(key, settings),
+        api_token=token_info(token, settings),
         links=Links(
             manage_api_keys=(
                 f"https://admin.atlassian.com/o/{key.organization.id}/api-keys"

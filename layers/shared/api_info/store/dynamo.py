@@ -31,6 +31,7 @@ BATCH_GET_LIMIT = 100  # keys per BatchGetItem
 BATCH_WRITE_LIMIT = 25  # requests per BatchWriteItem
 BATCH_RETRIES = 5  # rounds of unprocessed items retried before giving up
 TRANSACT_ATTEMPTS = 3  # a transaction cancelled by a conflicting one is tried this many times
+TRANSACT_LIMIT = 100  # actions per TransactWriteItems
 
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
@@ -126,16 +127,22 @@ class Table:
     def transact(self, items: list[Any]) -> bool:
         """One transaction, tried again when another one conflicted with it; False when DynamoDB
         cancelled it because one of its conditions failed."""
+        return not self.failed_conditions(items)
+
+    def failed_conditions(self, items: list[Any]) -> list[int]:
+        """One transaction, tried again when another one conflicted with it; the positions of the items
+        whose condition failed when DynamoDB cancelled it for that, none when it was written."""
         for attempt in range(TRANSACT_ATTEMPTS):
             try:
                 self.dynamodb.transact_write_items(TransactItems=items)
-                return True
+                return []
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
                 reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-                if "ConditionalCheckFailed" in reasons:
-                    return False
+                failed = [i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"]
+                if failed:
+                    return failed
                 # Another write to the same item just then (two changes of one tenant): try again.
                 if "TransactionConflict" not in reasons or attempt == TRANSACT_ATTEMPTS - 1:
                     raise

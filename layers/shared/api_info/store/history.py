@@ -5,16 +5,21 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from api_info.errors import ValidationFailed
 from api_info.models import HistoryEvent
-from api_info.store.dynamo import TENANT_SK, Table, from_item, history_pk, tenant_pk, to_item
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.type_defs import WriteRequestOutputTypeDef, WriteRequestTypeDef
+from api_info.store.dynamo import (
+    TENANT_SK,
+    TRANSACT_LIMIT,
+    Table,
+    from_item,
+    history_pk,
+    tenant_pk,
+    to_item,
+)
 
 
 @dataclass(frozen=True)
@@ -64,11 +69,26 @@ class History(Table):
         return events, next_cursor
 
     def add_events(self, pending: Sequence[PendingEvent]) -> None:
-        """Append many events to their tenants' audit trails, 25 to a BatchWriteItem call."""
-        items: list[WriteRequestTypeDef | WriteRequestOutputTypeDef] = [
-            {"PutRequest": {"Item": self._event_item(p.tenant_id, p.event, p.at_ns)}} for p in pending
-        ]
-        self.batch_write(items)
+        """Append events to their tenants' audit trails, each tenant's only while it is installed (as
+        `add_event_if_installed`), so that a check overtaken by an uninstall leaves no history behind.
+
+        TransactWriteItems of up to 100 actions: per tenant a ConditionCheck of its tenant item, then its
+        events. When some tenant is gone, DynamoDB cancels the whole call and says which: the others'
+        events are sent again without its.
+        """
+        for batch in _per_transaction(pending):
+            while batch and (gone := self._put_while_installed(batch)):
+                batch = {tenant_id: events for tenant_id, events in batch.items() if tenant_id not in gone}
+
+    def _put_while_installed(self, batch: dict[str, list[PendingEvent]]) -> set[str]:
+        """One transaction of the tenants' events; the tenants found gone (then nothing was written)."""
+        actions: list[dict[str, Any]] = []
+        owners: list[str] = []  # the tenant of each action
+        for tenant_id, events in batch.items():
+            actions.append(self._installed(tenant_id))
+            actions += [{"Put": {"TableName": self._table, "Item": self._item(p)}} for p in events]
+            owners += [tenant_id] * (1 + len(events))
+        return {owners[i] for i in self.failed_conditions(actions)}
 
     def add_event_if_installed(self, tenant_id: str, event: HistoryEvent) -> bool:
         """Append an event unless the tenant was uninstalled meanwhile (False then: nothing written).
@@ -79,16 +99,38 @@ class History(Table):
         """
         return self.transact(
             [
-                {
-                    "ConditionCheck": {
-                        "TableName": self._table,
-                        "Key": to_item({"PK": tenant_pk(tenant_id), "SK": TENANT_SK}),
-                        "ConditionExpression": "attribute_exists(PK)",
-                    }
-                },
+                self._installed(tenant_id),
                 {"Put": {"TableName": self._table, "Item": self._event_item(tenant_id, event)}},
             ]
         )
+
+    def _installed(self, tenant_id: str) -> dict[str, Any]:
+        """The condition of a transaction that the tenant item still stands."""
+        return {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": to_item({"PK": tenant_pk(tenant_id), "SK": TENANT_SK}),
+                "ConditionExpression": "attribute_exists(PK)",
+            }
+        }
+
+    def _item(self, pending: PendingEvent) -> dict[str, Any]:
+        return self._event_item(pending.tenant_id, pending.event, pending.at_ns)
+
+
+def _per_transaction(pending: Sequence[PendingEvent]) -> Iterator[dict[str, list[PendingEvent]]]:
+    """The events by tenant, in groups that fit one transaction: a tenant's condition and its events."""
+    batch: dict[str, list[PendingEvent]] = {}
+    size = 0
+    for p in pending:
+        cost = 1 if p.tenant_id in batch else 2  # a tenant's first event brings its condition
+        if size + cost > TRANSACT_LIMIT:
+            yield batch
+            batch, size, cost = {}, 0, 2
+        batch.setdefault(p.tenant_id, []).append(p)
+        size += cost
+    if batch:
+        yield batch
 
 
 def _encode_cursor(sort_key: str) -> str:
