@@ -90,6 +90,49 @@ def test_forges_lifecycle_trigger_without_a_user_still_uninstalls(api: Api) -> N
     assert statuses(api) == ("not_configured", "not_configured")
 
 
+# --- bodies on routes that take none ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", ["[[[", "garbage", "[1, 2]", "null", '"a string"', "{"])
+def test_an_uninstall_whose_body_is_not_a_json_object_is_400_and_deletes_nothing(api: Api, raw: str) -> None:
+    # Given a configured site
+    saved(api)
+
+    # When Forge's lifecycle call arrives with a body that is not a JSON object
+    answer = api.call("uninstalled", account=None, raw_body=raw)
+
+    # Then it is refused and everything is still there
+    assert answer.status == 400, answer.body
+    assert answer.body["error"]["code"] == "bad_request"
+    assert statuses(api) == ("valid", "valid")
+    assert len(api.call("history").body["events"]) == 2
+
+
+@pytest.mark.parametrize("sample", ["check_now", "get_info", "history", "delete_key", "personal_data"])
+def test_a_body_that_is_not_a_json_object_is_400_on_a_route_that_takes_none(api: Api, sample: str) -> None:
+    saved(api)
+
+    answer = api.call(
+        sample,
+        raw_body="garbage",
+        account=None if sample == "personal_data" else ADMIN,  # Forge's scheduled trigger has no user
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert answer.status == 400, answer.body
+    assert answer.body["error"]["code"] == "bad_request"
+    assert statuses(api) == ("valid", "valid")
+    assert len(api.call("history").body["events"]) == 2  # no check, no delete
+
+
+def test_a_json_object_on_a_route_that_takes_none_is_accepted(api: Api) -> None:
+    assert api.call("check_now", raw_body="{}").status == 200
+    assert (
+        api.call("uninstalled", account=None, raw_body=' {"eventType": "avi:forge:uninstalled:app"} ').status
+        == 204
+    )
+
+
 # --- the administrator check's cache ------------------------------------------------------------
 
 

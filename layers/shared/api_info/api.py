@@ -109,6 +109,10 @@ def serve(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaCon
             raise BadRequest(NOT_JSON)
         if body and not _within_parse_limits(body):
             raise BadRequest(TOO_DEEP)
+        if body and not _is_json_object(body):
+            # Powertools parses only a body a route declares: on the others (an uninstall, a check)
+            # the route would run whatever came, `[[[` included.
+            raise BadRequest(NOT_JSON)
         event = _json_media_type_in_lower_case(_ops_path(event, caller))
     except ApiError as exc:
         return _with_hsts(proxy_error(exc, _request_id(event)))
@@ -323,3 +327,11 @@ def _request_id(event: Mapping[str, Any]) -> str | None:
     context = event.get("requestContext") or {}
     request_id = context.get("requestId")
     return str(request_id) if request_id else None
+
+
+def _is_json_object(body: str) -> bool:
+    """Whether a body is a JSON object (`_within_parse_limits` has kept json's recursion in bounds)."""
+    try:
+        return isinstance(json.loads(body), dict)
+    except ValueError:  # json.JSONDecodeError, or text that is no JSON at all
+        return False
