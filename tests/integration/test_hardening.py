@@ -203,6 +203,44 @@ def test_media_types_are_matched_case_insensitively(api: Api, content_type: str)
     assert answer.body["apiKey"]["status"] == "valid"
 
 
+@pytest.mark.parametrize(
+    ("sample", "kwargs", "status"),
+    [
+        ("get_info", {}, 200),
+        ("change_key", {"body": GOOD_KEY}, 200),
+        ("personal_data", {"account": None}, 202),
+        ("change_key", {"body": {"apiKey": ""}}, 422),  # the resolver's validation
+        ("history", {"query": {"cursor": "not-a-cursor"}}, 422),  # raised by the route
+        ("get_info", {"account": NOT_ADMIN}, 403),  # refused before any route runs
+        ("change_key", {"raw_body": "[1]"}, 400),
+    ],
+    ids=["200", "200 change", "202", "422 validation", "422 route", "403 gate", "400"],
+)
+def test_every_json_answer_says_it_is_utf_8(
+    api: Api, sample: str, kwargs: dict[str, Any], status: int
+) -> None:
+    answer = api.call(sample, **kwargs)
+
+    assert answer.status == status, answer.body
+    assert answer.headers["content-type"] == "application/json; charset=utf-8"
+
+
+def test_an_answer_from_a_route_raising_an_error_says_it_is_utf_8(api: Api) -> None:
+    assert api.call("check_now").status == 200
+    answer = api.call("check_now")  # within 30 s: the route raises rate_limited
+
+    assert answer.status == 429, answer.body
+    assert answer.headers["content-type"] == "application/json; charset=utf-8"
+
+
+def test_an_uninstall_answers_204_without_a_body_or_a_json_content_type(api: Api) -> None:
+    answer = api.call("uninstalled", account=None)
+
+    assert answer.status == 204
+    assert answer.raw == ""
+    assert "json" not in answer.headers.get("content-type", "")
+
+
 # --- URL claims and the site --------------------------------------------------------------------
 
 

@@ -26,6 +26,7 @@ from api_info.wiring import Services, services
 snapstart.register()
 
 MAX_BODY_BYTES = 8 * 1024
+JSON_UTF8 = "application/json; charset=utf-8"  # the contract's media type of every body
 NOT_JSON = "The request body must be a JSON object, sent with Content-Type: application/json."
 IDEMPOTENCY_KEY = r"^[A-Za-z0-9_-]{1,128}$"
 BODY_ERRORS = {"json_invalid", "model_attributes_type", "dict_type", "model_type", "missing"}
@@ -120,11 +121,23 @@ def serve(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaCon
         logger.exception("Unexpected error while identifying the caller")
         return _with_hsts(proxy_error(ApiError(), _request_id(event)))
     app.context["caller"] = caller
-    return _with_hsts(app.resolve(event, context))
+    return _with_hsts(_json_in_utf8(app.resolve(event, context)))
 
 
 def _with_hsts(answer: dict[str, Any]) -> dict[str, Any]:
     answer["headers"] = {**(answer.get("headers") or {}), "Strict-Transport-Security": HSTS}
+    return answer
+
+
+def _json_in_utf8(answer: dict[str, Any]) -> dict[str, Any]:
+    # Powertools labels JSON plain `application/json`, in the routes' answers and in the exception
+    # handlers' alike; one place relabels it all, so no route can forget. Other answers keep theirs.
+    for name in ("headers", "multiValueHeaders"):
+        headers = answer.get(name) or {}
+        for key, value in list(headers.items()):
+            values = value if isinstance(value, list) else [value]
+            if key.lower() == "content-type" and any(_is_json_media_type(str(v)) for v in values):
+                headers[key] = [JSON_UTF8] if isinstance(value, list) else JSON_UTF8
     return answer
 
 
@@ -251,7 +264,7 @@ def error_response(exc: ApiError, request_id: str | None) -> Response[Any]:
 
 def proxy_error(exc: ApiError, request_id: str | None) -> dict[str, Any]:
     """An error as an API Gateway proxy answer, for the gate that runs before the resolver."""
-    headers = {"Content-Type": "application/json; charset=utf-8"}
+    headers = {"Content-Type": JSON_UTF8}
     if exc.retry_after is not None:
         headers["Retry-After"] = str(exc.retry_after)
     return {
@@ -264,7 +277,11 @@ def proxy_error(exc: ApiError, request_id: str | None) -> dict[str, Any]:
 
 def _is_json(event: Mapping[str, Any]) -> bool:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    media_type = str(headers.get("content-type") or "application/json").split(";")[0].strip()
+    return _is_json_media_type(str(headers.get("content-type") or "application/json"))
+
+
+def _is_json_media_type(content_type: str) -> bool:
+    media_type = content_type.split(";")[0].strip()
     return media_type.lower() == "application/json"  # media types are case-insensitive (RFC 9110)
 
 
