@@ -270,6 +270,22 @@ def test_an_api_base_url_claim_with_a_tab_is_403(api: Api, sample: str) -> None:
     assert answer.body["error"]["code"] == "forbidden"
 
 
+@pytest.mark.parametrize("bad", ["\x01", "\t", " "])
+def test_a_cached_administrator_answer_does_not_stand_in_for_an_allowed_api_base_url(
+    api: Api, bad: str
+) -> None:
+    # Given Jira said yes to this administrator a moment ago (cached for 60 s)
+    assert api.call("get_info").status == 200
+
+    # When the same tenant and account come with an API base URL the service never calls
+    token = token_with(api, app={"apiBaseUrl": f"{api.sim_url}/ex/jira/{bad}"})
+    answer = api.call("get_info", token=token)
+
+    # Then it is refused as it would be without the cached answer
+    assert answer.status == 403, answer.body
+    assert answer.body["error"]["code"] == "forbidden"
+
+
 def test_a_site_url_claim_with_a_control_character_is_refused_before_anything_is_recorded(api: Api) -> None:
     ids = installation("acme")
     token = token_with(api, context={"cloudId": ids["cloudId"], "siteUrl": api.sim_url + "\x7f"})
