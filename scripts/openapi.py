@@ -172,12 +172,12 @@ def build_spec(template_path: Path = REPO / "template.yaml") -> dict[str, Any]:
 
 def error_statuses(method: str, path: str, operation: dict[str, Any]) -> list[int]:
     """The statuses a route can answer besides 2xx, from the contract's error table and API Gateway's own."""
-    # Every route: the gate (token, administrator, body size), API Gateway (throttling, function
-    # failure, integration timeout) and the catch-all.
-    statuses = {401, 403, 413, 429, 500, 502, 504}
+    # Every route: the gate (token, administrator, body size, a body that is not a JSON object), API
+    # Gateway (throttling, function failure, integration timeout) and the catch-all.
+    statuses = {400, 401, 403, 413, 429, 500, 502, 504}
     parameters = operation.get("parameters") or []
     if "requestBody" in operation:
-        statuses |= {400, 422}
+        statuses.add(422)
     if parameters:
         statuses.add(422)
     if any(p.get("in") == "path" for p in parameters):

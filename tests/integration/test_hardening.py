@@ -90,6 +90,49 @@ def test_forges_lifecycle_trigger_without_a_user_still_uninstalls(api: Api) -> N
     assert statuses(api) == ("not_configured", "not_configured")
 
 
+# --- bodies on routes that take none ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", ["[[[", "garbage", "[1, 2]", "null", '"a string"', "{"])
+def test_an_uninstall_whose_body_is_not_a_json_object_is_400_and_deletes_nothing(api: Api, raw: str) -> None:
+    # Given a configured site
+    saved(api)
+
+    # When Forge's lifecycle call arrives with a body that is not a JSON object
+    answer = api.call("uninstalled", account=None, raw_body=raw)
+
+    # Then it is refused and everything is still there
+    assert answer.status == 400, answer.body
+    assert answer.body["error"]["code"] == "bad_request"
+    assert statuses(api) == ("valid", "valid")
+    assert len(api.call("history").body["events"]) == 2
+
+
+@pytest.mark.parametrize("sample", ["check_now", "get_info", "history", "delete_key", "personal_data"])
+def test_a_body_that_is_not_a_json_object_is_400_on_a_route_that_takes_none(api: Api, sample: str) -> None:
+    saved(api)
+
+    answer = api.call(
+        sample,
+        raw_body="garbage",
+        account=None if sample == "personal_data" else ADMIN,  # Forge's scheduled trigger has no user
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert answer.status == 400, answer.body
+    assert answer.body["error"]["code"] == "bad_request"
+    assert statuses(api) == ("valid", "valid")
+    assert len(api.call("history").body["events"]) == 2  # no check, no delete
+
+
+def test_a_json_object_on_a_route_that_takes_none_is_accepted(api: Api) -> None:
+    assert api.call("check_now", raw_body="{}").status == 200
+    assert (
+        api.call("uninstalled", account=None, raw_body=' {"eventType": "avi:forge:uninstalled:app"} ').status
+        == 204
+    )
+
+
 # --- the administrator check's cache ------------------------------------------------------------
 
 
@@ -160,6 +203,44 @@ def test_media_types_are_matched_case_insensitively(api: Api, content_type: str)
     assert answer.body["apiKey"]["status"] == "valid"
 
 
+@pytest.mark.parametrize(
+    ("sample", "kwargs", "status"),
+    [
+        ("get_info", {}, 200),
+        ("change_key", {"body": GOOD_KEY}, 200),
+        ("personal_data", {"account": None}, 202),
+        ("change_key", {"body": {"apiKey": ""}}, 422),  # the resolver's validation
+        ("history", {"query": {"cursor": "not-a-cursor"}}, 422),  # raised by the route
+        ("get_info", {"account": NOT_ADMIN}, 403),  # refused before any route runs
+        ("change_key", {"raw_body": "[1]"}, 400),
+    ],
+    ids=["200", "200 change", "202", "422 validation", "422 route", "403 gate", "400"],
+)
+def test_every_json_answer_says_it_is_utf_8(
+    api: Api, sample: str, kwargs: dict[str, Any], status: int
+) -> None:
+    answer = api.call(sample, **kwargs)
+
+    assert answer.status == status, answer.body
+    assert answer.headers["content-type"] == "application/json; charset=utf-8"
+
+
+def test_an_answer_from_a_route_raising_an_error_says_it_is_utf_8(api: Api) -> None:
+    assert api.call("check_now").status == 200
+    answer = api.call("check_now")  # within 30 s: the route raises rate_limited
+
+    assert answer.status == 429, answer.body
+    assert answer.headers["content-type"] == "application/json; charset=utf-8"
+
+
+def test_an_uninstall_answers_204_without_a_body_or_a_json_content_type(api: Api) -> None:
+    answer = api.call("uninstalled", account=None)
+
+    assert answer.status == 204
+    assert answer.raw == ""
+    assert "json" not in answer.headers.get("content-type", "")
+
+
 # --- URL claims and the site --------------------------------------------------------------------
 
 
@@ -185,6 +266,22 @@ def test_an_api_base_url_claim_with_a_tab_is_403(api: Api, sample: str) -> None:
 
     answer = api.call(sample, token=token, body=GOOD_KEY if sample == "change_key" else None)
 
+    assert answer.status == 403, answer.body
+    assert answer.body["error"]["code"] == "forbidden"
+
+
+@pytest.mark.parametrize("bad", ["\x01", "\t", " "])
+def test_a_cached_administrator_answer_does_not_stand_in_for_an_allowed_api_base_url(
+    api: Api, bad: str
+) -> None:
+    # Given Jira said yes to this administrator a moment ago (cached for 60 s)
+    assert api.call("get_info").status == 200
+
+    # When the same tenant and account come with an API base URL the service never calls
+    token = token_with(api, app={"apiBaseUrl": f"{api.sim_url}/ex/jira/{bad}"})
+    answer = api.call("get_info", token=token)
+
+    # Then it is refused as it would be without the cached answer
     assert answer.status == 403, answer.body
     assert answer.body["error"]["code"] == "forbidden"
 

@@ -26,6 +26,7 @@ from api_info.wiring import Services, services
 snapstart.register()
 
 MAX_BODY_BYTES = 8 * 1024
+JSON_UTF8 = "application/json; charset=utf-8"  # the contract's media type of every body
 NOT_JSON = "The request body must be a JSON object, sent with Content-Type: application/json."
 IDEMPOTENCY_KEY = r"^[A-Za-z0-9_-]{1,128}$"
 BODY_ERRORS = {"json_invalid", "model_attributes_type", "dict_type", "model_type", "missing"}
@@ -110,6 +111,10 @@ def serve(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaCon
             raise BadRequest(NOT_JSON)
         if body and not _within_parse_limits(body):
             raise BadRequest(TOO_DEEP)
+        if body and not _is_json_object(body):
+            # Powertools parses only a body a route declares: on the others (an uninstall, a check)
+            # the route would run whatever came, `[[[` included.
+            raise BadRequest(NOT_JSON)
         event = _json_media_type_in_lower_case(_ops_path(event, caller))
     except ApiError as exc:
         return _with_hsts(proxy_error(exc, _request_id(event)))
@@ -117,11 +122,23 @@ def serve(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaCon
         logger.exception("Unexpected error while identifying the caller")
         return _with_hsts(proxy_error(ApiError(), _request_id(event)))
     app.context["caller"] = caller
-    return _with_hsts(app.resolve(event, context))
+    return _with_hsts(_json_in_utf8(app.resolve(event, context)))
 
 
 def _with_hsts(answer: dict[str, Any]) -> dict[str, Any]:
     answer["headers"] = {**(answer.get("headers") or {}), "Strict-Transport-Security": HSTS}
+    return answer
+
+
+def _json_in_utf8(answer: dict[str, Any]) -> dict[str, Any]:
+    # Powertools labels JSON plain `application/json`, in the routes' answers and in the exception
+    # handlers' alike; one place relabels it all, so no route can forget. Other answers keep theirs.
+    for name in ("headers", "multiValueHeaders"):
+        headers = answer.get(name) or {}
+        for key, value in list(headers.items()):
+            values = value if isinstance(value, list) else [value]
+            if key.lower() == "content-type" and any(_is_json_media_type(str(v)) for v in values):
+                headers[key] = [JSON_UTF8] if isinstance(value, list) else JSON_UTF8
     return answer
 
 
@@ -250,7 +267,7 @@ def error_response(exc: ApiError, request_id: str | None) -> Response[Any]:
 
 def proxy_error(exc: ApiError, request_id: str | None) -> dict[str, Any]:
     """An error as an API Gateway proxy answer, for the gate that runs before the resolver."""
-    headers = {"Content-Type": "application/json; charset=utf-8"}
+    headers = {"Content-Type": JSON_UTF8}
     if exc.retry_after is not None:
         headers["Retry-After"] = str(exc.retry_after)
     return {
@@ -263,7 +280,11 @@ def proxy_error(exc: ApiError, request_id: str | None) -> dict[str, Any]:
 
 def _is_json(event: Mapping[str, Any]) -> bool:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    media_type = str(headers.get("content-type") or "application/json").split(";")[0].strip()
+    return _is_json_media_type(str(headers.get("content-type") or "application/json"))
+
+
+def _is_json_media_type(content_type: str) -> bool:
+    media_type = content_type.split(";")[0].strip()
     return media_type.lower() == "application/json"  # media types are case-insensitive (RFC 9110)
 
 
@@ -326,3 +347,11 @@ def _request_id(event: Mapping[str, Any]) -> str | None:
     context = event.get("requestContext") or {}
     request_id = context.get("requestId")
     return str(request_id) if request_id else None
+
+
+def _is_json_object(body: str) -> bool:
+    """Whether a body is a JSON object (`_within_parse_limits` has kept json's recursion in bounds)."""
+    try:
+        return isinstance(json.loads(body), dict)
+    except ValueError:  # json.JSONDecodeError, or text that is no JSON at all
+        return False

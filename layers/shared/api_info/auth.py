@@ -163,9 +163,11 @@ class AdminCheck:
         With `app_gone_suffices` (an uninstall sent by a user), Jira refusing the app's own system token
         is enough too: the app is no longer installed there, so nobody can be an administrator of it.
         """
-        # The system token is required on every request: the cache saves the call to Jira, never this.
+        # The system token and an allowed API base URL are required on every request: the cache saves
+        # the call to Jira, never these. A cached yes once let `.../ex/jira/\x01` through.
         if not system_token or not api_base_url:
             raise Forbidden()
+        self._atlassian.vet_url(api_base_url)  # UnsafeUrl: 403, as the contract's section 2a says
         key = (tenant_id, account_id)
         now = time.monotonic()
         if self._granted.get(key, 0.0) > now:
