@@ -310,6 +310,29 @@ def test_a_check_whose_status_change_cannot_be_announced_is_recorded_and_retried
     assert checked_history(aws) == [("apiKey", "failed", "internal_error")]
 
 
+def test_a_status_change_the_app_was_never_told_of_is_announced_by_the_next_check_if_eventbridge_failed(
+    api: Api, simulator: AtlassianSimulator, checks: Checks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a key saved (the app never told of its status) that Atlassian no longer accepts
+    key = new_key(simulator)
+    save_key(api, key)
+    simulator.remove_key(key)
+
+    def failing(self: EventPublisher, detail_type: str, detail: Any) -> None:
+        raise RuntimeError("EventBridge did not take the event (InternalFailure)")
+
+    # When the first check cannot announce that it became invalid
+    with monkeypatch.context() as eventbridge_down:
+        eventbridge_down.setattr(EventPublisher, "publish", failing)
+        assert len(checks.run("acme")["batchItemFailures"]) == 1
+
+    # Then the next check announces it, once, though the invalid status is already stored
+    assert checks.run("acme") == {"batchItemFailures": []}
+    assert checks.run("acme") == {"batchItemFailures": []}
+    told = [(e["detail"]["previousStatus"], e["detail"]["status"]) for e in checks.events()]
+    assert told == [("valid", "invalid")]
+
+
 def test_a_date_change_is_announced_even_while_atlassian_fails(
     api: Api,
     aws: dict[str, str],

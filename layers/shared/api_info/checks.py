@@ -179,6 +179,10 @@ def check_credential(
     )
     result = CredentialCheck(credential, outcome, code, previous, status, retry_after, history=history)
     try:
+        if status != previous and credential not in notified:
+            # Never told: `previous` comes from the record, which this check is about to change. Keep it
+            # as what the app knows, so that if the announcement fails the next check still sees the change.
+            core.tenants.mark_notified(tenant_id, credential, previous)
         written = core.tenants.record_check(
             tenant_id,
             credential,
