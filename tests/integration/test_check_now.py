@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import boto3
 import pytest
 
-from api_info.messaging import EventPublisher
 from local.atlassian_sim import ORG_ID, ORG_NAME, AtlassianSimulator
-from tests.support.checks import Checks, tenant_id
+from tests.support.checks import Checks, fail_publishing, tenant_id
 from tests.support.harness import NOT_ADMIN, Api
 from tests.support.state import history_items
 
@@ -138,19 +135,6 @@ def test_an_atlassian_failure_is_shown_as_an_error_and_keeps_the_status(
         "outcome": "error",
         "detail": "atlassian_error",
     }
-
-
-def fail_publishing(monkeypatch: pytest.MonkeyPatch, detail_type: str) -> Callable[[], None]:
-    """Make EventBridge refuse events of `detail_type`; returns what makes it take them again."""
-    original = EventPublisher.publish
-
-    def failing(self: EventPublisher, kind: str, detail: Any) -> None:
-        if kind == detail_type:
-            raise RuntimeError("EventBridge did not take the event (InternalFailure)")
-        original(self, kind, detail)
-
-    monkeypatch.setattr(EventPublisher, "publish", failing)
-    return lambda: monkeypatch.setattr(EventPublisher, "publish", original)
 
 
 def checked_events(api: Api) -> list[tuple[str, str, str, str | None, str | None]]:

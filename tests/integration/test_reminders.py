@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 
 from api_info import checks as checks_module
-from api_info.messaging import EventPublisher
 from local.atlassian_sim import ORG_ID, ORG_NAME, AtlassianSimulator
-from tests.support.checks import Checks, tenant_id
+from tests.support.checks import Checks, fail_publishing, tenant_id
 from tests.support.harness import Api
 
 REMINDER = "Credential expiry reminder"
@@ -155,16 +154,9 @@ def test_a_failed_publish_is_announced_by_the_next_check(
     key: str, api: Api, simulator: AtlassianSimulator, checks: Checks, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     on_day(monkeypatch, 25)
-    original = EventPublisher.publish
-
-    def failing(self: EventPublisher, detail_type: str, detail: Any) -> None:
-        if detail_type == REMINDER:
-            raise RuntimeError("EventBridge did not take the event (InternalFailure)")
-        original(self, detail_type, detail)
-
-    monkeypatch.setattr(EventPublisher, "publish", failing)
+    recover = fail_publishing(monkeypatch, REMINDER)
     failed = checks.run("acme")
-    monkeypatch.setattr(EventPublisher, "publish", original)
+    recover()
     checks.run("acme")
 
     assert len(failed["batchItemFailures"]) == 1  # retried, as a failed status-change event is

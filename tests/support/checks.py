@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from functools import cache
 from types import ModuleType
 from typing import Any
 
 import boto3
+import pytest
 
+from api_info.messaging import EventPublisher
 from local import lambdas
 from local.api_client import sample_event
 from local.dev_issuer import installation
@@ -23,6 +26,19 @@ EXPIRY_REMINDER = "Credential expiry reminder"
 def function_module(logical_id: str) -> ModuleType:
     """The handler module of one function of template.yaml, loaded once per test session."""
     return lambdas.function_module(logical_id)
+
+
+def fail_publishing(monkeypatch: pytest.MonkeyPatch, detail_type: str) -> Callable[[], None]:
+    """Make EventBridge refuse events of `detail_type`; returns what makes it take them again."""
+    original = EventPublisher.publish
+
+    def failing(self: EventPublisher, kind: str, detail: Any) -> None:
+        if kind == detail_type:
+            raise RuntimeError("EventBridge did not take the event (InternalFailure)")
+        original(self, kind, detail)
+
+    monkeypatch.setattr(EventPublisher, "publish", failing)
+    return lambda: monkeypatch.setattr(EventPublisher, "publish", original)
 
 
 def sample(name: str) -> dict[str, Any]:

@@ -198,13 +198,16 @@ def check_credential(
             reminded = remind(svc, tenant_id, credential, checked, today)
             result = replace(result, reminded=reminded) if reminded is not None else result
     except Exception:
-        # Atlassian answered, but DynamoDB or EventBridge failed: the result is kept for the history
-        # (the caller writes it, then answers 500 or retries the message), and what was not announced
-        # is announced by the next check (a reminder's claim was given back).
-        where = {"tenant": tenant_id, "credential": credential}
-        logger.exception("A check's result was not recorded or announced", extra=where)
-        return replace(result, faulted=True)
+        return _faulted(result, "A check's result was not recorded or announced", tenant_id)
     return result
+
+
+def _faulted(result: CredentialCheck, what: str, tenant_id: str) -> CredentialCheck:
+    """Atlassian answered, but DynamoDB or EventBridge failed: the result is kept for the history (the
+    caller writes it, then answers 500 or retries the message), and what was not announced is announced
+    by the next check (a reminder's claim was given back)."""
+    logger.exception(what, extra={"tenant": tenant_id, "credential": result.credential})
+    return replace(result, faulted=True)
 
 
 def announce_erasure(
@@ -229,9 +232,8 @@ def announce_erasure(
         return None
     try:
         _announce(svc, tenant, record, result, last_check)
-    except Exception:  # as in check_credential: the next check announces it again
-        logger.exception("An erased token's invalidity was not announced", extra={"credential": credential})
-        return replace(result, faulted=True)
+    except Exception:
+        return _faulted(result, "An erased token's invalidity was not announced", tenant.installation_id)
     return result
 
 
