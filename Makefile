@@ -13,10 +13,19 @@ PORT ?= 3000
 # build dependency runs either. --clear: the venv holds the lock's packages and nothing left over.
 PIP_LOCKED := pip install --quiet --require-hashes --only-binary :all:
 
+# $(call locked_venv,<venv>,<lock>): a fresh venv holding exactly the lock. The interpreter's bundled pip
+# may be too old for the lock (pip 23.2, Python 3.11's, refuses aws-sam-cli's `boto3[crt]` under
+# --require-hashes), so the pip the lock pins goes in first: its own lines of the same lock, hashes and all.
+define locked_venv
+	$(PYTHON) -m venv --clear $(1)
+	awk '/^pip==/{p=1} p{print} p && !/\\$$/{exit}' $(2) > $(1)/pip.lock
+	$(1)/bin/$(PIP_LOCKED) -r $(1)/pip.lock
+	$(1)/bin/$(PIP_LOCKED) -r $(2)
+	touch $(1)/bin/activate
+endef
+
 $(BIN)/activate: requirements-dev.lock
-	$(PYTHON) -m venv --clear $(VENV)
-	$(BIN)/$(PIP_LOCKED) -r requirements-dev.lock
-	touch $(BIN)/activate
+	$(call locked_venv,$(VENV),requirements-dev.lock)
 
 ## Start the local stack on http://127.0.0.1:$(PORT) (Ctrl-C stops it).
 run: $(BIN)/activate
@@ -57,9 +66,7 @@ SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 SAM_PYENV_VERSION ?= 3.13.0:3.11.7
 
 $(SAM_VENV)/bin/activate: requirements-sam.lock
-	$(PYTHON) -m venv --clear $(SAM_VENV)
-	$(SAM_VENV)/bin/$(PIP_LOCKED) -r requirements-sam.lock
-	touch $(SAM_VENV)/bin/activate
+	$(call locked_venv,$(SAM_VENV),requirements-sam.lock)
 
 ## Lint template.yaml with cfn-lint, then let SAM transform and lint it (both run locally).
 template-lint: $(BIN)/activate $(SAM_VENV)/bin/activate
@@ -70,9 +77,7 @@ template-lint: $(BIN)/activate $(SAM_VENV)/bin/activate
 CHECKOV_VENV := .venv-checkov
 
 $(CHECKOV_VENV)/bin/activate: requirements-checkov.lock
-	$(PYTHON) -m venv --clear $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/$(PIP_LOCKED) -r requirements-checkov.lock
-	touch $(CHECKOV_VENV)/bin/activate
+	$(call locked_venv,$(CHECKOV_VENV),requirements-checkov.lock)
 
 ## Security scanners, all offline: bandit on the code (no medium or high finding may remain) and
 ## checkov on template.yaml (no failed check; each skip is justified in the resource's Metadata).
@@ -94,9 +99,7 @@ audit: $(BIN)/activate
 SBOM_VENV := .venv-sbom
 
 $(SBOM_VENV)/bin/activate: requirements-sbom.lock
-	$(PYTHON) -m venv --clear $(SBOM_VENV)
-	$(SBOM_VENV)/bin/$(PIP_LOCKED) -r requirements-sbom.lock
-	touch $(SBOM_VENV)/bin/activate
+	$(call locked_venv,$(SBOM_VENV),requirements-sbom.lock)
 
 ## Build the layer and functions for arm64 into .aws-sam/build (no Docker needed), then the layer's
 ## CycloneDX SBOM and license list next to it (.aws-sam/build/sbom.cdx.json, licenses.txt), and the
@@ -113,9 +116,7 @@ reproducible:
 UV_VENV := .venv-uv
 
 $(UV_VENV)/bin/activate: requirements-uv.lock
-	$(PYTHON) -m venv --clear $(UV_VENV)
-	$(UV_VENV)/bin/$(PIP_LOCKED) -r requirements-uv.lock
-	touch $(UV_VENV)/bin/activate
+	$(call locked_venv,$(UV_VENV),requirements-uv.lock)
 
 ## Resolve every lock again after a requirements*.txt changed (uv pip compile --generate-hashes) and
 ## print each change as "package: old -> new". A pin that still fits stays; UPGRADE=all moves everything

@@ -84,7 +84,7 @@ def test_every_pip_install_in_the_makefiles_checks_hashes_from_a_lock() -> None:
         for line in (REPO / makefile).read_text().replace("\\\n", " ").splitlines()
         if line.startswith("\t") and re.search(r"\bpip\b.*\binstall\b|\$\((PIP|PIP_LOCKED)\)", line)
     ]  # recipe lines only: a recipe starts with a tab
-    assert len(installs) >= 7  # .venv, -sam, -checkov, -sbom, -uv, the layer's two
+    assert len(installs) >= 4  # locked_venv's two (the lock's own pip first, then the lock), the layer's two
     variables = {
         name: value
         for makefile in MAKEFILES
@@ -94,7 +94,28 @@ def test_every_pip_install_in_the_makefiles_checks_hashes_from_a_lock() -> None:
         expanded = re.sub(r"\$\((\w+)\)", lambda m: variables.get(m[1], m[0]), line)
         expanded = re.sub(r"\$\((\w+)\)", lambda m: variables.get(m[1], m[0]), expanded)
         assert "--require-hashes" in expanded, (makefile, line)
-        assert re.search(r"-r \S+\.lock\b", expanded), (makefile, line)
+        assert re.search(r"-r (\S+\.lock|\$\(2\))$", expanded), (makefile, line)  # $(2): locked_venv's lock
+
+
+def test_every_venv_is_made_by_locked_venv_which_installs_the_locks_own_pip_first() -> None:
+    # The interpreter's bundled pip (23.2 with Python 3.11) refuses requirements-sam.lock; the pip the
+    # lock pins accepts it, so that pip goes in first, from the lock's own hashed lines.
+    makefile = (REPO / "Makefile").read_text()
+    recipe = makefile.split("define locked_venv\n")[1].split("endef")[0].splitlines()
+
+    assert [line.split()[0] for line in recipe] == [
+        "$(PYTHON)",
+        "awk",
+        "$(1)/bin/$(PIP_LOCKED)",
+        "$(1)/bin/$(PIP_LOCKED)",
+        "touch",
+    ]
+    assert makefile.count("-m venv") == 1  # only in locked_venv
+    assert len(re.findall(r"\t\$\(call locked_venv,", makefile)) == 5  # .venv, -sam, -checkov, -sbom, -uv
+    for lock in REPO.glob("requirements-*.lock"):
+        assert re.search(
+            r"^pip==\S+ \\\n(    --hash=sha256:\w+ \\\n)*    --hash=sha256:\w+\n", lock.read_text(), re.M
+        ), lock
 
 
 def test_make_lock_reports_each_change_as_package_old_new() -> None:
