@@ -194,6 +194,28 @@ class Stack:
         self.router.get(url__regex=rf"^{API_URL}/admin/v1/orgs/org-1/users").mock(
             return_value=httpx.Response(200, json={"data": [], "links": {}})
         )
+        # The change path's display-name lookup of the administrator who saved (issue 20's history).
+        self.router.get(f"{API_URL}/ex/jira/{cloud}/rest/api/3/user").mock(
+            return_value=httpx.Response(200, json={"accountId": ADMIN, "displayName": "Ada Admin"})
+        )
+        # A token save with a valid key stored learns the token's expiry from this one-page listing.
+        self.router.get(url__regex=rf"^{API_URL}/admin/api-access/v1/orgs/org-1/api-tokens").mock(
+            return_value=httpx.Response(
+                200,
+                json={
+                    "data": [
+                        {
+                            "id": "tok-1",
+                            "label": "bench",
+                            "user": {"id": "acc-ada"},
+                            "expiresAt": "2027-06-01T00:00:00.000Z",
+                            "lastActiveAt": "2026-12-01T00:00:00.000Z",
+                        }
+                    ],
+                    "links": {},
+                },
+            )
+        )
         self.router.get(f"{SITE_URL}/rest/api/3/myself").mock(
             return_value=httpx.Response(
                 200,
