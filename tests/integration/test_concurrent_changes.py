@@ -14,15 +14,19 @@ from api_info.models import Actor, ChangeKeyRequest, Tenant
 from api_info.wiring import services
 from local.atlassian_sim import AtlassianSimulator
 from local.dev_issuer import installation
+from local.lambdas import reset_container_caches
 
 KEYS = {f"sim-admin-key-racer{i}-RAC{i}": f"org-racer-{i}" for i in range(4)}
 
 
 @pytest.mark.parametrize("round_", range(3))
 def test_concurrent_changes_of_one_credential_end_with_one_whole_winner(
-    aws: dict[str, str], simulator: AtlassianSimulator, round_: int
+    aws: dict[str, str], simulator: AtlassianSimulator, monkeypatch: pytest.MonkeyPatch, round_: int
 ) -> None:
     # Given four different keys, each of its own organization, and an Atlassian slow enough to overlap
+    # (with the deployed 5 s deadline: the tests' 1 s is too short for four threads on a loaded machine)
+    monkeypatch.setenv("ATLASSIAN_TIMEOUT_SECONDS", "5")
+    reset_container_caches()
     for key, org in KEYS.items():
         simulator.add_key(key, org_id=org, org_name=org)
     simulator.latency_ms = 150

@@ -281,8 +281,9 @@ def test_a_failing_listing_leaves_the_entered_date_and_the_change_goes_through(
     took = time.monotonic() - started
 
     assert (info["expiresOn"], info["expiresOnSource"], info["status"]) == (ENTERED, "admin", "valid")
-    # At most the lookup's deadline more than a save without it (ATLASSIAN_TIMEOUT_SECONDS is 1 here).
-    assert took < usual + 1 + 1.0
+    # Bounded by the lookup's deadline (ATLASSIAN_TIMEOUT_SECONDS is 1 here), with room for a loaded
+    # machine: unbounded, the trickled listing would take its length times 2 s, minutes.
+    assert took < usual + 1 + 4.0
     if failure == "foreign-next":
         assert listing_requests(simulator) == 1  # the key never went to the other host
 
