@@ -253,3 +253,25 @@ def test_the_docs_point_to_nothing_outside_the_repository(name: str) -> None:
 def test_the_readme_and_the_design_notes_point_to_the_api_reference() -> None:
     assert "docs/API.md" in read("README.md")
     assert "API.md" in read("docs/DESIGN.md")
+
+
+def slug(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+@pytest.mark.parametrize(
+    "name", ["README.md", *sorted(f"docs/{p.name}" for p in (REPO / "docs").glob("*.md"))]
+)
+def test_every_link_to_a_section_finds_its_heading(name: str) -> None:
+    # The references to docs/API.md (and the headings renamed with it) land where they say.
+    broken = []
+    for target, anchor in re.findall(r"\]\(([^)#\s]*)#([^)\s]+)\)", read(name)):
+        path = (REPO / name).parent / target if target else REPO / name
+        if path.suffix != ".md":
+            continue
+        headings = re.findall(r"^#+ (.+)$", path.read_text(encoding="utf-8"), re.MULTILINE)
+        if anchor not in {slug(heading) for heading in headings}:
+            broken.append(f"{target}#{anchor}")
+    assert broken == []
