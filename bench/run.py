@@ -35,7 +35,7 @@ CALL_BUDGET = {
     "GET /api-info": ((1, 1), (0, 0), (0, 0)),  # exactly
     # A key save: the organizations, the user-management probe, the saver's display name (history).
     "PUT /api-info/key": ((0, 5), (0, 3), (0, 3)),  # at most
-    # With a valid key stored, the token's expiry lookup (contract 2b) adds the key's record (GetItem),
+    # With a valid key stored, the token's expiry lookup (docs/API.md §4) adds the key's record (GetItem),
     # its secret (GetSecretValue) and a page of the organization's API tokens.
     "PUT /api-info/token": ((0, 6), (0, 3), (0, 3)),
 }

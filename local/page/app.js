@@ -280,7 +280,7 @@ function expirySentence(name, info) {
   return t(state.lang, plural("expiry.ago", -days), { subject, days: -days, date });
 }
 
-/** Whole days from today (UTC) to expiresOn, as the contract defines daysLeft; the API's value when sent. */
+/** Whole days from today (UTC) to expiresOn, as docs/API.md defines daysLeft; the API's value when sent. */
 function daysLeftOf(info) {
   if (Number.isInteger(info.daysLeft)) return info.daysLeft;
   if (!info.expiresOn) return null;

@@ -230,7 +230,7 @@ const ko = {
 
   "error.retry": "{seconds}초 후에 다시 시도하세요.",
   "error.network": "서비스에 연결할 수 없습니다. 연결 상태를 확인한 뒤 다시 시도하세요.",
-  // The API writes its messages in English; these are the Korean ones for the contract's codes.
+  // The API writes its messages in English; these are the Korean ones for its error codes (docs/API.md).
   "code.bad_request": "요청을 읽을 수 없습니다. 페이지를 새로 고친 뒤 다시 시도하세요.",
   "code.unauthenticated": "로그인 상태를 확인할 수 없습니다. Jira에서 앱을 다시 연 뒤 시도하세요.",
   "code.forbidden": "Jira 관리자만 API 정보를 보거나 변경할 수 있습니다.",

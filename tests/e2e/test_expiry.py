@@ -1,4 +1,4 @@
-"""Contract 2b over the real local stack: a token's expiry read from the simulated Atlassian, as the
+"""docs/API.md §4 over the real local stack: a token's expiry read from the simulated Atlassian, as the
 README's walkthrough shows it, and the reminder a check then publishes on the stack's event bus."""
 
 from __future__ import annotations

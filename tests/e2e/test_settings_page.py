@@ -348,7 +348,7 @@ def test_no_banner_while_every_credential_is_valid(page: Page, stack: Stack, sit
 def test_a_date_from_atlassian_says_so_and_an_expired_key_counts_days_ago(
     page: Page, stack: Stack, site: str
 ) -> None:
-    # Given an answer as the service gives it once it reads token expiry from Atlassian (issue 15):
+    # Given an answer as the service gives it once it reads token expiry from Atlassian:
     # the token's date came from Atlassian, with daysLeft; the key expired 3 days ago, without daysLeft.
     today = datetime.now(UTC).date()
     token_expires, key_expired = today + timedelta(days=2), today - timedelta(days=3)

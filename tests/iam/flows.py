@@ -310,7 +310,7 @@ def change_token_first_save_and_replace(w: World) -> None:
 
 @flow
 def change_token_learns_its_expiry_with_the_key(w: World) -> None:
-    # The org Admin API key's secret is read to list the organization's tokens (contract 2b).
+    # The org Admin API key's secret is read to list the organization's tokens (docs/API.md §4).
     w.save_key("ct-expiry")
     body = {"email": "eve@acme.test", "apiToken": "sim-token-expiry-one-EXP1"}
     answer = w.api.call("change_token", body=body, tenant="ct-expiry")

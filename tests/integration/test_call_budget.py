@@ -85,7 +85,7 @@ def test_a_keyed_token_change_adds_the_expiry_lookup_to_the_budget(
 
     assert answer.status == 200
     # The key change's five, and one GetItem: the tenant's API key record, whose organization and
-    # secret version the expiry lookup needs (contract 2b; the lock returns only the token's record).
+    # secret version the expiry lookup needs (docs/API.md §4; the lock returns only the token's record).
     assert {k: v for k, v in calls.by_operation.items() if k.startswith("dynamodb.")} == {
         "dynamodb.PutItem": 1,
         "dynamodb.TransactWriteItems": 2,

@@ -1,4 +1,4 @@
-"""What a hostile or careless caller found (issue 11), each held to the contract's answer.
+"""What a hostile or careless caller found in a review by hand, each held to the contract's answer.
 
 Who may uninstall, tokens and bodies the parsers choke on, a cached administrator answer without a
 system token, Idempotency-Key replays after an uninstall, a renamed site, media types written in

@@ -1,5 +1,5 @@
 """Properties of what comes before the routes: whatever the token header or the body holds, the answer
-is 400, 401 or 422 in the contract's shape, never a 5xx (contract, section 2a)."""
+is 400, 401 or 422 in the contract's shape, never a 5xx (docs/API.md §2)."""
 
 from __future__ import annotations
 

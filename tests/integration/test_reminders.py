@@ -1,4 +1,4 @@
-"""Expiry reminders (contract 2b): one "Credential expiry reminder" per threshold of REMINDER_DAYS per
+"""Expiry reminders (docs/API.md §4): one "Credential expiry reminder" per threshold of REMINDER_DAYS per
 saved value, over repeated checks, retried worker batches and concurrent checks; afresh after a change.
 """
 

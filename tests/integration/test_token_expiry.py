@@ -1,4 +1,4 @@
-"""The token's expiry read from Atlassian (contract 2b), on save and on every check: each matching case
+"""The token's expiry read from Atlassian (docs/API.md §4), on save and on every check: each matching case
 of the organization's api-tokens listing, and each failure, which leaves the entered date and never
 fails (or slows by more than the deadline) a change or a check.
 """

@@ -1,5 +1,5 @@
-"""The rules of contract 2b with no AWS and no HTTP: which listed token gives the expiry, which reminder
-threshold is due, and the REMINDER_DAYS setting."""
+"""The expiry rules of docs/API.md §4 with no AWS and no HTTP: which listed token gives the expiry,
+which reminder threshold is due, and the REMINDER_DAYS setting."""
 
 from __future__ import annotations
 

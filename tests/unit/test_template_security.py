@@ -70,7 +70,7 @@ API_KEY_SECRETS = ":secret:${SecretPrefix}*/apiKey-??????"  # `-??????`: the ARN
 
 def test_the_change_functions_can_store_credentials_but_never_read_one_back() -> None:
     # The one exception: change-token reads the org Admin API key, to learn the token's expiry from
-    # Atlassian (contract 2b); never a token, and change-key nothing.
+    # Atlassian (docs/API.md §4); never a token, and change-key nothing.
     for function, readable in (("ChangeKeyFunction", ()), ("ChangeTokenFunction", (API_KEY_SECRETS,))):
         for statement in statements(role_of(function)):
             if "secretsmanager:GetSecretValue" in as_list(statement["Action"]):

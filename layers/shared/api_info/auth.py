@@ -167,7 +167,7 @@ class AdminCheck:
         # the call to Jira, never these. A cached yes once let `.../ex/jira/\x01` through.
         if not system_token or not api_base_url:
             raise Forbidden()
-        self._atlassian.vet_url(api_base_url)  # UnsafeUrl: 403, as the contract's section 2a says
+        self._atlassian.vet_url(api_base_url)  # UnsafeUrl: 403 (docs/API.md §1)
         key = (tenant_id, account_id)
         now = time.monotonic()
         if self._granted.get(key, 0.0) > now:

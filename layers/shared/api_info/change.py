@@ -91,7 +91,7 @@ def change_token(
 def _learnt_expiry(
     svc: Services, tenant_id: str, account_id: str, lambda_context: LambdaContext | None
 ) -> str | None:
-    """The token's expiry as Atlassian lists it (contract 2b), or None: never fails the change, and
+    """The token's expiry as Atlassian lists it (docs/API.md §4), or None: never fails the change, and
     waits at most ATLASSIAN_TIMEOUT_SECONDS, less when the invocation's time is short."""
     seconds = None
     if lambda_context is not None:

@@ -72,7 +72,7 @@ class TenantCheck:
     @property
     def history(self) -> list[PendingEvent]:
         """The "checked" events; a faulted check's all say `failed` / `internal_error`, as its answer (500)
-        does: the history records every check whatever its outcome (contract, section 2 Errors)."""
+        does: the history records every check whatever its outcome (docs/API.md, the history)."""
         events = [c.history for c in self.credentials if c.history is not None]
         if not self.faulted:
             return events

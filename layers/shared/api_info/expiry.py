@@ -1,4 +1,4 @@
-"""A user API token's expiry, read from Atlassian (contract 2b): the organization's listing of its
+"""A user API token's expiry, read from Atlassian (docs/API.md §4): the organization's listing of its
 users' API tokens (API Access REST API), authorised by the tenant's org Admin API key.
 
 Best effort: every failure is logged with a reason (never the key, an email or a name) and learns

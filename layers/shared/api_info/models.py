@@ -340,7 +340,7 @@ class CredentialStatusChanged(BaseModel):
 
 
 class CredentialExpiryReminder(BaseModel):
-    """Detail of the "Credential expiry reminder" event (contract 2b): no secret, no masked value."""
+    """Detail of the "Credential expiry reminder" event (docs/API.md §5): no secret, no masked value."""
 
     tenant_id: str = Field(serialization_alias="tenantId")
     credential: CredentialName

@@ -1,4 +1,4 @@
-"""Expiry reminders (contract 2b): a "Credential expiry reminder" event when a check finds `daysLeft` at
+"""Expiry reminders (docs/API.md §4): a "Credential expiry reminder" event when a check finds `daysLeft` at
 or below a threshold of REMINDER_DAYS not yet announced for the credential's current value.
 
 Each threshold is announced once per saved value (its secretVersionId), whatever the number of checks:

@@ -20,7 +20,7 @@ class Settings(BaseModel):
     atlassian_site_hosts: tuple[str, ...] = (".atlassian.net", ".jira.com")
     allow_insecure_loopback: bool = False
     expiry_warning_days: int = Field(default=14, ge=0)
-    # Days before expiresOn at which a "Credential expiry reminder" is published (contract 2b).
+    # Days before expiresOn at which a "Credential expiry reminder" is published (docs/API.md §4).
     reminder_days: tuple[int, ...] = (30, 14, 7, 1)
     table_name: str = "api-info"
     secret_prefix: str = "flexible-user-license/api-info/"
