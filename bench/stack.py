@@ -194,7 +194,7 @@ class Stack:
         self.router.get(url__regex=rf"^{API_URL}/admin/v1/orgs/org-1/users").mock(
             return_value=httpx.Response(200, json={"data": [], "links": {}})
         )
-        # The change path's display-name lookup of the administrator who saved (issue 20's history).
+        # The change path's display-name lookup of the administrator who saved (the history's "By").
         self.router.get(f"{API_URL}/ex/jira/{cloud}/rest/api/3/user").mock(
             return_value=httpx.Response(200, json={"accountId": ADMIN, "displayName": "Ada Admin"})
         )
