@@ -153,11 +153,13 @@ def test_trickling_credentials_send_headers_then_their_body_a_byte_at_a_time(
     finally:
         sim.trickle_seconds = 2.0
 
+    body = b"".join(chunks)
     assert answer.status_code == 200
-    assert headers_after < 0.1
-    assert all(len(chunk) == 1 for chunk in chunks)
-    assert took >= len(chunks) * 0.02
-    assert json.loads(b"".join(chunks))  # the answer of the good credential, in the end
+    # A byte every 0.02 s: the body takes its length times that, the headers came long before it
+    # (a loaded machine may read several bytes at once, so the chunks are not counted).
+    assert took >= len(body) * 0.02
+    assert headers_after < took / 2
+    assert json.loads(body)  # the answer of the good credential, in the end
 
 
 def test_rate_limited_token_is_429(http: httpx.Client) -> None:
