@@ -9,6 +9,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from api_info import pre_traffic
 from local.lambdas import LambdaContext, function_module
@@ -123,3 +124,28 @@ def test_the_dispatchers_probe_sends_no_tenant_to_the_queue(
     # When the dispatcher's new version gets the hook's empty event, then it dispatches nothing
     assert modules["DispatchChecksFunction"].lambda_handler({}, LambdaContext()) == {"tenants": 0}
     assert checks.receive() == []
+
+
+def test_an_invoke_iam_refuses_at_first_is_tried_again(
+    aws: dict[str, str], modules: dict[str, ModuleType], hook: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given IAM that refuses the first invokes of one version: the hook's role names each new version,
+    # and this deploy changed it seconds ago
+    monkeypatch.setattr(pre_traffic, "ACCESS_DENIED_WAITS", (0, 0, 0))  # no real waiting in a test
+    versions = new_versions(aws, modules)
+    refusals = {"left": 3}
+    invoke = versions.invoke
+
+    def eventually(**kwargs: Any) -> dict[str, Any]:
+        if kwargs["FunctionName"] == aws["HistoryFunction"] and refusals["left"]:
+            refusals["left"] -= 1
+            error = {"Error": {"Code": "AccessDeniedException", "Message": "not yet"}}
+            raise ClientError(error, "Invoke")  # type: ignore[arg-type]
+        return invoke(**kwargs)
+
+    monkeypatch.setattr(versions, "invoke", eventually)
+
+    # Then three refusals are waited out, a fourth is not
+    assert deploy(hook, versions, monkeypatch).reports[0]["status"] == "Succeeded"
+    refusals["left"] = 4
+    assert deploy(hook, versions, monkeypatch).reports[0]["status"] == "Failed"

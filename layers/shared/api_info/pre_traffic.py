@@ -9,6 +9,7 @@ no AWS call nor tenant. The others are sent an empty event, and must finish with
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,6 +20,10 @@ from api_info.observability import logger
 SUCCEEDED, FAILED = "Succeeded", "Failed"
 # Probes run at once; one at a time where invocations must not overlap (the least-privilege test).
 MAX_PARALLEL = 10
+# The hook may invoke only the versions this deploy publishes, so its role's policy changes in the same
+# deploy, seconds before CodeDeploy calls it; IAM takes a change in within seconds, not at once
+# (aws/serverless-application-model#838). An AccessDenied is tried again after these waits (seconds).
+ACCESS_DENIED_WAITS: tuple[float, ...] = (2, 4, 8)
 
 
 @dataclass(frozen=True)
@@ -99,13 +104,24 @@ def unauthenticated_request(method: str, path: str) -> dict[str, Any]:
 Invoke = Callable[..., Mapping[str, Any]]  # the Lambda client's invoke
 
 
+def _access_denied(exc: Exception) -> bool:
+    error = getattr(exc, "response", None) or {}
+    return bool(error.get("Error", {}).get("Code") == "AccessDeniedException")
+
+
 def try_version(invoke: Invoke, probe: Probe, version_arn: str) -> str | None:
     """Invoke one new version with its probe; None when it passed, else why not."""
-    try:
-        response = invoke(FunctionName=version_arn, Payload=json.dumps(probe.event()).encode())
-        payload = response["Payload"].read()
-    except Exception as exc:  # an AWS error, a timeout: the version was not shown to work
-        return f"could not be invoked ({type(exc).__name__})"
+    waits = iter(ACCESS_DENIED_WAITS)
+    while True:
+        try:
+            response = invoke(FunctionName=version_arn, Payload=json.dumps(probe.event()).encode())
+            payload = response["Payload"].read()
+            break
+        except Exception as exc:  # an AWS error, a timeout: the version was not shown to work
+            wait = next(waits, None) if _access_denied(exc) else None
+            if wait is None:
+                return f"could not be invoked ({type(exc).__name__})"
+            time.sleep(wait)
     if response.get("FunctionError"):
         return f"failed ({response['FunctionError']})"  # its own log group says why
     try:
