@@ -102,7 +102,24 @@ class Intrinsics:
         if name in self.template["Resources"]:
             self.ensure(name)
             return self.refs[name]
+        published = self._published(name)
+        if published is not None:
+            return published
         raise TemplateError(f"!Ref {name}: no such parameter or resource")
+
+    def _published(self, name: str) -> str | None:
+        """SAM's `!Ref <Function>.Version` and `.Alias` of an AutoPublishAlias function: the ARN of its
+        published version (locally always version 1) or of its alias; None for any other name."""
+        function, _, what = name.partition(".")
+        resource = self.template["Resources"].get(function) or {}
+        if what not in ("Version", "Alias") or resource.get("Type") != "AWS::Serverless::Function":
+            return None
+        glob = (self.template.get("Globals") or {}).get("Function") or {}
+        alias = (resource.get("Properties") or {}).get("AutoPublishAlias") or glob.get("AutoPublishAlias")
+        if not alias:
+            raise TemplateError(f"!Ref {name}: {function} has no AutoPublishAlias")
+        self.ensure(function)
+        return f"{self.arns[function]}:{'1' if what == 'Version' else alias}"
 
     def get_att(self, name: str, attribute: str) -> str:
         if name not in self.template["Resources"]:

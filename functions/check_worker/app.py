@@ -24,6 +24,8 @@ processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     svc = wiring.check_services()
+    if not event:  # the pre-traffic hook's probe of a new version (api_info.pre_traffic): init only
+        return {"batchItemFailures": []}
     batch = WorkerBatch(svc, [record.get("body", "") for record in event.get("Records", [])])
 
     # Each record's check runs on the container's thread pool: at most CHECK_CONCURRENCY checks, so

@@ -13,5 +13,8 @@ from api_info.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    sent = checks.dispatch_checks(wiring.check_services(), requested_at=event.get("scheduledTime"))
+    svc = wiring.check_services()
+    if not event:  # the pre-traffic hook's probe of a new version (api_info.pre_traffic): init only
+        return {"tenants": 0}
+    sent = checks.dispatch_checks(svc, requested_at=event.get("scheduledTime"))
     return {"tenants": sent}

@@ -7,6 +7,7 @@ flows share one stack and run in any order.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -18,15 +19,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
+from urllib.parse import unquote
 
 from moto.server import ThreadedMotoServer
 
-from api_info import privacy
+from api_info import pre_traffic, privacy
 from api_info.wiring import services
 from local.atlassian_sim import ORG_ID, ORG_NAME, AtlassianSimulator
 from local.dev_issuer import DevTokenIssuer
-from local.lambdas import load_function, template_functions
+from local.lambdas import LambdaContext, load_function, template_functions
+from local.resources import ACCOUNT_ID
 from tests.support.checks import Checks, tenant_id
+from tests.support.deploy import run_like_lambda
 from tests.support.harness import (
     APP_ID,
     OPERATOR,
@@ -36,7 +40,7 @@ from tests.support.harness import (
     JwksServer,
     reset_container_caches,
 )
-from tests.support.iam import REGION, Stack, enforce, start_stack
+from tests.support.iam import REGION, STACK, Stack, enforce, start_stack
 
 # Grants no flow can reach on purpose, each with why it stays.
 # Grants kept although no flow uses them: (statement Sid, action) -> why. Empty since the Idempotency-Key
@@ -73,7 +77,9 @@ class World:
     api: _RoundApi
     checks: Checks
     simulator: AtlassianSimulator
+    functions: dict[str, _Invoked]  # logical id -> its handler, invoked under its role
     delivered: list[dict[str, Any]] = field(default_factory=list)  # the last batch deliver() passed on
+    hook_reports: list[dict[str, str]] = field(default_factory=list)  # what the pre-traffic hook reported
 
     def admin(self, service: str) -> Any:
         """A client of the test's own principal, for looking at what the functions did."""
@@ -205,16 +211,52 @@ def world() -> Iterator[World]:
             with _environment(env), enforce(stack):
                 reset_container_caches()
                 handlers: dict[tuple[str, str], _Invoked] = {}
+                functions: dict[str, _Invoked] = {}
                 for spec in template_functions():  # one module per function, as one container has
                     invoked = _Invoked(stack, spec.logical_id, load_function(spec))
+                    functions[spec.logical_id] = invoked
                     handlers.update({(route.method, route.path): invoked for route in spec.routes})
                 api = _RoundApi(handlers, issuer, simulator.url)  # type: ignore[arg-type]
-                yield World(stack, api, Checks(env), simulator)
+                w = World(stack, api, Checks(env), simulator, functions)
+                with _lambda_and_codedeploy_stand_ins(w):
+                    yield w
                 reset_container_caches()
     finally:
         server.stop()
         jwks.stop()
         simulator.stop()
+
+
+@contextmanager
+def _lambda_and_codedeploy_stand_ins(w: World) -> Iterator[None]:
+    """Behind moto's authorization (the evaluator still decides each call): Invoke runs the function's
+    handler under its own role, as Lambda would run the version; PutLifecycleEventHookExecutionStatus,
+    which moto lacks, records the report."""
+    from moto.awslambda.responses import LambdaResponse
+    from moto.codedeploy.responses import CodeDeployResponse
+
+    prefix = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{STACK}-"
+
+    def invoke(response: Any) -> tuple[int, dict[str, str], bytes]:
+        name = unquote(response.path.rsplit("/", 2)[-2])  # a version's ARN, as the hook names it
+        function = name.removeprefix(prefix).rsplit(":", 1)[0]
+        payload, error = run_like_lambda(w.functions[function].lambda_handler, response.body or b"{}")
+        headers = {"content-type": "application/json"} | ({"x-amz-function-error": error} if error else {})
+        return 200, headers, payload
+
+    def report(response: Any) -> str:
+        body = json.loads(response.body)
+        w.hook_reports.append(body)
+        return json.dumps({"lifecycleEventHookExecutionId": body["lifecycleEventHookExecutionId"]})
+
+    saved = LambdaResponse.invoke
+    LambdaResponse.invoke = invoke  # type: ignore[method-assign,assignment]
+    CodeDeployResponse.put_lifecycle_event_hook_execution_status = report  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        LambdaResponse.invoke = saved  # type: ignore[method-assign]
+        del CodeDeployResponse.put_lifecycle_event_hook_execution_status  # type: ignore[attr-defined]
 
 
 # --- the flows ------------------------------------------------------------------------------------------
@@ -637,3 +679,39 @@ def worker_defers_a_check_atlassian_could_not_answer(w: World) -> None:
     assert sqs.receive_message(QueueUrl=w.checks.queue_url).get("Messages") is None
     # Gone for good, or it would come back into another flow's batch a minute later.
     sqs.delete_message(QueueUrl=w.checks.queue_url, ReceiptHandle=w.delivered[0]["ReceiptHandle"])
+
+
+def _deployment(w: World, function: str) -> str:
+    """A deployment of `function`'s alias in its deployment group, as SAM names them (moto's CodeDeploy)."""
+    codedeploy = w.admin("codedeploy")
+    app, group = f"{STACK}-ServerlessDeploymentApplication", f"{STACK}-{function}DeploymentGroup"
+    with contextlib.suppress(codedeploy.exceptions.ApplicationAlreadyExistsException):
+        codedeploy.create_application(applicationName=app, computePlatform="Lambda")
+    with contextlib.suppress(codedeploy.exceptions.DeploymentGroupAlreadyExistsException):
+        codedeploy.create_deployment_group(
+            applicationName=app,
+            deploymentGroupName=group,
+            serviceRoleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{STACK}-CodeDeployRole",
+        )
+    revision = {"revisionType": "AppSpecContent", "appSpecContent": {"content": "{}"}}
+    return codedeploy.create_deployment(applicationName=app, deploymentGroupName=group, revision=revision)[  # type: ignore[no-any-return]
+        "deploymentId"
+    ]
+
+
+@flow
+def pre_traffic_hook_lets_the_new_versions_through(w: World) -> None:
+    # Given a deployment of get-info's alias; the hook tries every function's new version in turn (one
+    # at a time: each runs under its own role, and the roles stack up in this process)
+    event = {
+        "DeploymentId": _deployment(w, "GetInfoFunction"),
+        "LifecycleEventHookExecutionId": uuid.uuid4().hex,
+    }
+    parallel, pre_traffic.MAX_PARALLEL = pre_traffic.MAX_PARALLEL, 1
+    w.hook_reports.clear()
+    try:
+        answer = w.functions["PreTrafficHookFunction"].lambda_handler(event, LambdaContext())
+    finally:
+        pre_traffic.MAX_PARALLEL = parallel
+    assert answer == {"status": "Succeeded"}
+    assert [r["status"] for r in w.hook_reports] == ["Succeeded"]

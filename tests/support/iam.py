@@ -19,6 +19,9 @@ Each assumption is marked `MODEL:` where it is made, and listed in docs/SECURITY
 - The Lambda service's own calls with the execution role (CloudWatch Logs, X-Ray) are made by
   `Stack.invoked` once per invocation, standing in for the runtime; the SQS event source mapping's
   calls (GetQueueAttributes, ReceiveMessage, DeleteMessage) are made by `Stack.deliver`.
+- Lambda's Invoke is checked as lambda:InvokeFunction on the ARN the caller names (a version's ARN,
+  qualified); CodeDeploy's PutLifecycleEventHookExecutionStatus on the deployment group of the
+  deployment reported on. Behind the check, tests/iam/flows.py stands in for both services.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import boto3
 import requests
@@ -167,6 +170,7 @@ class Evaluator:
     key_policy: dict[str, Any]
     table_keys: dict[str, str]  # table name -> ARN of the KMS key encrypting it
     backends: Callable[[], Any]  # (secrets backend, sqs backend), read when a request comes
+    codedeploy: Callable[[], Any]  # moto's CodeDeploy backend, read when a request comes
     denials: list[Denial] = field(default_factory=list)
     # (role name, statement Sid, action) of every allow that decided a check: what each grant was used for
     used: set[tuple[str, str, str]] = field(default_factory=set)
@@ -235,6 +239,18 @@ class Evaluator:
         if service == "logs" and operation in ("CreateLogStream", "PutLogEvents"):
             arn = f"arn:aws:logs:{region}:{account}:log-group:{body['logGroupName']}"
             return [Check(f"logs:{operation}", f"{arn}:log-stream:{body['logStreamName']}")]
+        # MODEL: Invoke on the ARN named; the hook names each version by its qualified ARN.
+        if service == "lambda" and operation == "Invoke":
+            # /2015-03-31/functions/<name or ARN, URL-encoded>/invocations; the version in the ARN
+            name = unquote(request._path.split("?")[0].rstrip("/").split("/")[-2])
+            qualifier = (request._data or {}).get("Qualifier")
+            arn = name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:function:{name}"
+            return [Check("lambda:InvokeFunction", f"{arn}:{qualifier}" if qualifier else arn)]
+        if service == "codedeploy" and operation == "PutLifecycleEventHookExecutionStatus":
+            # Authorized on the deployment group of the deployment reported on.
+            deployment = self.codedeploy().deployments[body["deploymentId"]]
+            group = f"{deployment.application_name}/{deployment.deployment_group_name}"
+            return [Check(request._action, f"arn:aws:codedeploy:{region}:{account}:deploymentgroup:{group}")]
         if service == "xray":
             # moto names X-Ray's operations after their paths (/TraceSegments); neither has a resource.
             return [Check(f"xray:Put{operation.removeprefix('Put')}", "*")]
@@ -540,6 +556,14 @@ def start_stack(server_url: str, template_path: Path, parameters: dict[str, str]
             if kms_key:
                 secrets.update_secret(SecretId=resources.refs[logical_id], KmsKeyId=kms_key)
 
+    # SAM's `!Ref <Function>.Version` becomes a reference to a published version: its ARN, version 1, as
+    # the local stack gives the pre-traffic hook's environment (local.intrinsics).
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::Lambda::Version":
+            function = resource["Properties"]["FunctionName"]["Ref"]
+            builder.ensure(function)
+            builder.refs[logical_id] = f"{builder.arns[function]}:1"
+
     iam = admin.client("iam", endpoint_url=server_url)
     sts = admin.client("sts", endpoint_url=server_url)
     roles, role_policies, sessions, log_groups = {}, {}, {}, {}
@@ -590,10 +614,16 @@ def start_stack(server_url: str, template_path: Path, parameters: dict[str, str]
 
         return secretsmanager_backends[ACCOUNT_ID][REGION], sqs_backends[ACCOUNT_ID][REGION]
 
+    def codedeploy() -> Any:
+        from moto.codedeploy.models import codedeploy_backends
+
+        return codedeploy_backends[ACCOUNT_ID][REGION]
+
     evaluator = Evaluator(
         key_policy=builder.resolve(template["Resources"][key_id]["Properties"]["KeyPolicy"]),
         table_keys=table_keys,
         backends=backends,
+        codedeploy=codedeploy,
     )
     return Stack(
         url=server_url,

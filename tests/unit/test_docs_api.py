@@ -90,8 +90,10 @@ def template_environment() -> dict[str, Any]:
     """Every variable template.yaml gives a function (Globals and each function's own), with its value."""
     resources = TEMPLATE["Resources"]
     found = dict(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"])
-    for resource in resources.values():
-        if resource.get("Type") == "AWS::Serverless::Function":
+    for name, resource in resources.items():
+        # The pre-traffic hook's variables are each function's new version: deploy plumbing, not a
+        # setting of the service (docs/DEPLOYMENT.md describes the hook).
+        if resource.get("Type") == "AWS::Serverless::Function" and name != "PreTrafficHookFunction":
             props = resource.get("Properties") or {}
             found.update(((props.get("Environment") or {}).get("Variables")) or {})
     return found

@@ -28,6 +28,7 @@ COUNT = re.compile(r"\b(\d+) (function ARN outputs|functions|alarms|outputs)\b")
 SERVICES = {
     "AWS::Serverless::Function": "Lambda",
     "AWS::Serverless::LayerVersion": "Lambda",
+    "AWS::Lambda::Permission": "Lambda",
     "AWS::Serverless::Api": "API Gateway",
     "AWS::ApiGateway::Account": "API Gateway",
     "AWS::IAM::Role": "IAM",
@@ -122,6 +123,11 @@ def test_the_deploy_rights_name_every_aws_service_the_template_creates_resources
     )
     assert missing == []
     assert "account-wide API Gateway setting" in rights
+    # SAM turns a function's DeploymentPreference into CodeDeploy resources of its own.
+    gradual = "DeploymentPreference" in TEMPLATE["Globals"]["Function"] or any(
+        "DeploymentPreference" in (r.get("Properties") or {}) for r in RESOURCES.values()
+    )
+    assert not gradual or "**CodeDeploy**" in rights
 
 
 def test_forge_app_id_is_explained_before_the_guided_deploy() -> None:
