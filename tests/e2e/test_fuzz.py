@@ -1,10 +1,10 @@
 """schemathesis against the whole local stack, driven by docs/openapi.json.
 
-Budget: FUZZ_MAX_EXAMPLES (default 50; raise it for a deeper run) generated cases per operation and phase, positive and negative
-data, with a fixed seed (FUZZ_SEED, default 6) so that CI runs are repeatable; about half a minute per
-three operations on 2 cores. Checks: no 5xx, every status, content type, header and body as documented,
-data that breaks the schema refused, and no operation working without credentials. The run's output and
-a JUnit report land in test-artifacts/schemathesis/.
+Budget: FUZZ_MAX_EXAMPLES (default 50; raise it for a deeper run) generated cases per operation and
+phase, positive and negative data, with a fixed seed (FUZZ_SEED, default 6) so that CI runs are
+repeatable; about a quarter of a minute per three operations on 2 cores. Checks: no 5xx, every status,
+content type, header and body as documented, data that breaks the schema refused, and no operation
+working without credentials. The run's output and a JUnit report land in test-artifacts/schemathesis/.
 """
 
 from __future__ import annotations
