@@ -416,8 +416,10 @@ function lastCheck(check) {
 function outcome(event) {
   const element = document.createElement("span");
   const result = t(state.lang, `result.${event.outcome}`);
-  const reason = event.code && has(state.lang, `reason.${event.code}`) ? t(state.lang, `reason.${event.code}`) : "";
-  element.append(outcomeSymbol(event.outcome), reason ? t(state.lang, "history.because", { result, reason }) : result);
+  const known = event.code && has(state.lang, `reason.${event.code}`);
+  const reason = known ? t(state.lang, `reason.${event.code}`) : "";
+  const text = reason ? t(state.lang, "history.because", { result, reason }) : result;
+  element.append(outcomeSymbol(event.outcome), text);
   if (event.code) element.title = event.code;
   return element;
 }

@@ -141,7 +141,8 @@ const en = {
   // language and says what to do.
   "code.network": "The service could not be reached. Check your connection and try again.",
   "code.bad_answer": "The service gave an answer that could not be read. Try again in a few minutes.",
-  "code.bad_request": "The request could not be read. Reload the page; if this keeps happening, reopen the app from Jira.",
+  "code.bad_request":
+    "The request could not be read. Reload the page; if this keeps happening, reopen the app from Jira.",
   "code.unauthenticated":
     "Your sign-in could not be confirmed. Reopen the app from Jira and try again; if this keeps happening, " +
     "ask whoever installed the app to check its setup.",
@@ -153,14 +154,16 @@ const en = {
   "code.validation_error": "Check the values you entered.",
   "code.api_key_invalid": "Atlassian did not accept this API key. Check that you copied all of it.",
   "code.api_key_has_scopes":
-    "This API key was created with scopes. Create the key with the ‘API key without scopes’ option and save it again.",
+    "This API key was created with scopes. " +
+    "Create the key with the ‘API key without scopes’ option and save it again.",
   "code.api_key_no_organization":
     "This API key does not belong to any organization. Create it in Atlassian Administration.",
   "code.api_key_other_organization":
     "This API key's organization does not hold this Jira site. Create the key in the organization that does.",
   "code.api_token_invalid": "Atlassian did not accept this email and API token. Check both and try again.",
   "code.api_token_has_scopes":
-    "This API token was created with scopes. Create the token with the ‘Create API token’ button and save it again.",
+    "This API token was created with scopes. " +
+    "Create the token with the ‘Create API token’ button and save it again.",
   "code.api_token_email_mismatch":
     "This API token belongs to another email address. Enter the email address of the token's account.",
   "code.api_token_account_inactive":
@@ -314,7 +317,8 @@ const ko = {
     "이 API 키의 조직에는 이 Jira 사이트가 없습니다. 이 사이트가 속한 조직에서 키를 만드세요.",
   "code.bad_request": "요청을 읽을 수 없습니다. 페이지를 새로 고친 뒤 다시 시도하세요.",
   "code.unauthenticated":
-    "로그인 상태를 확인할 수 없습니다. Jira에서 앱을 다시 연 뒤 시도하세요. 문제가 계속되면 앱을 설치한 담당자에게 설정 확인을 요청하세요.",
+    "로그인 상태를 확인할 수 없습니다. Jira에서 앱을 다시 연 뒤 시도하세요. " +
+    "문제가 계속되면 앱을 설치한 담당자에게 설정 확인을 요청하세요.",
   "code.forbidden": "Jira 관리자만 API 정보를 보거나 변경할 수 있습니다.",
   "code.not_found": "요청한 주소가 없습니다. 페이지를 새로 고치고, 문제가 계속되면 앱을 업데이트하세요.",
   "code.idempotency_key_reused": "같은 요청 키가 다른 내용으로 이미 사용되었습니다. 다시 저장하세요.",
