@@ -2,7 +2,7 @@
 // and lists the history. Plain ES module, no build step; the API is reached only through transport.js.
 
 import { call, devIdentity, mode } from "./transport.js";
-import { LANGUAGES, has, initialLanguage, t } from "./i18n.js";
+import { DAY_MONTH, LANGUAGES, has, initialLanguage, t } from "./i18n.js";
 
 const LANGUAGE_KEY = "api-info-language";
 const HISTORY_PAGE = 20;
@@ -43,6 +43,24 @@ const FIELD_OF_CODE = {
 // Each status has its own symbol as well as its own colour: colour is never the only signal.
 const STATUS_SYMBOL = { not_configured: "○", valid: "✓", expiring: "!", expired: "✕", invalid: "✕" };
 const OUTCOME_SYMBOL = { ok: "✓", rejected: "✕", error: "!", succeeded: "✓", failed: "!" };
+// The history's columns: each cell also carries its column's name, shown beside it when rows reflow.
+const HISTORY_COLUMNS = ["when", "credential", "action", "outcome", "value", "by"];
+// The account id the service puts in place of a closed Atlassian account (docs/PRIVACY.md).
+const CLOSED_ACCOUNT = "closed-account";
+
+// The API words a validation detail in English; the page knows its sentences, to say each in the
+// page's language (layers/shared/api_info/api.py, _field_message, writes them).
+const DETAIL_TEXT = [
+  [/is required/, "detail.required"],
+  [/must not be empty/, "detail.empty"],
+  [/at most (\d+) characters/, "detail.tooLong"],
+  [/spaces or line breaks/, "detail.spaces"],
+  [/type or paste/, "detail.characters"],
+  [/email address/, "detail.email"],
+  [/YYYY-MM-DD/, "detail.dateFormat"],
+  [/real calendar date/, "detail.realDate"],
+  [/in the past/, "detail.past"],
+];
 
 const state = {
   lang: "en",
@@ -53,6 +71,7 @@ const state = {
   history: { events: [], nextCursor: null, failed: false, loaded: false },
   checking: false,
   pageError: null,
+  notice: null, // the key of the last action's success line, kept for a language switch
 };
 
 const $ = (id) => document.getElementById(id);
@@ -171,6 +190,7 @@ async function loadHistory(more) {
 // --- rendering --------------------------------------------------------------------------------------
 
 function renderAll() {
+  renderNotice();
   renderPageError();
   renderExpiry();
   if (!state.info) return;
@@ -274,7 +294,7 @@ function expirySentence(name, info) {
   const subject = t(state.lang, `expiry.subject.${name}`);
   const days = daysLeftOf(info);
   if (days === null) return t(state.lang, info.status === "expired" ? "expiry.past" : "expiry.soon", { subject });
-  const date = formatDate(info.expiresOn, t(state.lang, "expiry.dateStyle"));
+  const date = formatDate(info.expiresOn);
   if (days === 0) return t(state.lang, "expiry.today", { subject, date });
   if (days > 0) return t(state.lang, plural("expiry.in", days), { subject, days, date });
   return t(state.lang, plural("expiry.ago", -days), { subject, days: -days, date });
@@ -327,6 +347,7 @@ function renderHistory() {
   const { events, nextCursor, failed, loaded } = state.history;
   if (!loaded) return;
   const body = table.querySelector("tbody");
+  const names = knownNames();
   body.replaceChildren(
     ...events.map((event) => {
       const row = document.createElement("tr");
@@ -335,15 +356,15 @@ function renderHistory() {
         t(state.lang, `credential.${event.credential}`),
         t(state.lang, `action.${event.action}`),
         outcome(event),
-        event.maskedValue || t(state.lang, "meta.none"),
-        actorName(event.actor),
+        maskedValue(event.maskedValue),
+        actorName(event.actor, names),
       ];
-      for (const value of cells) {
+      cells.forEach((value, index) => {
         const cell = document.createElement("td");
+        cell.dataset.label = t(state.lang, `history.${HISTORY_COLUMNS[index]}`);
         cell.append(value);
         row.append(cell);
-      }
-      row.children[4].classList.add("mono");
+      });
       return row;
     }),
   );
@@ -351,6 +372,14 @@ function renderHistory() {
   message.hidden = events.length > 0 && !failed;
   message.textContent = failed ? t(state.lang, "history.unavailable") : t(state.lang, "history.empty");
   $("history-more").hidden = !nextCursor || failed;
+}
+
+function maskedValue(masked) {
+  if (!masked) return t(state.lang, "meta.none");
+  const element = document.createElement("span");
+  element.className = "mono";
+  element.textContent = masked;
+  return element;
 }
 
 function badge(status) {
@@ -383,22 +412,43 @@ function lastCheck(check) {
   return element;
 }
 
+/** The outcome in words, with the reason of a refusal or failure (its code is kept as a tooltip). */
 function outcome(event) {
   const element = document.createElement("span");
-  element.append(outcomeSymbol(event.outcome), t(state.lang, `result.${event.outcome}`));
-  if (event.code) {
-    const code = document.createElement("code");
-    code.textContent = event.code;
-    element.append(" ", code);
-  }
+  const result = t(state.lang, `result.${event.outcome}`);
+  const known = event.code && has(state.lang, `reason.${event.code}`);
+  const reason = known ? t(state.lang, `reason.${event.code}`) : "";
+  const text = reason ? t(state.lang, "history.because", { result, reason }) : result;
+  element.append(outcomeSymbol(event.outcome), text);
+  if (event.code) element.title = event.code;
   return element;
 }
 
-function actorName(actor) {
+/** accountId -> the name the service has learnt for it, from what the page has loaded. */
+function knownNames() {
+  const names = new Map();
+  const learn = (person) => {
+    if (person?.accountId && person.displayName && !names.has(person.accountId)) {
+      names.set(person.accountId, person.displayName);
+    }
+  };
+  for (const event of state.history.events) learn(event.actor);
+  for (const info of [state.info?.apiKey, state.info?.apiToken]) {
+    learn(info?.createdBy);
+    learn(info?.account);
+  }
+  return names;
+}
+
+/** A person by name: theirs on this line, else the one learnt elsewhere, else the account id. */
+function actorName(actor, names = knownNames()) {
   if (!actor) return t(state.lang, "meta.none");
-  if (actor.type === "atlassian") return actor.displayName || actor.accountId || "";
+  if (actor.type === "atlassian") {
+    if (actor.accountId === CLOSED_ACCOUNT) return t(state.lang, "actor.closed");
+    return actor.displayName || names.get(actor.accountId) || actor.accountId || t(state.lang, "meta.none");
+  }
   if (actor.type === "aws") return t(state.lang, "actor.aws", { arn: actor.arn || "" });
-  return t(state.lang, `actor.${actor.type}`);
+  return has(state.lang, `actor.${actor.type}`) ? t(state.lang, `actor.${actor.type}`) : actor.type;
 }
 
 function none() {
@@ -412,22 +462,44 @@ function timeElement(value, text) {
   return element;
 }
 
+/** How this language writes a day: every date and time of the page starts with it. */
+function dayFormat() {
+  return { year: "numeric", month: DAY_MONTH[state.lang] || "short", day: "numeric" };
+}
+
+/** A moment, in the browser's own time zone, which is named: "Dec 7, 2026, 16:30 UTC". */
 function formatDateTime(iso) {
   const when = new Date(iso);
   if (Number.isNaN(when.getTime())) return iso;
-  return new Intl.DateTimeFormat(state.lang, { dateStyle: "medium", timeStyle: "short" }).format(when);
+  const time = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short" };
+  return new Intl.DateTimeFormat(state.lang, { ...dayFormat(), ...time }).format(when);
 }
 
-function formatDate(day, style = "long") {
+/** A whole day (YYYY-MM-DD, such as expiresOn): the same day in every time zone. */
+function formatDate(day) {
   const when = new Date(`${day}T00:00:00Z`);
   if (Number.isNaN(when.getTime())) return day;
-  return new Intl.DateTimeFormat(state.lang, { dateStyle: style, timeZone: "UTC" }).format(when);
+  return new Intl.DateTimeFormat(state.lang, { ...dayFormat(), timeZone: "UTC" }).format(when);
 }
 
 // --- changing a credential ------------------------------------------------------------------------
 
+/** A new action: the outcome of the last one (its success line, its refusal) goes. */
+function clearOutcome() {
+  state.notice = null;
+  if (state.info) state.pageError = null; // a page that did not load keeps saying why
+  for (const name of Object.keys(CREDENTIALS)) {
+    if (!state.errors[name]) continue;
+    state.errors[name] = null;
+    renderErrors(name);
+  }
+  renderNotice();
+  renderPageError();
+}
+
 function startEditing(name) {
   const credential = CREDENTIALS[name];
+  clearOutcome();
   state.editing[name] = true;
   state.errors[name] = null;
   const form = $(credential.form);
@@ -461,8 +533,8 @@ async function save(name) {
       body[input.name] = input.value.trim();
     }
   }
+  clearOutcome();
   state.saving[name] = true;
-  state.errors[name] = null;
   renderCredential(name);
 
   const answer = await call("PUT", credential.route, {
@@ -477,7 +549,7 @@ async function save(name) {
     if (name === "key") await refreshLinks();
     renderCredential(name);
     renderExpiry();
-    announce(t(state.lang, `${credential.prefix}.saved`));
+    announce(`${credential.prefix}.saved`);
     // Focus moves to what changed: the credential's info, which now shows the new status.
     $(credential.infoHeading).focus();
     loadHistory(false);
@@ -530,8 +602,7 @@ function errorsByField(answer) {
   if (error.code === "validation_error" && Array.isArray(error.details) && error.details.length) {
     for (const detail of error.details) {
       const field = String(detail.field || "").split(".")[0];
-      const text = state.lang === "en" ? detail.message : `${t(state.lang, "detail.field")} (${detail.message})`;
-      add(["apiKey", "apiToken", "email", "expiresOn"].includes(field) ? field : "*", text);
+      add(["apiKey", "apiToken", "email", "expiresOn"].includes(field) ? field : "*", detailText(detail));
     }
     return fields;
   }
@@ -550,14 +621,25 @@ function focusFirstError(form) {
   box.focus();
 }
 
-/** The message to show for an error answer: the API's own, or this language's text for its code. */
+/** A validation detail in the page's language: the page's own sentence for the API's. */
+function detailText(detail) {
+  const message = String(detail.message || "");
+  for (const [pattern, key] of DETAIL_TEXT) {
+    const found = message.match(pattern);
+    if (found) return t(state.lang, key, { max: found[1] });
+  }
+  return state.lang === "en" && message ? message : t(state.lang, "detail.invalid");
+}
+
+/** The message to show for an error answer: the page's own text for its code, in the page's language
+ * (the API's English message only for a code the page does not know, on the English page). */
 function messageOf(answer) {
   const error = answer.body?.error || {};
   const code = error.code || (answer.status === 0 ? "network" : "internal_error");
   let text;
-  if (code === "network") text = t(state.lang, "error.network");
-  else if (state.lang !== "en" && has(state.lang, `code.${code}`)) text = t(state.lang, `code.${code}`);
-  else text = error.message || t(state.lang, "error.network");
+  if (has(state.lang, `code.${code}`)) text = t(state.lang, `code.${code}`);
+  else if (state.lang === "en" && error.message) text = error.message;
+  else text = t(state.lang, "error.other");
   const retry = answer.headers?.["retry-after"];
   if (retry && /^\d+$/.test(retry)) text += ` ${t(state.lang, "error.retry", { seconds: retry })}`;
   return text;
@@ -567,8 +649,8 @@ function messageOf(answer) {
 
 async function checkNow() {
   if (state.checking) return;
+  clearOutcome();
   state.checking = true;
-  state.pageError = null;
   renderAll();
   const answer = await call("POST", "/api-info/check");
   state.checking = false;
@@ -577,7 +659,7 @@ async function checkNow() {
     const fresh = answer.body?.apiKey && answer.body?.apiToken ? answer : await call("GET", "/api-info");
     if (fresh.status === 200 && fresh.body?.apiKey) state.info = fresh.body;
     renderAll();
-    announce(t(state.lang, "check.done"));
+    announce("check.done");
   } else {
     state.pageError = answer;
     renderAll();
@@ -585,13 +667,16 @@ async function checkNow() {
   await loadHistory(false);
 }
 
-function announce(text) {
-  const region = $("announcer");
+/** Say that an action succeeded: one line, in the page's language, until the next action. */
+function announce(key) {
+  state.notice = key;
   // Clearing first makes screen readers repeat the same sentence said twice in a row.
-  region.textContent = "";
-  window.setTimeout(() => {
-    region.textContent = text;
-  }, 50);
+  $("announcer").textContent = "";
+  window.setTimeout(renderNotice, 50);
+}
+
+function renderNotice() {
+  $("announcer").textContent = state.notice ? t(state.lang, state.notice) : "";
 }
 
 start();

@@ -3,6 +3,10 @@
 
 export const LANGUAGES = { en: "English", ko: "한국어" };
 
+// One way of writing a day per language, for whole days and times alike: "Dec 8, 2026" and
+// "2026년 12월 8일" (the numeric Korean form ends in a period, which would run into a sentence's).
+export const DAY_MONTH = { en: "short", ko: "long" };
+
 const en = {
   "page.title": "API Information",
   "page.intro":
@@ -57,7 +61,6 @@ const en = {
   "expiry.soon": "{subject} expires soon.",
   "expiry.past": "{subject} has expired.",
   "expiry.fromAtlassian": "Atlassian gave this date.",
-  "expiry.dateStyle": "medium", // Intl's dateStyle for the banner: "Dec 8, 2026"
 
   "key.heading": "API Key",
   "key.info": "API key info",
@@ -103,6 +106,7 @@ const en = {
   "history.empty": "Nothing has been changed or checked yet.",
   "history.more": "Show older entries",
   "history.unavailable": "The history could not be loaded.",
+  "history.because": "{result}: {reason}",
   "credential.apiKey": "API key",
   "credential.apiToken": "API token",
   "action.changed": "Changed",
@@ -111,12 +115,74 @@ const en = {
   "result.succeeded": "Succeeded",
   "result.rejected": "Rejected",
   "result.failed": "Failed",
-  "actor.forge": "Forge (app uninstalled)",
+  "actor.forge": "Atlassian's personal data report",
   "actor.scheduler": "Scheduled check",
   "actor.aws": "Operator {arn}",
+  "actor.closed": "A closed Atlassian account",
+  // Why a line of the history was refused or failed, after its outcome.
+  "reason.api_key_invalid": "Atlassian did not accept the key",
+  "reason.api_key_has_scopes": "the key was created with scopes",
+  "reason.api_key_no_organization": "the key belongs to no organization",
+  "reason.api_key_other_organization": "the key's organization does not hold this Jira site",
+  "reason.api_token_invalid": "Atlassian did not accept the email and token",
+  "reason.api_token_has_scopes": "the token was created with scopes",
+  "reason.api_token_email_mismatch": "the token belongs to another email address",
+  "reason.api_token_account_inactive": "the token's account is deactivated",
+  "reason.api_token_account_closed": "the token's account was closed",
+  "reason.change_in_progress": "another change was under way",
+  "reason.rate_limited": "too many requests",
+  "reason.atlassian_error": "Atlassian answered with an error",
+  "reason.atlassian_unavailable": "Atlassian could not be reached",
+  "reason.internal_error": "an error in the service",
 
   "error.retry": "Try again in {seconds} seconds.",
-  "error.network": "The service could not be reached. Check your connection and try again.",
+  "error.other": "The request did not go through. Reload the page and try again.",
+  // The page's own sentence for each of the API's error codes, so that every message is in the page's
+  // language and says what to do.
+  "code.network": "The service could not be reached. Check your connection and try again.",
+  "code.bad_answer": "The service gave an answer that could not be read. Try again in a few minutes.",
+  "code.bad_request":
+    "The request could not be read. Reload the page; if this keeps happening, reopen the app from Jira.",
+  "code.unauthenticated":
+    "Your sign-in could not be confirmed. Reopen the app from Jira and try again; if this keeps happening, " +
+    "ask whoever installed the app to check its setup.",
+  "code.forbidden": "Only Jira administrators can view or change the API information.",
+  "code.not_found": "This address does not exist. Reload the page; if this keeps happening, update the app.",
+  "code.idempotency_key_reused": "This save was already sent with other values. Save again.",
+  "code.change_in_progress": "This credential is being changed elsewhere. Wait a moment and try again.",
+  "code.payload_too_large": "The values you entered are too long. Shorten them and try again.",
+  "code.validation_error": "Check the values you entered.",
+  "code.api_key_invalid": "Atlassian did not accept this API key. Check that you copied all of it.",
+  "code.api_key_has_scopes":
+    "This API key was created with scopes. " +
+    "Create the key with the ‘API key without scopes’ option and save it again.",
+  "code.api_key_no_organization":
+    "This API key does not belong to any organization. Create it in Atlassian Administration.",
+  "code.api_key_other_organization":
+    "This API key's organization does not hold this Jira site. Create the key in the organization that does.",
+  "code.api_token_invalid": "Atlassian did not accept this email and API token. Check both and try again.",
+  "code.api_token_has_scopes":
+    "This API token was created with scopes. " +
+    "Create the token with the ‘Create API token’ button and save it again.",
+  "code.api_token_email_mismatch":
+    "This API token belongs to another email address. Enter the email address of the token's account.",
+  "code.api_token_account_inactive":
+    "The Atlassian account of this API token is deactivated. Use a token of an active account.",
+  "code.rate_limited": "Too many requests for this site. Wait a little and try again.",
+  "code.atlassian_error": "Atlassian answered with an error. Try again in a few minutes.",
+  "code.atlassian_unavailable": "Atlassian could not be reached just now. Try again in a few minutes.",
+  "code.internal_error": "Something went wrong on our side. Try again in a few minutes.",
+  // The API's validation details, as the page says them (app.js recognises the API's sentences).
+  "detail.required": "This field is required.",
+  "detail.empty": "This field must not be empty.",
+  "detail.tooLong": "This field must be at most {max} characters long.",
+  "detail.spaces": "This field must not contain spaces or line breaks.",
+  "detail.characters": "This field must contain only characters you can type or paste.",
+  "detail.email": "Enter an email address, like admin@example.com.",
+  "detail.dateFormat": "Enter the date as YYYY-MM-DD.",
+  "detail.realDate": "Enter a date that exists in the calendar.",
+  "detail.past": "Choose today or a later date.",
+  "detail.invalid": "This value is not valid. Check it and try again.",
 };
 
 const ko = {
@@ -170,7 +236,6 @@ const ko = {
   "expiry.soon": "{subject} 곧 만료됩니다.",
   "expiry.past": "{subject} 만료되었습니다.",
   "expiry.fromAtlassian": "이 날짜는 Atlassian에서 알려 준 것입니다.",
-  "expiry.dateStyle": "long", // "2026년 12월 8일": the short form's final period would run into the sentence's
 
   "key.heading": "API 키",
   "key.info": "API 키 정보",
@@ -216,6 +281,7 @@ const ko = {
   "history.empty": "아직 변경하거나 확인한 기록이 없습니다.",
   "history.more": "이전 기록 더 보기",
   "history.unavailable": "기록을 불러올 수 없습니다.",
+  "history.because": "{result}: {reason}",
   "credential.apiKey": "API 키",
   "credential.apiToken": "API 토큰",
   "action.changed": "변경",
@@ -224,15 +290,35 @@ const ko = {
   "result.succeeded": "성공",
   "result.rejected": "거부됨",
   "result.failed": "실패",
-  "actor.forge": "Forge (앱 제거)",
+  "actor.forge": "Atlassian 개인 정보 보고",
   "actor.scheduler": "예약된 확인",
   "actor.aws": "운영자 {arn}",
+  "actor.closed": "폐쇄된 Atlassian 계정",
+  "reason.api_key_invalid": "Atlassian이 키를 거부함",
+  "reason.api_key_has_scopes": "범위(scope)가 있는 키",
+  "reason.api_key_no_organization": "조직에 속하지 않은 키",
+  "reason.api_key_other_organization": "이 Jira 사이트가 없는 조직의 키",
+  "reason.api_token_invalid": "Atlassian이 이메일과 토큰을 거부함",
+  "reason.api_token_has_scopes": "범위(scope)가 있는 토큰",
+  "reason.api_token_email_mismatch": "다른 이메일 주소의 토큰",
+  "reason.api_token_account_inactive": "비활성화된 계정의 토큰",
+  "reason.api_token_account_closed": "토큰의 계정이 폐쇄됨",
+  "reason.change_in_progress": "다른 변경이 진행 중이었음",
+  "reason.rate_limited": "요청이 너무 많음",
+  "reason.atlassian_error": "Atlassian이 오류로 응답함",
+  "reason.atlassian_unavailable": "Atlassian에 연결할 수 없었음",
+  "reason.internal_error": "서비스 내부 오류",
 
   "error.retry": "{seconds}초 후에 다시 시도하세요.",
-  "error.network": "서비스에 연결할 수 없습니다. 연결 상태를 확인한 뒤 다시 시도하세요.",
+  "error.other": "요청을 처리하지 못했습니다. 페이지를 새로 고친 뒤 다시 시도하세요.",
   // The API writes its messages in English; these are the Korean ones for its error codes (docs/API.md).
+  "code.bad_answer": "서비스의 응답을 읽을 수 없습니다. 몇 분 후 다시 시도하세요.",
+  "code.api_key_other_organization":
+    "이 API 키의 조직에는 이 Jira 사이트가 없습니다. 이 사이트가 속한 조직에서 키를 만드세요.",
   "code.bad_request": "요청을 읽을 수 없습니다. 페이지를 새로 고친 뒤 다시 시도하세요.",
-  "code.unauthenticated": "로그인 상태를 확인할 수 없습니다. Jira에서 앱을 다시 연 뒤 시도하세요.",
+  "code.unauthenticated":
+    "로그인 상태를 확인할 수 없습니다. Jira에서 앱을 다시 연 뒤 시도하세요. " +
+    "문제가 계속되면 앱을 설치한 담당자에게 설정 확인을 요청하세요.",
   "code.forbidden": "Jira 관리자만 API 정보를 보거나 변경할 수 있습니다.",
   "code.not_found": "요청한 주소가 없습니다. 페이지를 새로 고치고, 문제가 계속되면 앱을 업데이트하세요.",
   "code.idempotency_key_reused": "같은 요청 키가 다른 내용으로 이미 사용되었습니다. 다시 저장하세요.",
@@ -254,7 +340,16 @@ const ko = {
   "code.atlassian_unavailable": "지금은 Atlassian에 연결할 수 없습니다. 몇 분 후 다시 시도하세요.",
   "code.internal_error": "일시적인 오류가 발생했습니다. 몇 분 후 다시 시도하세요.",
   "code.network": "서비스에 연결할 수 없습니다. 연결 상태를 확인한 뒤 다시 시도하세요.",
-  "detail.field": "이 항목의 값이 올바르지 않습니다.",
+  "detail.required": "이 항목을 입력하세요.",
+  "detail.empty": "이 항목은 비워 둘 수 없습니다.",
+  "detail.tooLong": "{max}자 이하로 입력하세요.",
+  "detail.spaces": "공백이나 줄 바꿈 없이 입력하세요.",
+  "detail.characters": "입력하거나 붙여 넣을 수 있는 문자만 사용하세요.",
+  "detail.email": "admin@example.com과 같은 이메일 주소를 입력하세요.",
+  "detail.dateFormat": "날짜를 YYYY-MM-DD 형식으로 입력하세요.",
+  "detail.realDate": "달력에 있는 날짜를 입력하세요.",
+  "detail.past": "오늘 또는 이후 날짜를 선택하세요.",
+  "detail.invalid": "이 항목의 값이 올바르지 않습니다. 확인한 뒤 다시 시도하세요.",
 };
 
 const STRINGS = { en, ko };
@@ -276,7 +371,7 @@ export function t(lang, key, values = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
 }
 
-/** Whether `lang` has its own text for `key` (used for the API's error codes). */
+/** Whether `lang` has its own text for `key` (used for the API's error codes and the history's reasons). */
 export function has(lang, key) {
   return Boolean(STRINGS[lang] && key in STRINGS[lang]);
 }

@@ -227,8 +227,11 @@ def test_through_forge_a_rejected_invocation_says_the_user_is_not_signed_in(
 
     page = forge.open_page()
 
+    # Forge's own words are for developers ("...could not verify the Forge Invocation Token (401)"): the
+    # administrator is told what they can do.
     alert = page.get_by_role("alert").first
-    expect(alert).to_contain_text("Forge Invocation Token")
+    expect(alert).to_contain_text("Your sign-in could not be confirmed. Reopen the app from Jira")
+    expect(alert).not_to_contain_text("Forge Invocation Token")
     expect(page.locator("#api-key")).to_be_hidden()
     assert forge.invocations[0] == "GET /api-info"
     screenshot(page, "forge-04-rejected")

@@ -6,7 +6,9 @@ Each test leaves a screenshot of the state it reached in test-artifacts/screensh
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Route, expect
@@ -139,7 +141,7 @@ def test_a_rejected_key_shows_the_apis_message_next_to_the_key_field(
 
     error = key.locator("#key-value-error")
     expect(error).to_be_visible()
-    expect(error).to_contain_text("without scopes")  # the API's own message for api_key_has_scopes
+    expect(error).to_contain_text("without scopes")  # the page's sentence for api_key_has_scopes
     expect(field).to_have_attribute("aria-invalid", "true")
     expect(field).to_have_attribute("aria-describedby", "key-value-error")
     expect(field).to_be_focused()
@@ -268,10 +270,168 @@ def test_the_history_lists_changes_and_refusals_newest_first(page: Page, stack: 
     expect(rows.nth(1)).to_contain_text("Succeeded")
     expect(rows.nth(1)).to_contain_text("••••••••OOD1")
     expect(rows.nth(1)).to_contain_text("Sam Admin (simulated)")
-    expect(rows.nth(2)).to_contain_text("Rejected")
-    expect(rows.nth(2)).to_contain_text("api_key_has_scopes")
-    expect(rows.nth(2)).to_contain_text("sim-admin-0001")  # a refused change looks nobody up: the account id
+    # The refusal in words, its code only as a tooltip; and its administrator by name: the refusal came
+    # before any name was known, and the page names them as the later change learnt.
+    expect(rows.nth(2)).to_contain_text("Rejected: the key was created with scopes")
+    expect(rows.nth(2)).not_to_contain_text("api_key_has_scopes")
+    expect(rows.nth(2).get_by_title("api_key_has_scopes")).to_be_visible()
+    expect(rows.nth(2)).to_contain_text("Sam Admin (simulated)")
+    expect(rows.nth(2)).not_to_contain_text("sim-admin-0001")
     screenshot(page, "07-history")
+
+
+def test_one_outcome_at_a_time_in_the_pages_language(page: Page, stack: Stack, site: str) -> None:
+    open_page(page, stack, site)
+    key = page.locator("#api-key")  # the same card in either language
+    status, form_error = page.locator("#announcer"), key.locator(".form-error")
+    key.get_by_role("button", name="Change API key").click()
+    key.get_by_label("Admin API key").fill(GOOD_KEY)
+    key.get_by_role("button", name="Save").click()
+    expect(status).to_have_text("The API key was saved.")
+
+    # The success line follows a language switch...
+    page.get_by_label("Language").select_option("ko")
+    expect(status).to_have_text("API 키를 저장했습니다.")
+    # ...and goes with the next action: a refused save shows its refusal alone.
+    key.get_by_role("button", name="API 키 변경").click()
+    expect(status).to_be_empty()
+    field = key.get_by_label("Admin API 키")
+    field.fill(SCOPED_KEY)
+    key.get_by_role("button", name="저장").click()
+    expect(key.locator("#key-value-error")).to_contain_text("범위(scope)가 있는 API 키입니다.")
+    expect(status).to_be_empty()
+
+    # Too large for the API at all (over 8 KiB), then too long for a key: in Korean, saying what to do.
+    field.fill("x" * 9000)
+    key.get_by_role("button", name="저장").click()
+    expect(form_error).to_have_text("입력한 값이 너무 깁니다. 값을 줄인 뒤 다시 시도하세요.")
+    expect(key.locator("#key-value-error")).to_be_hidden()
+    screenshot(page, "12-too-large-korean")
+    field.fill("x" * 1025)
+    key.get_by_role("button", name="저장").click()
+    expect(key.locator("#key-value-error")).to_have_text("1024자 이하로 입력하세요.")
+    expect(form_error).to_be_hidden()
+
+    # Switching back says the same refusal in English; the too-large one reads as an instruction too.
+    page.get_by_label("언어").select_option("en")
+    expect(key.locator("#key-value-error")).to_have_text("This field must be at most 1024 characters long.")
+    field = key.get_by_label("Admin API key")
+    field.fill("x" * 9000)
+    key.get_by_role("button", name="Save").click()
+    expect(form_error).to_have_text("The values you entered are too long. Shorten them and try again.")
+    expect(status).to_be_empty()
+    screenshot(page, "13-too-large-english")
+
+
+# A history as the service may give it: every kind of actor, refusals and failures, and a person
+# named on one line only (acct-ada).
+AT = "2026-12-07T16:30:00Z"
+ADA = {"type": "atlassian", "accountId": "acct-ada"}
+NOBODY = {"type": "atlassian", "accountId": "acct-nobody", "displayName": None}  # never named anywhere
+OPERATOR_ARN = "arn:aws:iam::123456789012:role/operators/a-rather-long-role-name-for-ops"
+MIXED_HISTORY = [  # (actor, action, outcome, code)
+    ({"type": "scheduler"}, "checked", "rejected", "api_token_has_scopes"),
+    ({**ADA, "displayName": None}, "changed", "rejected", "api_key_has_scopes"),
+    ({**ADA, "displayName": "Ada Lovelace"}, "changed", "rejected", None),
+    (NOBODY, "deleted", "failed", "change_in_progress"),
+    ({"type": "forge"}, "checked", "rejected", "api_token_account_closed"),
+    ({"type": "aws", "arn": OPERATOR_ARN}, "changed", "rejected", None),
+    ({"type": "atlassian", "accountId": "closed-account", "displayName": None}, "changed", "rejected", None),
+    ({"type": "scheduler"}, "checked", "failed", "a_code_from_later"),
+]
+
+
+def mixed_history(route: Route) -> None:
+    events = [
+        {"at": AT, "actor": actor, "credential": "apiKey", "action": action, "outcome": outcome, "code": code}
+        | {"maskedValue": "••••••••OOD1"}
+        for actor, action, outcome, code in MIXED_HISTORY
+    ]
+    route.fulfill(json={"events": events, "nextCursor": None})
+
+
+@pytest.mark.parametrize(
+    ("locale", "zone", "texts"),
+    [
+        (
+            "en-US",
+            "Pacific/Honolulu",
+            {
+                "when": "Dec 7, 2026, 06:30 HST",
+                "rows": [
+                    ("Scheduled check", "Rejected: the token was created with scopes"),
+                    ("Ada Lovelace", "Rejected: the key was created with scopes"),
+                    ("Ada Lovelace", "Rejected"),
+                    ("acct-nobody", "Failed: another change was under way"),
+                    ("Atlassian's personal data report", "Rejected: the token's account was closed"),
+                    ("Operator arn:aws:iam::123456789012:role/operators/", "Rejected"),
+                    ("A closed Atlassian account", "Rejected"),
+                    ("Scheduled check", "Failed"),
+                ],
+            },
+        ),
+        (
+            "ko-KR",
+            "Asia/Seoul",
+            {
+                "when": "2026년 12월 8일 01:30 GMT+9",
+                "rows": [
+                    ("예약된 확인", "거부됨: 범위(scope)가 있는 토큰"),
+                    ("Ada Lovelace", "거부됨: 범위(scope)가 있는 키"),
+                    ("Ada Lovelace", "거부됨"),
+                    ("acct-nobody", "실패: 다른 변경이 진행 중이었음"),
+                    ("Atlassian 개인 정보 보고", "거부됨: 토큰의 계정이 폐쇄됨"),
+                    ("운영자 arn:aws:iam::123456789012:role/operators/", "거부됨"),
+                    ("폐쇄된 Atlassian 계정", "거부됨"),
+                    ("예약된 확인", "실패"),
+                ],
+            },
+        ),
+    ],
+)
+def test_the_history_in_words_its_times_in_the_browsers_zone_and_rows_that_reflow(
+    browser: Browser, stack: Stack, site: str, locale: str, zone: str, texts: dict[str, Any]
+) -> None:
+    expires = save_key_expiring_in(stack, site, 400)
+    context = browser.new_context(locale=locale, timezone_id=zone, viewport={"width": 1100, "height": 900})
+    try:
+        page = context.new_page()
+        page.route(re.compile(r"/api-info/history\?"), mixed_history)
+        page.goto(f"{stack.url}/?installation={site}")
+        rows = page.locator("#history-table tbody tr")
+        expect(rows).to_have_count(len(MIXED_HISTORY))
+
+        # Every outcome in words (a code the page does not know is not shown), every person by name.
+        for row, (by, outcome) in zip(rows.all(), texts["rows"], strict=True):
+            expect(row.locator("td").nth(0)).to_have_text(texts["when"])
+            expect(row.locator("td").nth(3)).to_contain_text(outcome)
+            expect(row.locator("td").nth(5)).to_contain_text(by)
+        for code in {code for *_, code in MIXED_HISTORY if code}:
+            expect(page.locator("#history-table tbody")).not_to_contain_text(code)
+
+        # A whole day stays that day in any time zone, written as every other date of the language.
+        day = (
+            f"{expires:%b} {expires.day}, {expires.year}"
+            if locale == "en-US"
+            else f"{expires.year}년 {expires.month}월 {expires.day}일"
+        )
+        key = page.locator("#api-key")
+        expect(key.locator('dd[data-field="expiresOn"]')).to_contain_text(day)
+        expect(key.locator('dd[data-field="lastUpdatedAt"]')).to_contain_text(texts["when"].split(" ")[-1])
+        screenshot(page, f"14-history-{locale}")
+
+        # At 390 px the rows reflow, each cell under its column's name: nothing scrolls sideways.
+        page.set_viewport_size({"width": 390, "height": 900})
+        widths = page.evaluate(
+            "[document.documentElement.scrollWidth, window.innerWidth,"
+            " document.querySelector('#history-table').scrollWidth,"
+            " document.querySelector('#history-table').clientWidth]"
+        )
+        assert widths[0] <= widths[1] and widths[2] <= widths[3], widths
+        expect(page.get_by_role("row")).to_have_count(len(MIXED_HISTORY) + 1)  # still a table to a reader
+        screenshot(page, f"15-history-{locale}-390px")
+    finally:
+        context.close()
 
 
 def test_a_jira_user_who_is_not_an_administrator_sees_why(page: Page, stack: Stack, site: str) -> None:

@@ -95,3 +95,36 @@ def test_a_refused_change_looks_nobody_up(api: Api, lookups: AtlassianSimulator)
     assert api.call("change_key", body={"apiKey": "sim-admin-key-wrong-XXXX"}).status == 422
 
     assert user_lookups(lookups) == 0
+
+
+def test_a_refusal_a_delete_and_a_check_carry_the_name_already_learnt_without_a_lookup(
+    api: Api, lookups: AtlassianSimulator
+) -> None:
+    # Given the administrator's name learnt when they saved the token
+    assert api.call("change_token", body=TOKEN).status == 200
+    lookups.reset()
+
+    # When they make a refused key change (nothing of the key is stored), check now, and delete the token
+    assert api.call("change_key", body={"apiKey": "sim-admin-key-scoped-SCOP1"}).status == 422
+    assert api.call("check_now").status == 200
+    assert api.call("delete_token").status == 200
+
+    # Then every one of those lines names them as the token's record did, and Jira was not asked
+    events = api.call("history").body["events"]
+    assert [(e["credential"], e["action"], e["outcome"]) for e in events[:3]] == [
+        ("apiToken", "deleted", "succeeded"),
+        ("apiToken", "checked", "succeeded"),
+        ("apiKey", "changed", "rejected"),
+    ]
+    named = {"type": "atlassian", "accountId": ADMIN_ACCOUNT, "displayName": NAME}
+    assert [e["actor"] for e in events[:3]] == [named] * 3
+    assert user_lookups(lookups) == 0
+
+
+def test_a_refusal_by_someone_never_named_keeps_the_account_id_alone(
+    api: Api, lookups: AtlassianSimulator
+) -> None:
+    assert api.call("change_key", body={"apiKey": "sim-admin-key-scoped-SCOP1"}).status == 422
+
+    (event,) = api.call("history").body["events"]
+    assert event["actor"] == {"type": "atlassian", "accountId": ADMIN_ACCOUNT, "displayName": None}

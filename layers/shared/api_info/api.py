@@ -218,6 +218,8 @@ def validation_error(errors: list[dict[str, Any]]) -> ApiError:
 
 def _field_message(field: str, error: Mapping[str, Any]) -> str:
     # Built from the error type only: pydantic's own text may echo the input, which can be a secret.
+    # The settings page recognises these sentences to say them in its own language (DETAIL_TEXT in
+    # local/page/app.js): a new one shows there as "not valid" until the page learns it.
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
     if kind == "missing":

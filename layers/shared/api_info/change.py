@@ -24,6 +24,7 @@ from api_info.models import (
     HistoryEvent,
     LastCheck,
 )
+from api_info.names import with_stored_name
 from api_info.observability import logger, metrics
 from api_info.status import key_info, mask, now_iso, token_info
 from api_info.wiring import Services
@@ -127,7 +128,9 @@ class Change:
         return mask(self.secret[self.credential])
 
     def event(self, outcome: str, code: str | None = None) -> HistoryEvent:
-        return history_event(self.caller, self.credential, "changed", outcome, code, self.masked)
+        # A change that did not happen looked nobody up: its administrator by the name already known.
+        caller = self.caller if outcome == "succeeded" else with_stored_name(self.svc, self.caller)
+        return history_event(caller, self.credential, "changed", outcome, code, self.masked)
 
 
 def _once(

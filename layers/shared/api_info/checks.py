@@ -34,6 +34,7 @@ from api_info.models import (
     Tenant,
     TenantInfo,
 )
+from api_info.names import with_known_name
 from api_info.observability import logger, metrics
 from api_info.reminders import remind
 from api_info.status import now_iso, previous_status, status_of
@@ -318,7 +319,8 @@ def check_now(
         return lambda_context.get_remaining_time_in_millis() / 1000 - AFTER_EXPIRY_LOOKUP_SECONDS
 
     state = core.tenants.load(tenant_id)
-    result = check_tenant(svc, tenant_id, state, caller.actor, parallel=True, lookup_seconds=lookup_seconds)
+    actor = with_known_name(caller.actor, state.credentials.values())  # no Jira lookup for a check
+    result = check_tenant(svc, tenant_id, state, actor, parallel=True, lookup_seconds=lookup_seconds)
     core.history.add_events(result.history)
     tally = CheckTally()
     tally.add(result)

@@ -89,7 +89,7 @@ class ChangeInProgress(ApiError):
 class PayloadTooLarge(ApiError):
     status = 413
     code = "payload_too_large"
-    default_message = "The request body is larger than 8 KiB."
+    default_message = "The request is larger than 8 KiB. Shorten the values you entered and try again."
 
 
 class ValidationFailed(ApiError):

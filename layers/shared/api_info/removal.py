@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any, get_args
 
 from api_info.auth import Caller
 from api_info.change import history_event, record_refused
 from api_info.errors import ChangeInProgress
 from api_info.models import CredentialName, CredentialRecord, HistoryEvent
+from api_info.names import with_known_name
 from api_info.observability import logger, metrics
 from api_info.status import key_info, token_info
 from api_info.wiring import Services
@@ -18,22 +20,24 @@ def delete_credential(svc: Services, caller: Caller, credential: CredentialName)
     """Remove a stored credential: its record goes now, its secret is scheduled for deletion."""
     records, tenant_id, change_id = svc.records, caller.tenant.installation_id, str(uuid.uuid4())
 
-    def busy(masked: str | None) -> HistoryEvent:
-        return history_event(caller, credential, "deleted", "failed", ChangeInProgress.code, masked)
+    def event(outcome: str, record: CredentialRecord | None) -> HistoryEvent:
+        # A delete looks nobody up: its administrator by the name the record it read already holds.
+        named = replace(caller, actor=with_known_name(caller.actor, [record]))
+        code = ChangeInProgress.code if outcome == "failed" else None
+        return history_event(named, credential, "deleted", outcome, code, _masked(record))
 
     try:
         previous = records.acquire_lock(tenant_id, credential, change_id)
     except ChangeInProgress:  # a change of it is under way: record the attempt, leave that change's lock
-        record_refused(svc, tenant_id, lambda: busy(_masked(records.load(tenant_id, credential))))
+        record_refused(svc, tenant_id, lambda: event("failed", records.load(tenant_id, credential)))
         raise
-    masked = previous.masked_value if previous else None
-    event = history_event(caller, credential, "deleted", "succeeded", None, masked)
+    done = event("succeeded", previous)
     try:
-        records.delete(tenant_id, credential, change_id, event if previous else None)
+        records.delete(tenant_id, credential, change_id, done if previous else None)
         svc.secrets.schedule_deletion(tenant_id, credential)
     except ChangeInProgress:
         if records.holds(tenant_id, credential):
-            record_refused(svc, tenant_id, lambda: busy(masked))
+            record_refused(svc, tenant_id, lambda: event("failed", previous))
             raise
         # An uninstall removed everything meanwhile: the credential is gone, as asked.
         logger.warning("The credential was removed by an uninstall meanwhile", extra={"tenant": tenant_id})
@@ -44,7 +48,7 @@ def delete_credential(svc: Services, caller: Caller, credential: CredentialName)
     else:
         # Nothing was stored, yet the contract's history records every delete. Only while the tenant
         # stands: a delete that an uninstall overtook must not bring its history back.
-        svc.history.add_event_if_installed(tenant_id, event)
+        svc.history.add_event_if_installed(tenant_id, done)
     info = key_info(None, svc.settings) if credential == "apiKey" else token_info(None, svc.settings)
     return {credential: info.model_dump(mode="json", by_alias=True)}
 

@@ -1,0 +1,50 @@
+"""People by name without asking Atlassian: the display name the service already holds for an account.
+
+A change looks its administrator up in Jira once it has passed Atlassian's validation; a refused change,
+a delete and an on-demand check look nobody up, and carry the name learnt before instead (who saved a
+credential, or the token's owner), so that the history names a person the same way on every line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import get_args
+
+from api_info.auth import Caller
+from api_info.models import Actor, CredentialName, CredentialRecord
+from api_info.observability import logger
+from api_info.wiring import Services
+
+
+def known_name(records: Iterable[CredentialRecord | None], account_id: str) -> str | None:
+    """The display name the records hold for an Atlassian account, or None when none is known."""
+    for record in records:
+        if record is None:
+            continue
+        for holder in (record.created_by, record.account):
+            if holder is not None and holder.account_id == account_id and holder.display_name:
+                return holder.display_name
+    return None
+
+
+def with_known_name(actor: Actor, records: Iterable[CredentialRecord | None]) -> Actor:
+    """The actor, named from the records when it is an Atlassian account without a name yet."""
+    if actor.type != "atlassian" or not actor.account_id or actor.display_name:
+        return actor
+    name = known_name(records, actor.account_id)
+    return actor.model_copy(update={"display_name": name}) if name else actor
+
+
+def with_stored_name(svc: Services, caller: Caller) -> Caller:
+    """The caller, its actor named from the tenant's stored records; best effort (two reads)."""
+    actor = caller.actor
+    if actor.type != "atlassian" or not actor.account_id or actor.display_name:
+        return caller
+    tenant_id = caller.tenant.installation_id
+    try:
+        records = [svc.records.load(tenant_id, credential) for credential in get_args(CredentialName)]
+    except Exception:  # the history still records the account id
+        logger.exception("Could not read the stored records to name the caller")
+        return caller
+    return replace(caller, actor=with_known_name(actor, records))
