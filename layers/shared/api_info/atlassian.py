@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import httpx
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost"}
-_ENCODING_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
+_ENCODING_HEADERS = {b"content-encoding", b"content-length", b"transfer-encoding"}
 AdminAnswer = Literal["administrator", "no", "app_refused"]
 MAX_ID_CHARS = 255  # Atlassian's ids are far shorter (an account id is at most 128 characters)
 NAME_LOOKUP_SECONDS = 2.0  # the contract's deadline for the saving administrator's display name
@@ -264,7 +264,7 @@ class AtlassianClient:
         except httpx.HTTPError:
             raise AtlassianUnavailable() from None
         # The body as read (decoded), so the answer no longer names its transfer encoding.
-        headers = [(k, v) for k, v in streamed.headers.multi_items() if k not in _ENCODING_HEADERS]
+        headers = [(k, v) for k, v in streamed.headers.raw if k.lower() not in _ENCODING_HEADERS]
         answer = httpx.Response(streamed.status_code, headers=headers, content=body, request=streamed.request)
         logger.debug("Atlassian answered", extra={"path": urlsplit(url).path, "status": answer.status_code})
         return answer
