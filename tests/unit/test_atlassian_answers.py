@@ -3,6 +3,7 @@ keeps or shows, and the one outbound budget of a request (2a)."""
 
 from __future__ import annotations
 
+import gzip
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -10,10 +11,18 @@ import httpx
 import pytest
 
 from api_info import atlassian
-from api_info.answers import MAX_TEXT_CHARS, clean_text, cycle_period_days, header_number, wait_seconds
-from api_info.atlassian import deadline, retry_after, within_deadline
-from api_info.errors import AtlassianUnavailable
+from api_info.answers import (
+    MAX_BODY_BYTES,
+    MAX_TEXT_CHARS,
+    clean_text,
+    cycle_period_days,
+    header_number,
+    wait_seconds,
+)
+from api_info.atlassian import AtlassianClient, deadline, retry_after, within_deadline
+from api_info.errors import AtlassianError, AtlassianUnavailable
 from api_info.models import Account, Actor, Organization
+from api_info.settings import Settings
 
 NOW = datetime(2026, 12, 7, 12, 0, 0, tzinfo=UTC)
 DAY = 24 * 60 * 60
@@ -149,6 +158,38 @@ def test_every_model_that_keeps_atlassian_text_cleans_it() -> None:
     assert Account(accountId="a", displayName=hostile).display_name == "é" * MAX_TEXT_CHARS
     assert Actor(type="atlassian", accountId="a", displayName=hostile).display_name == "é" * MAX_TEXT_CHARS
     assert Organization(id="o", name=hostile).name == "é" * MAX_TEXT_CHARS
+
+
+# --- size ----------------------------------------------------------------------------------------
+
+
+def answering(content: bytes, headers: dict[str, str] | None = None) -> AtlassianClient:
+    """A client whose every exchange is answered 200 with `content` (no network)."""
+    transport = httpx.MockTransport(lambda _: httpx.Response(200, content=content, headers=headers))
+    settings = Settings(forge_app_id="x", allow_insecure_loopback=True)
+    return AtlassianClient(settings, http=httpx.Client(transport=transport))
+
+
+def test_a_body_up_to_1_mib_is_read() -> None:
+    body = b'{"x": "' + b"a" * (MAX_BODY_BYTES - 9) + b'"}'
+
+    assert len(answering(body).send("GET", "http://127.0.0.1/x").content) == MAX_BODY_BYTES
+
+
+@pytest.mark.parametrize(
+    ("content", "headers"),
+    [
+        (b"a" * (MAX_BODY_BYTES + 1), None),
+        (gzip.compress(b"\0" * (2 * MAX_BODY_BYTES)), {"Content-Encoding": "gzip"}),  # 2 KB that inflate
+        (b"this is not gzip", {"Content-Encoding": "gzip"}),
+    ],
+    ids=["a byte past 1 MiB", "a compressed bomb", "a broken encoding"],
+)
+def test_a_body_past_1_mib_or_unreadable_is_atlassian_error(
+    content: bytes, headers: dict[str, str] | None
+) -> None:
+    with pytest.raises(AtlassianError):
+        answering(content, headers).send("GET", "http://127.0.0.1/x")
 
 
 # --- one outbound budget per request -------------------------------------------------------------

@@ -261,6 +261,8 @@ class AtlassianClient:
             raise AtlassianUnavailable(
                 "Atlassian did not answer in time. Try again in a few minutes."
             ) from None
+        except httpx.DecodingError:  # a body its Content-Encoding does not decode: unreadable
+            raise AtlassianError() from None
         except httpx.HTTPError:
             raise AtlassianUnavailable() from None
         # The body as read (decoded), so the answer no longer names its transfer encoding.
