@@ -8,6 +8,7 @@ events (payload 1.0) and answers back (local.apigw). Besides the routes it serve
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import mimetypes
@@ -66,6 +67,13 @@ SWAGGER_FILES = {
 
 
 _DIGITS = re.compile(r"[0-9]{1,18}")
+
+
+def _unspecified(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:  # a name
+        return False
 
 
 def _content_lengths(headers: list[str]) -> set[str]:
@@ -141,7 +149,7 @@ class LocalGateway(BackgroundServer):
         """The Host headers it answers: the loopback names (and the address it was bound to), with its
         port; without one only on port 80."""
         names = {"127.0.0.1", "localhost", "[::1]"}
-        if self.host not in ("", "0.0.0.0", "::"):
+        if self.host and not _unspecified(self.host):  # bound to every address: none of them is its own
             names.add(f"[{self.host}]" if ":" in self.host else self.host.lower())
         hosts = {f"{name}:{self.port}" for name in names}
         return hosts | names if self.port == 80 else hosts
