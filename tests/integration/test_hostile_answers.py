@@ -4,6 +4,7 @@ cleaned and cut; numbers of headers read by the one parser."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -65,10 +66,13 @@ def test_a_hostile_answer_on_any_call_is_never_a_500_leaves_no_lock_and_is_recor
     for hostile, forced in HOSTILE.items():
         before = last_event(aws)
 
-        # When the call answers something hostile
+        # When the call answers something hostile (in a fresh container: no administrator answer cached)
+        api.new_container()
         sim.force(method, path, *forced)
+        sim.requests.clear()
         answer = api.call(sample, body=body)
         sim.forced = []
+        assert [p for m, p in sim.requests if m == method and re.fullmatch(path, p)], (hostile, "not called")
 
         # Then the answer is one of the contract's, never a 500,
         assert answer.status != 500, (hostile, answer.body)
