@@ -38,6 +38,7 @@ class JwksServer(BackgroundServer):
         super().__init__("127.0.0.1", 0, "jwks")
         self.jwks = jwks
         self.fetches = 0
+        self.failure: tuple[int, bytes] | None = None  # (status, body) answered instead, when set
         self.start()
 
     @property
@@ -50,8 +51,8 @@ class JwksServer(BackgroundServer):
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 server.fetches += 1
-                body = json.dumps(server.jwks).encode()
-                self.send_response(200)
+                status, body = server.failure or (200, json.dumps(server.jwks).encode())
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

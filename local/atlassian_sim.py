@@ -79,6 +79,8 @@ class AtlassianSimulator(BackgroundServer):
         self.user_lookup = OK
         # The Personal data reporting API: what it answers (closed / updated accounts) and received.
         self.privacy = SimPrivacy()
+        # Answers forced on a call, whatever its credentials (hostile-answer tests): see `force`.
+        self.forced: list[tuple[str, re.Pattern[str], Answer]] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
 
@@ -100,6 +102,15 @@ class AtlassianSimulator(BackgroundServer):
             self.requests.clear()
             self.privacy = SimPrivacy()
             self.max_in_flight = self.in_flight
+            self.forced = []
+
+    def force(
+        self, method: str, path: str, status: int, payload: Any, headers: dict[str, str] | None = None
+    ) -> None:
+        """Answer every `method` request whose path matches the regular expression `path` with `status`,
+        `payload` (JSON, or bytes sent as they are) and `headers`, until the next reset."""
+        with self._lock:
+            self.forced.append((method, re.compile(path), (status, payload, headers or {})))
 
     def add_key(
         self,
@@ -211,6 +222,9 @@ class _Handler(OneEntryHandler):
             self.close_connection = True
 
     def _route(self, method: str, path: str, body: bytes) -> Answer:
+        for forced_method, pattern, answer in self.sim.forced:
+            if forced_method == method and pattern.fullmatch(path):
+                return answer
         if method == "GET" and path == "/admin/v1/orgs":
             return self._orgs()
         if method == "GET" and (m := _ORG_USERS.match(path)):

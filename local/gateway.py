@@ -8,6 +8,7 @@ events (payload 1.0) and answers back (local.apigw). Besides the routes it serve
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import mimetypes
@@ -63,6 +64,21 @@ SWAGGER_FILES = {
     "/swagger/swagger-ui-bundle.js": _POWERTOOLS_SWAGGER / "swagger-ui-bundle.min.js",
     "/swagger/swagger-ui.css": _POWERTOOLS_SWAGGER / "swagger-ui.min.css",
 }
+
+
+_DIGITS = re.compile(r"[0-9]{1,18}")
+
+
+def _unspecified(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:  # a name
+        return False
+
+
+def _content_lengths(headers: list[str]) -> set[str]:
+    """The distinct values of a request's Content-Length headers (a header may list several)."""
+    return {value.strip() for header in headers for value in header.split(",")}
 
 
 # --- the HTTP server ----------------------------------------------------------------------------
@@ -129,6 +145,15 @@ class LocalGateway(BackgroundServer):
         for pool in self.pools.values():
             pool.close()
 
+    def served_hosts(self) -> set[str]:
+        """The Host headers it answers: the loopback names (and the address it was bound to), with its
+        port; without one only on port 80."""
+        names = {"127.0.0.1", "localhost", "[::1]"}
+        if self.host and not _unspecified(self.host):  # bound to every address: none of them is its own
+            names.add(f"[{self.host}]" if ":" in self.host else self.host.lower())
+        hosts = {f"{name}:{self.port}" for name in names}
+        return hosts | names if self.port == 80 else hosts
+
     def own_answer(self, kind: str, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
         return own_answer(self.responses, kind, request_id)
 
@@ -179,11 +204,13 @@ class _GatewayHandler(OneEntryHandler):
         request_id = str(uuid.uuid4())
         # Not urlsplit: it reads "//x" as a host and raises on "//[", and API Gateway sees a path here.
         path, _, query = self.path.partition("?")
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if length < 0 or length > MAX_BODY_BYTES:
+        refused = self._refusal()
+        length = self._content_length()
+        if refused is not None:
+            # Its body, if any, is left unread: the connection closes rather than read it as a request.
+            status = self._error(400, "bad_request", refused, request_id)
+            self.close_connection = True
+        elif length < 0 or length > MAX_BODY_BYTES:
             status = self._own("REQUEST_TOO_LARGE", request_id)
             self.close_connection = True
         else:
@@ -197,6 +224,28 @@ class _GatewayHandler(OneEntryHandler):
                 log.exception("gateway: unexpected error on %s %s", self.command, path)
                 status = self._own("DEFAULT_5XX", request_id)
         log.info("%s %r -> %d (%d ms)", self.command, path, status, (time.monotonic() - started) * 1000)
+
+    def _refusal(self) -> str | None:
+        """Why the request is refused before anything (section 4 of the contract), or None.
+
+        A Host other than the address served on is a page of another site that a DNS-rebinding attack
+        points at 127.0.0.1: refused, so that no web page can drive the local stack. Two different
+        Content-Length headers leave the body's end in doubt (request smuggling): refused too.
+        """
+        hosts = self.headers.get_all("Host") or []
+        if len(hosts) != 1 or hosts[0].strip().lower() not in self.gateway.served_hosts():
+            return f"This server answers only requests for {self.gateway.url}."
+        if len(_content_lengths(self.headers.get_all("Content-Length") or [])) > 1:
+            return "The request has two different Content-Length headers."
+        return None
+
+    def _content_length(self) -> int:
+        """The body's length; -1 when it cannot be read (answered as too large, as before)."""
+        lengths = _content_lengths(self.headers.get_all("Content-Length") or [])
+        if not lengths:
+            return 0
+        value = lengths.pop()
+        return int(value) if len(lengths) == 0 and _DIGITS.fullmatch(value) else -1
 
     def _dispatch(self, path: str, query: str, body: bytes, request_id: str) -> int:
         gw = self.gateway

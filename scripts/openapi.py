@@ -98,7 +98,8 @@ ERRORS: dict[int, tuple[str, str]] = {
     ),
     503: (
         "atlassian_unavailable",
-        "Atlassian timed out, could not be reached, or answered 429; see Retry-After",
+        "Atlassian timed out, could not be reached, or answered 429 (see Retry-After); or the signing "
+        "keys of Forge tokens could not be fetched to check a token of a key not yet known",
     ),
     504: ("internal_error", "API Gateway's integration timeout"),
 }
@@ -188,6 +189,8 @@ def error_statuses(method: str, path: str, operation: dict[str, Any]) -> list[in
     if (method, last) in REJECTIONS:
         statuses |= {422, 503}
     if last == "personal-data":  # the report to Atlassian's Personal data reporting API
+        statuses.add(503)
+    if not path.startswith("/ops/"):  # a Forge token of a key not yet known, the JWKS out of reach (2d)
         statuses.add(503)
     return sorted(statuses)
 

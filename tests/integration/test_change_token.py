@@ -24,14 +24,20 @@ def test_a_classic_token_is_stored_with_its_account(api: Api) -> None:
     assert current_secret(tenant, "apiToken") == GOOD
 
 
-def test_a_token_entered_with_a_date_already_past_is_saved_and_shown_expired(api: Api) -> None:
-    # The contract asks "not in the past" of the key's date only; a token's entered date may be past.
+def test_a_token_entered_with_a_date_already_past_is_refused_and_changes_nothing(api: Api) -> None:
+    # Given a saved token
+    api.call("change_token", body=GOOD)
+    before = api.call("get_info").body["apiToken"]
+
+    # When another is sent with a date already past
     answer = api.call("change_token", body={**GOOD, "expiresOn": "2020-01-01"})
 
-    assert answer.status == 200
-    info = api.call("get_info").body["apiToken"]
-    assert (info["status"], info["expiresOn"], info["expiresOnSource"]) == ("expired", "2020-01-01", "admin")
-    assert info["daysLeft"] < 0
+    # Then it is refused as a key's would be (contract: "not in the past"), and nothing changed
+    assert (answer.status, answer.body["error"]["code"]) == (422, "validation_error")
+    assert answer.body["error"]["details"] == [
+        {"field": "expiresOn", "message": "This field must not be in the past."}
+    ]
+    assert api.call("get_info").body["apiToken"] == before
 
 
 def test_the_email_is_matched_case_insensitively(api: Api) -> None:

@@ -9,14 +9,18 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 
+from api_info import atlassian, wiring
 from api_info.atlassian import AtlassianClient
 from api_info.errors import AtlassianUnavailable
 from api_info.settings import Settings
 from local.atlassian_sim import ORG_ID, ORG_NAME, TRICKLE, AtlassianSimulator
+from local.dev_issuer import installation
 from tests.support.harness import Api
 from tests.support.state import current_secret, history_items
 
@@ -187,3 +191,106 @@ def test_a_check_whose_answer_trickles_in_ends_at_the_deadline_as_an_error(
     assert answer.body["apiKey"]["lastCheck"]["detail"] == "atlassian_unavailable"
     assert answer.body["apiKey"]["status"] == "valid"
     assert took < 2 * DEADLINE + SLACK
+
+
+# --- one outbound budget per request (contract 2a) ------------------------------------------------
+
+LATENCY = 4.0  # what each Atlassian answer takes on the deadlines' clock (no time on the wall's)
+EVE = {"email": "eve@acme.test", "apiToken": "sim-token-expiry-one-EXP1"}  # listed with an expiry
+
+
+@dataclass
+class VirtualClock:
+    """The deadlines' clock, moved `latency` forward by each request the simulator receives."""
+
+    offset: float = 0.0
+    latency: float = 0.0
+    calls: list[tuple[str, float, float]] = field(default_factory=list)  # (path, start, time allowed)
+
+    def now(self) -> float:
+        return time.monotonic() + self.offset
+
+    def watch(self) -> None:
+        """Note every outbound call of the current container's client with when it started and the
+        time it was allowed; an answer that comes after its deadline is a timeout, as the socket would
+        have made it."""
+        http = wiring.services().atlassian._http
+        send = http.send
+
+        def timed_send(request: httpx.Request, **kwargs: Any) -> httpx.Response:
+            left = atlassian._time_left()
+            self.calls.append((request.url.path, self.now(), float("inf") if left is None else left))
+            answer = send(request, **kwargs)
+            late = atlassian._time_left()
+            if late is not None and late <= 0:
+                answer.close()
+                raise httpx.ReadTimeout("answered after the deadline", request=request)
+            return answer
+
+        http.send = timed_send  # type: ignore[method-assign]
+        self.latency = LATENCY
+
+
+@pytest.fixture
+def virtual(
+    api: Api, simulator: AtlassianSimulator, monkeypatch: pytest.MonkeyPatch, aws: dict[str, str]
+) -> VirtualClock:
+    """Production's deadlines (5 s a call, 12 s a request) on a clock each Atlassian answer moves 4 s
+    once `watch` is called."""
+    monkeypatch.setenv("ATLASSIAN_TIMEOUT_SECONDS", "5")
+    api.new_container()
+    clock = VirtualClock()
+    monkeypatch.setattr(atlassian, "_clock", clock.now)
+    received = simulator._record
+
+    def slow(method: str, path: str) -> None:
+        clock.offset += clock.latency
+        received(method, path)
+
+    monkeypatch.setattr(simulator, "_record", slow)
+    return clock
+
+
+def test_each_call_gets_at_most_5_s_and_never_more_than_is_left_of_the_request_s_12_s(
+    api: Api, virtual: VirtualClock
+) -> None:
+    # Given a saved key, so that a token change makes four calls in a row: the administrator check,
+    # the validation, the token listing and the name lookup (4 s each here)
+    assert api.call("change_key", body=KEY).status == 200
+    api.new_container()  # no administrator answer cached
+    virtual.watch()
+    started = virtual.now()
+
+    # When the token is changed
+    answer = api.call("change_token", body=EVE)
+
+    # Then no call was allowed past the request's 12 s, nor more than 5 s:
+    assert len(virtual.calls) >= 3
+    for path, start, allowed in virtual.calls:
+        assert allowed <= 5.0 + 1e-6, path
+        assert start + allowed <= started + 12.0 + SLACK, path
+    # the listing ran out of budget (nothing learnt), the name lookup had none left, the change stands
+    assert answer.status == 200, answer.body
+    assert answer.body["apiToken"]["expiresOnSource"] is None
+    assert answer.body["apiToken"]["createdBy"]["displayName"] is None
+
+
+def test_a_change_whose_budget_runs_out_is_503_frees_the_credential_and_is_recorded(
+    api: Api, aws: dict[str, str], virtual: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a budget of 6 s: the administrator check (4 s) leaves the validation 2 s, which it needs 4 of
+    monkeypatch.setenv("OUTBOUND_BUDGET_SECONDS", "6")
+    api.new_container()
+    virtual.watch()
+
+    # When a token is changed
+    answer = api.call("change_token", body=TOKEN)
+
+    # Then it is 503, recorded, and the credential is free for the next change
+    assert (answer.status, answer.body["error"]["code"]) == (503, "atlassian_unavailable")
+    tenant = installation("acme")["installationId"]
+    last = sorted(history_items(aws["TABLE_NAME"], tenant), key=lambda e: e["SK"]["S"])[-1]
+    assert (last["outcome"]["S"], last["code"]["S"]) == ("failed", "atlassian_unavailable")
+    monkeypatch.setenv("OUTBOUND_BUDGET_SECONDS", "12")
+    api.new_container()
+    assert api.call("change_token", body=TOKEN).status == 200

@@ -30,16 +30,19 @@ HOSTILE = [
 
 
 def spy_on_outbound_calls() -> list[str]:
-    """Every URL the service's Atlassian client asks httpx for, recorded before it is sent."""
+    """Every URL the service's Atlassian client asks httpx for, recorded before it is sent; but the JWKS
+    (FORGE_JWKS_URL, a setting, which the client fetches too), the one URL no token or body names."""
     sent: list[str] = []
-    http = wiring.services().atlassian._http
-    original = http.request
+    svc = wiring.services()
+    http, jwks = svc.atlassian._http, svc.settings.forge_jwks_url
+    original = http.send
 
-    def spy(method: str, url: Any, **kwargs: Any) -> httpx.Response:
-        sent.append(str(url))
-        return original(method, url, **kwargs)
+    def spy(request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        if str(request.url) != jwks:
+            sent.append(str(request.url))
+        return original(request, **kwargs)
 
-    http.request = spy  # type: ignore[method-assign]
+    http.send = spy  # type: ignore[method-assign]
     return sent
 
 
@@ -48,11 +51,13 @@ def outbound(api: Api) -> list[str]:
     return spy_on_outbound_calls()
 
 
-def token_naming(api: Api, *, site_url: str | None = None, api_base_url: str | None = None) -> str:
+def token_naming(
+    api: Api, *, site_url: str | None = None, api_base_url: str | None = None, account: str | None = ADMIN
+) -> str:
     ids = installation("acme")
     return api.issuer.mint(
         installation_id=ids["installationId"],
-        account_id=ADMIN,
+        account_id=account,
         cloud_id=ids["cloudId"],
         site_url=site_url or api.sim_url,
         api_base_url=api_base_url or f"{api.sim_url}/ex/jira/{ids['cloudId']}",
@@ -80,7 +85,59 @@ def test_a_hostile_site_url_is_never_called_when_a_token_is_validated(
     assert answer.status == 403
     assert answer.body["error"]["code"] == "forbidden"
     assert "Atlassian site" in answer.body["error"]["message"]
-    assert [u for u in outbound if not u.startswith(api.sim_url)] == []  # only the administrator check
+    assert outbound == []  # refused before the administrator check (contract 2d)
+
+
+BAD_SITE = "http://169.254.169.254/latest/meta-data"
+
+
+@pytest.mark.parametrize(
+    ("sample", "body"),
+    [
+        ("get_info", None),
+        ("history", None),
+        ("check_now", None),
+        ("delete_key", None),
+        ("change_key", {"apiKey": "sim-admin-key-unscoped-GOOD1"}),
+    ],
+)
+def test_a_site_url_the_service_would_never_call_is_403_and_never_stored(
+    api: Api, outbound: list[str], table_items: Any, sample: str, body: Any
+) -> None:
+    # When a genuine token names a site URL outside the allow-list (contract 2d)
+    answer = api.call(sample, body=body, token=token_naming(api, site_url=BAD_SITE))
+
+    # Then the route refuses it before anything: nothing called, nothing stored
+    assert (answer.status, answer.body["error"]["code"]) == (403, "forbidden")
+    assert outbound == []
+    assert not [item for item in table_items() if BAD_SITE in str(item)]
+    assert table_items() == []
+
+
+@pytest.mark.parametrize("site_url", [BAD_SITE, "https://acme.atlassian.net\t", "not a url"])
+def test_the_uninstall_deletes_whatever_site_url_its_token_names(
+    api: Api, outbound: list[str], table_items: Any, site_url: str
+) -> None:
+    # Given a stored installation
+    assert api.call("change_key", body={"apiKey": "sim-admin-key-unscoped-GOOD1"}).status == 200
+    outbound.clear()
+
+    # When Forge's uninstall names a site URL the service would never call
+    answer = api.call("uninstalled", token=token_naming(api, site_url=site_url, account=None))
+
+    # Then everything is deleted all the same, and the URL was neither called nor stored
+    assert answer.status == 204
+    assert table_items() == []
+    assert outbound == []
+
+
+def test_the_personal_data_trigger_works_whatever_site_url_its_token_names(
+    api: Api, outbound: list[str], table_items: Any
+) -> None:
+    answer = api.call("personal_data", token=token_naming(api, site_url=BAD_SITE, account=None))
+
+    assert answer.status == 202
+    assert not [item for item in table_items() if BAD_SITE in str(item)]
 
 
 def test_without_the_loopback_flag_even_loopback_atlassian_is_refused(

@@ -274,6 +274,22 @@ def test_a_user_who_is_not_an_administrator_is_refused_and_nothing_is_reported(
     assert api.call("get_info").body["apiToken"]["status"] == "valid"
 
 
+def test_a_user_with_a_system_token_jira_refuses_is_refused_and_nothing_is_reported(
+    api: Api, sim: AtlassianSimulator
+) -> None:
+    # Given a closed account to report, and a user whose app system token Jira refuses (401)
+    set_up_acme(api)
+    sim.privacy.closed = {OWNER}
+
+    # When that user starts the cycle (the uninstall's "the app is gone" rule is the uninstall's alone)
+    answer = api.call("personal_data", account=NOT_ADMIN, headers={"x-forge-oauth-system": "bogus"})
+
+    # Then it is refused and nothing is reported or erased
+    assert (answer.status, answer.body["error"]["code"]) == (403, "forbidden")
+    assert sim.privacy.received == []
+    assert api.call("get_info").body["apiToken"]["status"] == "valid"
+
+
 def test_an_administrator_may_start_the_cycle_and_a_call_without_system_token_is_refused(
     api: Api, sim: AtlassianSimulator
 ) -> None:

@@ -372,6 +372,11 @@ def test_without_gateway_responses_the_contract_shape_is_used(tmp_path: Path) ->
     }
 
 
+def host(gateway: LocalGateway) -> bytes:
+    """The Host header line of a request to the gateway."""
+    return f"Host: 127.0.0.1:{gateway.port}\r\n".encode()
+
+
 def raw_exchange(gateway: LocalGateway, request: bytes) -> tuple[int, dict[str, Any]]:
     """Send bytes no HTTP client would and read the answer: its status and JSON body."""
     with socket.create_connection((gateway.host, gateway.port), timeout=10) as sock:
@@ -389,7 +394,7 @@ def test_a_path_with_a_control_character_is_the_unknown_route_answer(
     gateway: LocalGateway, target: bytes
 ) -> None:
     # encoded or raw, on a fixed path or in a path parameter: no route has one
-    status, body = raw_exchange(gateway, b"GET " + target + b" HTTP/1.1\r\nHost: local\r\n\r\n")
+    status, body = raw_exchange(gateway, b"GET " + target + b" HTTP/1.1\r\n" + host(gateway) + b"\r\n")
     assert status == 404
     assert (body["error"]["code"], body["error"]["message"]) == ("not_found", "Template.")
 
@@ -402,15 +407,70 @@ def test_a_path_with_a_control_character_is_the_unknown_route_answer(
         (b"NOT HTTP\r\n\r\n", 400, "bad_request"),
         (b"GET /items HTTP/1.1\r\nX: " + b"a" * 70_000 + b"\r\n\r\n", 413, "payload_too_large"),
         (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", 413, "payload_too_large"),
-        (b"GET /" + b"a" * 5_000 + b" HTTP/1.1\r\n\r\n", 404, "not_found"),  # too long for a file name
+        (
+            b"GET /" + b"a" * 5_000 + b" HTTP/1.1\r\nHOST\r\n\r\n",
+            404,
+            "not_found",
+        ),  # too long for a file name
     ],
 )
 def test_a_request_http_cannot_read_gets_a_4xx_in_the_contract_shape(
     gateway: LocalGateway, request_bytes: bytes, status: int, code: str
 ) -> None:
-    answered, body = raw_exchange(gateway, request_bytes)
+    answered, body = raw_exchange(gateway, request_bytes.replace(b"HOST\r\n", host(gateway)))
     assert (answered, body["error"]["code"]) == (status, code)
     assert body["error"]["requestId"]
+
+
+@pytest.mark.parametrize(
+    "hosts",
+    [
+        [b"evil.example:{port}"],  # a DNS-rebinding page: its own name, our address
+        [b"evil.example"],
+        [b"127.0.0.1.evil.example:{port}"],
+        [b"127.0.0.1:1{port}"],  # another port
+        [b"127.0.0.1"],  # without the port, which is not 80
+        [b"localhost.:{port}"],
+        [],  # none
+        [b"127.0.0.1:{port}", b"evil.example:{port}"],  # two
+    ],
+)
+def test_a_request_for_another_host_is_refused_and_reaches_no_function(
+    gateway: LocalGateway, hosts: list[bytes]
+) -> None:
+    lines = b"".join(b"Host: " + h.replace(b"{port}", str(gateway.port).encode()) + b"\r\n" for h in hosts)
+
+    status, body = raw_exchange(gateway, b"GET /items HTTP/1.1\r\n" + lines + b"\r\n")
+
+    assert (status, body["error"]["code"]) == (400, "bad_request")
+
+
+@pytest.mark.parametrize("name", ["127.0.0.1", "localhost", "LocalHost", "[::1]"])
+def test_a_request_for_the_address_served_on_is_answered(gateway: LocalGateway, name: str) -> None:
+    status, _ = raw_exchange(gateway, f"GET /nope HTTP/1.1\r\nHost: {name}:{gateway.port}\r\n\r\n".encode())
+
+    assert status == 404
+
+
+@pytest.mark.parametrize(
+    "lengths",
+    [[b"3", b"4"], [b"3, 4"], [b"4", b"3, 4"]],
+)
+def test_two_different_content_lengths_are_refused(gateway: LocalGateway, lengths: list[bytes]) -> None:
+    lines = b"".join(b"Content-Length: " + n + b"\r\n" for n in lengths)
+
+    status, body = raw_exchange(gateway, b"POST /items HTTP/1.1\r\n" + host(gateway) + lines + b"\r\nabcd")
+
+    assert (status, body["error"]["code"]) == (400, "bad_request")
+
+
+def test_the_same_content_length_twice_is_read_once(gateway: LocalGateway) -> None:
+    lines = b"Content-Length: 4\r\nContent-Length: 4\r\n"
+
+    status, body = raw_exchange(gateway, b"GET /items HTTP/1.1\r\n" + host(gateway) + lines + b"\r\nabcd")
+
+    assert status == 200
+    assert body["event"]["body"] == "abcd"
 
 
 # --- containers ---------------------------------------------------------------------------------

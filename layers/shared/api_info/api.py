@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -17,6 +18,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api_info import snapstart
+from api_info.atlassian import deadline
 from api_info.auth import Caller, bearer_token, forge_caller
 from api_info.errors import ApiError, BadRequest, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from api_info.models import Actor
@@ -40,6 +42,8 @@ TOO_DEEP = (
 OPS_PREFIX = "/ops/tenants/{tenantId}"  # as API Gateway names the resource
 OPS_ROUTE_PREFIX = "/ops/tenants/<tenantId>"  # as the Powertools resolver matches it
 MAX_TENANT_ID_BYTES = 1024  # an installation id is about 70; DynamoDB refuses keys over 2,048 bytes
+UNINSTALL = "/lifecycle/uninstalled"
+OUTBOUND_BUDGET_SECONDS = 12.0  # contract 2a; the setting of the same name says it in every function
 # Marketplace security requirement 3: HSTS with at least a year's max-age on every answer.
 HSTS = "max-age=31536000; includeSubDomains"
 IAM_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$")
@@ -100,7 +104,20 @@ def handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaCont
 
 
 def serve(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Check the body size and the caller before any route runs, then resolve the route."""
+    """Check the body size and the caller before any route runs, then resolve the route; every outbound
+    call of the request (the JWKS, Jira, Atlassian) within one budget (contract 2a)."""
+    with deadline(_outbound_budget_seconds()):
+        return _serve(app, event, context)
+
+
+def _outbound_budget_seconds() -> float:
+    try:
+        return services().settings.outbound_budget_seconds
+    except Exception:  # settings that cannot be read: `identify` answers 500 for them, as before
+        return OUTBOUND_BUDGET_SECONDS
+
+
+def _serve(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         body = event.get("body") or ""
         if len(body.encode()) > MAX_BODY_BYTES:
@@ -157,16 +174,34 @@ def identify(svc: Services, event: Mapping[str, Any]) -> Caller:
     lifecycle = str(event.get("resource", "")).startswith("/lifecycle/")
     system_token = headers.get("x-forge-oauth-system")
     caller = forge_caller(claims, require_principal=not lifecycle, system_token=system_token)
+    caller = _vetted_site(svc, caller, lifecycle)
     if lifecycle and not claims.principal:
         return caller  # Forge's own lifecycle trigger, which runs without a user
     # A user's token, on /api-info or (sent with invokeRemote) on /lifecycle: only an administrator may.
+    # Jira refusing the app's system token lets an uninstall through (the app is gone), nothing else.
     svc.admin_check.require(
         tenant_id=caller.tenant.installation_id,
         account_id=claims.principal or "",
         api_base_url=caller.api_base_url,
         system_token=system_token,
-        app_gone_suffices=lifecycle,
+        app_gone_suffices=event.get("resource") == UNINSTALL,
     )
+    return caller
+
+
+def _vetted_site(svc: Services, caller: Caller, lifecycle: bool) -> Caller:
+    """The caller, its token's `context.siteUrl` held to the outbound URL rules (contract 2d).
+
+    The /api-info routes store it or call it: a site URL the service would never call is 403 there.
+    The lifecycle routes (uninstall, personal data) neither store nor call it: it is dropped, so that
+    a bad one cannot stop an installation's data from being deleted or erased.
+    """
+    site_url = caller.tenant.site_url
+    if site_url is None:
+        return caller
+    if lifecycle:
+        return replace(caller, tenant=caller.tenant.model_copy(update={"site_url": None}))
+    svc.atlassian.vet_url(site_url)  # UnsafeUrl: 403
     return caller
 
 

@@ -6,13 +6,14 @@ import ipaddress
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard, TypeVar
 from urllib.parse import quote, urlsplit
 
+from api_info.answers import MAX_BODY_BYTES, clean_text, wait_seconds
 from api_info.errors import AtlassianError, AtlassianUnavailable, CredentialRejected, UnsafeUrl
 from api_info.models import Account, Organization
 from api_info.observability import logger, trace_httpx
@@ -24,12 +25,16 @@ if TYPE_CHECKING:
     import httpx
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost"}
+_ENCODING_HEADERS = {b"content-encoding", b"content-length", b"transfer-encoding"}
 AdminAnswer = Literal["administrator", "no", "app_refused"]
+MAX_ID_CHARS = 255  # Atlassian's ids are far shorter (an account id is at most 128 characters)
 NAME_LOOKUP_SECONDS = 2.0  # the contract's deadline for the saving administrator's display name
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 # When the current Atlassian exchange (or group of exchanges) must be over, on time.monotonic()'s clock.
 # Each thread has its own value: the check worker's threads each run their own exchanges.
 _ENDS: ContextVar[float | None] = ContextVar("atlassian_deadline", default=None)
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,7 @@ class AtlassianClient:
             raise CredentialRejected("api_key_no_organization")
         first = data[0] if isinstance(data[0], dict) else {}
         org_id = first.get("id")
-        if not isinstance(org_id, str) or not org_id:
+        if not _is_id(org_id):
             raise AtlassianError()
         attributes = first.get("attributes") if isinstance(first.get("attributes"), dict) else {}
         name = attributes.get("name") if isinstance(attributes, dict) else None
@@ -157,7 +162,7 @@ class AtlassianClient:
         if users.status_code == 401:
             raise CredentialRejected("api_key_invalid")
         read_json(users)
-        return KeyFacts(Organization(id=org_id, name=name if isinstance(name, str) else None))
+        return KeyFacts(Organization(id=org_id, name=clean_text(name)))
 
     def validate_token(self, *, site_url: str, cloud_id: str, email: str, api_token: str) -> TokenFacts:
         """Check a user API token with its email against the Jira site, then tell scoped tokens apart."""
@@ -174,17 +179,14 @@ class AtlassianClient:
         if answer.status_code == 200 and not refused:
             me = read_json(answer)
             account_id = me.get("accountId")
-            if not isinstance(account_id, str):
+            if not _is_id(account_id):
                 raise AtlassianError()
             if me.get("active") is False:
                 raise CredentialRejected("api_token_account_inactive")
             address = me.get("emailAddress")
             if isinstance(address, str) and address.casefold() != email.casefold():
                 raise CredentialRejected("api_token_email_mismatch")
-            name = me.get("displayName")
-            return TokenFacts(
-                Account(account_id=account_id, display_name=name if isinstance(name, str) else None)
-            )
+            return TokenFacts(Account(account_id=account_id, display_name=clean_text(me.get("displayName"))))
         if answer.status_code not in (200, 401, 403):
             read_json(answer)  # raises the right error for 5xx, 429 and other surprises
             raise AtlassianError()
@@ -239,35 +241,57 @@ class AtlassianClient:
         except (AtlassianError, AtlassianUnavailable, UnsafeUrl) as exc:
             logger.info("The display name was not looked up", extra={"reason": type(exc).__name__})
             return None
-        return name if isinstance(name, str) and name.strip() else None
+        return clean_text(name)
 
     # --- plumbing -------------------------------------------------------------------------------
 
     def send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """One exchange with Atlassian within the current deadline (at most ATLASSIAN_TIMEOUT_SECONDS);
-        a timeout or a network failure is AtlassianUnavailable. For the calls of other modules too."""
+        a timeout or a network failure is AtlassianUnavailable, a body past MAX_BODY_BYTES is
+        AtlassianError. For the calls of other modules too."""
         import httpx
 
         try:
-            with deadline(self._settings.atlassian_timeout_seconds):
-                answer = self._http.request(method, url, **kwargs)
+            with (
+                deadline(self._settings.atlassian_timeout_seconds),
+                self._http.stream(method, url, **kwargs) as streamed,
+            ):
+                body = _read_capped(streamed)
         except httpx.TimeoutException:
             raise AtlassianUnavailable(
                 "Atlassian did not answer in time. Try again in a few minutes."
             ) from None
+        except httpx.DecodingError:  # a body its Content-Encoding does not decode: unreadable
+            raise AtlassianError() from None
         except httpx.HTTPError:
             raise AtlassianUnavailable() from None
+        # The body as read (decoded), so the answer no longer names its transfer encoding.
+        headers = [(k, v) for k, v in streamed.headers.raw if k.lower() not in _ENCODING_HEADERS]
+        answer = httpx.Response(streamed.status_code, headers=headers, content=body, request=streamed.request)
         logger.debug("Atlassian answered", extra={"path": urlsplit(url).path, "status": answer.status_code})
         return answer
+
+
+def _read_capped(streamed: httpx.Response) -> bytes:
+    """The answer's body, decoded, or AtlassianError once it passes MAX_BODY_BYTES (the rest unread)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in streamed.iter_bytes():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            logger.warning("Atlassian's answer was too large to read", extra={"limit": MAX_BODY_BYTES})
+            raise AtlassianError()
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @contextmanager
 def deadline(seconds: float) -> Iterator[None]:
     """One deadline, `seconds` away, for the exchanges inside; an enclosing one that ends sooner still
-    holds. A key or token validation shares one between its two calls, so a change's Atlassian time is
-    at most twice ATLASSIAN_TIMEOUT_SECONDS (the administrator check, then the validation), plus the
-    display name's own NAME_LOOKUP_SECONDS."""
-    ends = time.monotonic() + seconds
+    holds. The outermost is the request's outbound budget (`api.serve`, contract 2a: 12 s); each
+    exchange gets at most ATLASSIAN_TIMEOUT_SECONDS of it (`AtlassianClient.send`), and a key or token
+    validation shares one such deadline between its two calls."""
+    ends = _clock() + seconds
     outer = _ENDS.get()
     token = _ENDS.set(ends if outer is None else min(ends, outer))
     try:
@@ -276,18 +300,33 @@ def deadline(seconds: float) -> Iterator[None]:
         _ENDS.reset(token)
 
 
+def within_deadline(func: Callable[[_T], _R]) -> Callable[[_T], _R]:
+    """`func`, to run on another thread (a pool's) under the deadline in force here: calls made side by
+    side share the request's budget as calls made in a row do."""
+    ends = _ENDS.get()
+
+    def run(arg: _T) -> _R:
+        token = _ENDS.set(ends)
+        try:
+            return func(arg)
+        finally:
+            _ENDS.reset(token)
+
+    return run
+
+
 def read_json(answer: httpx.Response) -> dict[str, Any]:
     """The JSON object Atlassian answered, or the error its answer means."""
     if answer.status_code == 429:
         raise AtlassianUnavailable(
             "Atlassian is limiting requests just now. Try again in a minute.",
-            retry_after=_retry_after(answer),
+            retry_after=retry_after(answer),
         )
     if answer.status_code != 200:
         raise AtlassianError()
     try:
         body = answer.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than json's recursion
         raise AtlassianError() from None
     if not isinstance(body, dict):
         raise AtlassianError()
@@ -297,12 +336,25 @@ def read_json(answer: httpx.Response) -> dict[str, Any]:
 def _time_left() -> float | None:
     """Seconds left of this thread's current Atlassian deadline (negative once passed), None if none."""
     ends = _ENDS.get()
-    return None if ends is None else ends - time.monotonic()
+    return None if ends is None else ends - _clock()
 
 
-def _retry_after(answer: httpx.Response) -> int | None:
-    value = answer.headers.get("retry-after", "")
-    return int(value) if value.isdigit() else None
+def _clock() -> float:
+    """The deadlines' clock (a seam for tests)."""
+    return time.monotonic()
+
+
+def retry_after(answer: httpx.Response) -> int | None:
+    """The wait a 429 asks for (contract 2d): its Retry-After, else its X-RateLimit-Reset, capped at 24 h."""
+    wait = wait_seconds(answer.headers.get("retry-after"))
+    return wait if wait is not None else wait_seconds(answer.headers.get("x-ratelimit-reset"))
+
+
+def _is_id(value: Any) -> TypeGuard[str]:
+    """Whether an id in Atlassian's answer (an organization's, an account's) is one the service can keep
+    and send back: 1 to MAX_ID_CHARS printable ASCII characters without spaces. Anything else is an
+    unreadable answer, never an item too large to store."""
+    return isinstance(value, str) and 0 < len(value) <= MAX_ID_CHARS and header_safe(value)
 
 
 def _is_dns_name(host: str) -> bool:

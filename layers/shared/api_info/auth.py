@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from api_info.atlassian import AtlassianClient
-from api_info.errors import Forbidden, Unauthenticated
+from api_info.atlassian import AtlassianClient, read_json
+from api_info.errors import AtlassianError, AtlassianUnavailable, Forbidden, Unauthenticated
 from api_info.models import Actor, Tenant
 from api_info.observability import logger
 
@@ -23,6 +23,7 @@ FIT_ISSUER = "forge/invocation-token"
 LEEWAY_SECONDS = 60
 JWKS_LIFESPAN_SECONDS = 3600
 JWKS_COOLDOWN_SECONDS = 30
+JWKS_UNAVAILABLE = "Atlassian's token signing keys could not be fetched. Try again in a few minutes."
 
 
 class _FitApp(BaseModel):
@@ -64,10 +65,10 @@ class TokenVerifier:
     operators' IAM routes never need them.
     """
 
-    def __init__(self, *, jwks_url: str, app_id: str, timeout: float = 5.0) -> None:
+    def __init__(self, *, jwks_url: str, app_id: str, http: AtlassianClient) -> None:
         self._app_id = app_id
         self._jwks_url = jwks_url
-        self._timeout = int(max(1, timeout))
+        self._http = http
         self._client: jwt.PyJWKClient | None = None
         # kid -> (monotonic time the key set it came from expires, the parsed public key)
         self._signing_keys: dict[str, tuple[float, Any]] = {}
@@ -80,14 +81,32 @@ class TokenVerifier:
             # accepted within the hour. An unknown kid refetches it at most once per JWKS_COOLDOWN_SECONDS
             # (the contract's limit), so made-up kids cannot make this function amplify traffic to the
             # JWKS; a key Forge starts using right after a fetch is accepted within that time.
-            self._client = jwt.PyJWKClient(
+            client = jwt.PyJWKClient(
                 self._jwks_url,
                 cache_keys=False,
                 lifespan=JWKS_LIFESPAN_SECONDS,
-                timeout=self._timeout,
                 cooldown_duration=JWKS_COOLDOWN_SECONDS,
             )
+            client.fetch_data = lambda: self._fetch(client)  # type: ignore[method-assign]
+            self._client = client
         return self._client
+
+    def _fetch(self, client: jwt.PyJWKClient) -> Any:
+        """The key set, fetched as every outbound call is (one deadline for the whole exchange, within
+        the request's budget, no redirect), in place of PyJWT's urllib fetch, which has no deadline.
+        A key set that cannot be fetched is AtlassianUnavailable: the token's key cannot be told (2d)."""
+        from jwt import jwks_client
+
+        try:
+            jwk_set = read_json(self._http.send("GET", self._jwks_url))
+        except (AtlassianError, AtlassianUnavailable) as exc:
+            logger.warning("The JWKS could not be fetched", extra={"reason": type(exc).__name__})
+            raise AtlassianUnavailable(JWKS_UNAVAILABLE) from None
+        # What PyJWT's own fetch_data does after a fetch (jwt 2.15): cache the set, start the cooldown.
+        if client.jwk_set_cache is not None:
+            client.jwk_set_cache.put(jwk_set)
+        client._last_successful_fetch = jwks_client.time.monotonic()  # type: ignore[attr-defined]
+        return jwk_set
 
     def _signing_key(self, kid: str) -> Any:
         """The public key of a kid, parsed once and kept for the lifespan of the key set it came from."""

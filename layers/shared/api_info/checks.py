@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, cast
 
 from pydantic import SecretStr
 
+from api_info.atlassian import within_deadline
 from api_info.auth import Caller
 from api_info.check_results import CheckTally, CredentialCheck, TenantCheck
 from api_info.errors import ApiError, AtlassianError, AtlassianUnavailable, CredentialRejected
@@ -115,7 +116,7 @@ def check_tenant(
 
     if parallel and len(stored) > 1:
         # The pool's threads outlive the invocation, and with them their Atlassian connections.
-        return TenantCheck(tenant_id, (*svc.pool.map(one, stored), *announced))
+        return TenantCheck(tenant_id, (*svc.pool.map(within_deadline(one), stored), *announced))
     return TenantCheck(tenant_id, (*map(one, stored), *announced))
 
 

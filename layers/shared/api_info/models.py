@@ -6,8 +6,19 @@ import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
+
+from api_info.answers import clean_text
 
 CredentialName = Literal["apiKey", "apiToken"]
 Status = Literal["not_configured", "valid", "expiring", "expired", "invalid"]
@@ -42,6 +53,10 @@ def _plain_text(value: str) -> str:
     return value
 
 
+# Text from Atlassian (a display name, an organization's name): cleaned and cut as contract 2d says,
+# whether it comes from an answer or from a stored item.
+AtlassianText = Annotated[str | None, BeforeValidator(clean_text)]
+
 # SecretStr keeps the value out of every repr, so no log line or traceback can show it.
 Secret = Annotated[SecretStr, Field(min_length=1, max_length=1024), AfterValidator(_no_whitespace)]
 
@@ -54,19 +69,22 @@ class CamelModel(BaseModel):
 
 
 class _ChangeRequest(CamelModel):
-    expires_on: str | None = Field(default=None, description="YYYY-MM-DD")
+    expires_on: str | None = Field(default=None, description="YYYY-MM-DD, today or later")
 
     @field_validator("expires_on")
     @classmethod
-    def _real_date(cls, value: str | None) -> str | None:
+    def _real_date_not_in_past(cls, value: str | None) -> str | None:
+        # The key's and the token's alike (contract, PUT /api-info/key and /token): "not in the past".
         if value is None:
             return None
         if not ISO_DATE.match(value):
             raise ValueError("must be a date written YYYY-MM-DD")
         try:
-            date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             raise ValueError("must be a real calendar date") from None
+        if day < datetime.now(UTC).date():
+            raise ValueError("must not be in the past")
         return value
 
 
@@ -74,15 +92,6 @@ class ChangeKeyRequest(_ChangeRequest):
     """Body of PUT /api-info/key."""
 
     api_key: Secret = Field(description="The organization Admin API key (created without scopes)")
-    expires_on: str | None = Field(default=None, description="YYYY-MM-DD, today or later")
-
-    @field_validator("expires_on")
-    @classmethod
-    def _not_in_past(cls, value: str | None) -> str | None:
-        # The contract asks this of the key only: a token's date may be past (its status is then expired).
-        if value is not None and date.fromisoformat(value) < datetime.now(UTC).date():
-            raise ValueError("must not be in the past")
-        return value
 
 
 class ChangeTokenRequest(_ChangeRequest):
@@ -107,7 +116,7 @@ class Actor(BaseModel):
     type: Literal["atlassian", "aws", "forge", "scheduler"]
     account_id: str | None = Field(default=None, alias="accountId")
     arn: str | None = None
-    display_name: str | None = Field(default=None, alias="displayName")
+    display_name: AtlassianText = Field(default=None, alias="displayName")
 
     def public(self) -> dict[str, str | None]:
         """The actor as the contract shows it."""
@@ -120,14 +129,14 @@ class Actor(BaseModel):
 
 class Organization(BaseModel):
     id: str
-    name: str | None = None
+    name: AtlassianText = None
 
 
 class Account(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     account_id: str = Field(alias="accountId")
-    display_name: str | None = Field(default=None, alias="displayName")
+    display_name: AtlassianText = Field(default=None, alias="displayName")
 
 
 class LastCheck(BaseModel):

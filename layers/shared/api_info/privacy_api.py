@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from api_info.answers import cycle_period_days
 from api_info.atlassian import AtlassianClient, deadline, read_json
 from api_info.errors import AtlassianError
 
@@ -41,7 +42,7 @@ def report_accounts(
             headers={"Authorization": f"Bearer {system_token}"},
             json=body,
         )
-    period = _cycle_period_days(answer.headers.get("cycle-period", ""))
+    period = cycle_period_days(answer.headers.get("cycle-period"))
     if answer.status_code == 204:
         return ReportAnswer(cycle_period_days=period)
     listed = read_json(answer).get("accounts")  # raises for 429, 5xx and other statuses
@@ -55,9 +56,3 @@ def report_accounts(
         if isinstance(account_id, str) and account_id in accounts and status in ("closed", "updated"):
             statuses[account_id] = status
     return ReportAnswer(statuses, period)
-
-
-def _cycle_period_days(value: str) -> int | None:
-    # Its format is not documented beyond its name: a whole number is taken as days, anything else ignored.
-    value = value.strip()
-    return int(value) if value.isdigit() and 0 < int(value) <= 365 else None

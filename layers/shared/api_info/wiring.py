@@ -100,9 +100,7 @@ def services() -> Services:
         secrets=secrets,
         atlassian=atlassian,
         verifier=TokenVerifier(
-            jwks_url=settings.forge_jwks_url,
-            app_id=settings.forge_app_id,
-            timeout=settings.atlassian_timeout_seconds,
+            jwks_url=settings.forge_jwks_url, app_id=settings.forge_app_id, http=atlassian
         ),
         admin_check=AdminCheck(atlassian, settings.admin_cache_seconds),
         reader=CredentialReader(records, secrets, settings.credential_cache_seconds),
