@@ -1,15 +1,17 @@
 """GET /api-info: the API Information page of the caller's Jira site."""
 
+from aws_lambda_powertools.event_handler import Response
+
 from api_info import info, wiring
-from api_info.api import create_app, current_caller, handler, route
+from api_info.api import create_app, current_caller, handler, json_answer, route
 from api_info.models import InfoResponse
 
-app = create_app()
+app = create_app(validation=False)  # no body, no parameter: nothing for Powertools to validate
 
 
 @route(app, "GET", "/api-info")
-def get_info() -> InfoResponse:
-    return info.show_info(wiring.services(), current_caller(app))
+def get_info() -> Response[InfoResponse]:
+    return json_answer(info.show_info(wiring.services(), current_caller(app)))
 
 
 lambda_handler = handler(app)

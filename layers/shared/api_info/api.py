@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -21,7 +22,7 @@ from api_info import snapstart
 from api_info.atlassian import deadline
 from api_info.auth import Caller, bearer_token, forge_caller
 from api_info.errors import ApiError, BadRequest, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
-from api_info.models import Actor
+from api_info.models import Actor, Answer
 from api_info.observability import logger, metrics, tracer
 from api_info.wiring import Services, services
 
@@ -47,13 +48,19 @@ OUTBOUND_BUDGET_SECONDS = 12.0  # contract 2a; the setting of the same name says
 # Marketplace security requirement 3: HSTS with at least a year's max-age on every answer.
 HSTS = "max-age=31536000; includeSubDomains"
 IAM_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$")
+AnswerT = TypeVar("AnswerT", bound=Answer)
 
 
-def create_app() -> APIGatewayRestResolver:
-    """A REST resolver whose every error, expected or not, answers in the contract's shape."""
+def create_app(*, validation: bool = True) -> APIGatewayRestResolver:
+    """A REST resolver whose every error, expected or not, answers in the contract's shape.
+
+    `validation=False` is for a function whose routes take no body and no parameter (get-info): it never
+    imports Powertools' validation middleware nor builds its pydantic adapters, and its routes answer
+    with `json_answer`. Every route with a body or a parameter keeps Powertools' validation.
+    """
     # debug=False whatever POWERTOOLS_DEV says: in debug mode the resolver prints every event, and
     # a change's event carries the new key or token in its body.
-    app = APIGatewayRestResolver(enable_validation=True, debug=False)
+    app = APIGatewayRestResolver(enable_validation=validation, debug=False)
 
     @app.exception_handler(ApiError)
     def _api_error(exc: ApiError) -> Response[Any]:
@@ -85,10 +92,32 @@ def route(app: APIGatewayRestResolver, method: str, path: str, **kwargs: Any) ->
     def register(func: Any) -> Any:
         traced = tracer.capture_method(func)
         app.route(path, method, **kwargs)(traced)
-        app.route(OPS_ROUTE_PREFIX + path, method, **kwargs)(traced)
+        app.route(OPS_ROUTE_PREFIX + path, method, **kwargs)(_without_tenant_id(traced))
         return traced
 
     return register
+
+
+def _without_tenant_id(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The function of an /ops twin. The gate has already taken the tenant from the path; a resolver
+    without validation would pass it to the function as `tenantId` too (one with validation passes only
+    the parameters the function declares). The signature stays the function's, for the OpenAPI document."""
+
+    @functools.wraps(func)
+    def twin(*args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("tenantId", None)
+        return func(*args, **kwargs)
+
+    return twin
+
+
+def json_answer(answer: AnswerT) -> Response[AnswerT]:
+    """A 200 answer as Powertools' validation would serialize it (camelCase, the resolver's JSON), for
+    a route of a resolver without validation; `-> Response[Model]` still documents the model."""
+    body = answer.model_dump(mode="json", by_alias=True)
+    return cast(
+        Response[AnswerT], Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body)
+    )
 
 
 def handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
