@@ -4,11 +4,11 @@ value with Atlassian, stage it, commit its record, promote it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from api_info.auth import Caller
 from api_info.errors import ApiError, BadRequest, ChangeInProgress, CredentialRejected, RateLimited
@@ -30,7 +30,6 @@ from api_info.wiring import Services
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
-    from pydantic import SecretStr
 
 # What a token change still does after looking its expiry up: the administrator's name (2 s at most),
 # then staging, commit and promotion. The lookup never eats into it: Lambda stops a change at 15 s.
@@ -45,10 +44,10 @@ def change_key(
     lambda_context: LambdaContext | None = None,
 ) -> ChangeKeyResponse:
     """Validate a new Admin API key with Atlassian, then store it in place of the old one."""
-    secret = {"apiKey": request.api_key.get_secret_value()}
+    secret = {"apiKey": request.api_key}
 
     def validate() -> dict[str, Any]:
-        return {"organization": svc.atlassian.validate_key(secret["apiKey"]).organization}
+        return {"organization": svc.atlassian.validate_key(secret["apiKey"].get_secret_value()).organization}
 
     def answer(record: CredentialRecord) -> ChangeKeyResponse:
         return ChangeKeyResponse(api_key=key_info(record, svc.settings))
@@ -65,7 +64,7 @@ def change_token(
     lambda_context: LambdaContext | None = None,
 ) -> ChangeTokenResponse:
     """Validate a new API token and its email against the tenant's Jira site, then store it."""
-    secret = {"email": request.email, "apiToken": request.api_token.get_secret_value()}
+    secret = {"email": SecretStr(request.email), "apiToken": request.api_token}
     site_url, cloud_id = caller.tenant.site_url, caller.tenant.cloud_id
     if not site_url or not cloud_id:
         raise BadRequest("The Jira site of this installation is not known yet. Reopen the app from Jira.")
@@ -73,11 +72,14 @@ def change_token(
 
     def validate() -> dict[str, Any]:
         facts = svc.atlassian.validate_token(
-            site_url=site_url, cloud_id=cloud_id, email=secret["email"], api_token=secret["apiToken"]
+            site_url=site_url,
+            cloud_id=cloud_id,
+            email=request.email,
+            api_token=secret["apiToken"].get_secret_value(),
         )
         learnt = _learnt_expiry(svc, caller.tenant.installation_id, facts.account.account_id, lambda_context)
         dated = {"expiresOn": learnt, "expiresOnSource": "atlassian"} if learnt else {}
-        return {"email": secret["email"], "account": facts.account, **dated}
+        return {"email": request.email, "account": facts.account, **dated}
 
     def answer(record: CredentialRecord) -> ChangeTokenResponse:
         return ChangeTokenResponse(api_token=token_info(record, svc.settings))
@@ -110,13 +112,26 @@ def _learnt_expiry(
 
 @dataclass(frozen=True)
 class Change:
-    """A requested change of one credential: what each step of the protocol needs."""
+    """A requested change of one credential: what each step of the protocol needs.
+
+    The new value (and the token's email) travel as SecretStr, so that no repr, str, log line or
+    traceback of a change can show them; only the calls that need the value unwrap it."""
 
     svc: Services
     caller: Caller
     credential: CredentialName
-    secret: dict[str, str]
+    secret: Mapping[str, SecretStr | str]
     expires_on: str | None
+
+    def __post_init__(self) -> None:
+        # Whatever the caller passed, a plain str never stays in a change.
+        hidden = {k: v if isinstance(v, SecretStr) else SecretStr(v) for k, v in self.secret.items()}
+        object.__setattr__(self, "secret", hidden)
+
+    def value(self, field: str) -> str:
+        """One field of the new secret, for the one call that needs it."""
+        secret = self.secret[field]
+        return secret.get_secret_value() if isinstance(secret, SecretStr) else secret
 
     @property
     def tenant_id(self) -> str:
@@ -124,7 +139,7 @@ class Change:
 
     @property
     def masked(self) -> str:
-        return mask(self.secret[self.credential])
+        return mask(self.value(self.credential))
 
     def event(self, outcome: str, code: str | None = None) -> HistoryEvent:
         return history_event(self.caller, self.credential, "changed", outcome, code, self.masked)
@@ -142,7 +157,7 @@ def _once(
     def run(change_id: str) -> dict[str, Any]:
         return answer(_change(change, change_id, validate)).model_dump(mode="json", by_alias=True)
 
-    fields = {**change.secret, "expiresOn": change.expires_on}
+    fields = {**{k: change.value(k) for k in change.secret}, "expiresOn": change.expires_on}
     return once(change.svc, change.caller, change.credential, fields, idempotency_key, lambda_context, run)
 
 
@@ -162,7 +177,11 @@ def _change(change: Change, change_id: str, validate: Callable[[], dict[str, Any
         facts = validate()  # test: Atlassian accepts the new value
         change = _with_display_name(change)
         version_id = change.svc.secrets.stage(
-            change.tenant_id, change.credential, change.secret, change_id, first=first
+            change.tenant_id,
+            change.credential,
+            {k: change.value(k) for k in change.secret},
+            change_id,
+            first=first,
         )
         record = _new_record(change, version_id, facts)
         _commit(change, change_id, record)

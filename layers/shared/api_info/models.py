@@ -47,7 +47,8 @@ Secret = Annotated[SecretStr, Field(min_length=1, max_length=1024), AfterValidat
 
 
 class CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, extra="forbid")
+    # hide_input_in_errors: a ValidationError's message would otherwise quote the key or token it refused.
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", hide_input_in_errors=True)
 
 
 # --- request bodies -----------------------------------------------------------------------------

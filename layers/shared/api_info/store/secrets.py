@@ -48,7 +48,7 @@ class Secrets:
         self,
         tenant_id: str,
         credential: CredentialName,
-        secret: dict[str, str],
+        secret: Mapping[str, str],
         change_id: str,
         *,
         first: bool,
@@ -61,7 +61,7 @@ class Secrets:
         interrupted first save) after bringing it back. At most three calls either way.
         """
         name = self.name(tenant_id, credential)
-        value = json.dumps(secret)
+        value = json.dumps(dict(secret))
         if first:
             if self._create(name, tenant_id, credential, value, change_id):
                 return change_id  # a secret's first version is AWSCURRENT; its id is the request token
