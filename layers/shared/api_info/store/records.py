@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from api_info.errors import ChangeInProgress
 from api_info.models import CredentialName, CredentialRecord, HistoryEvent, Reminder
 from api_info.observability import logger
+from api_info.store.accounts import held_account_writes
 from api_info.store.dynamo import Table, cred_sk, from_item, tenant_pk, to_item
 from api_info.store.history import event_item
 
@@ -88,7 +89,8 @@ class Records(Table):
             **record.model_dump(by_alias=True, exclude_none=True),
         }
         put = {"TableName": self._table, "Item": to_item(item), **self._held(change_id)}
-        self.transact_holding_lock([{"Put": put}, self._event(tenant_id, event)])
+        held = self._accounts(tenant_id, event, record.created_by, record.account)
+        self.transact_holding_lock([{"Put": put}, self._event(tenant_id, event), *held])
 
     def committed(self, tenant_id: str, credential: CredentialName, version_id: str) -> bool:
         """Whether the record names this version: settles a commit whose outcome is unknown."""
@@ -100,7 +102,8 @@ class Records(Table):
     ) -> None:
         """Record a change that did not happen and give the lock back, leaving the credential as it was."""
         unlock = self._unlock(tenant_id, credential, change_id)
-        self.transact_holding_lock([{"Update": unlock}, self._event(tenant_id, event)])
+        held = self._accounts(tenant_id, event)
+        self.transact_holding_lock([{"Update": unlock}, self._event(tenant_id, event), *held])
 
     def delete(
         self, tenant_id: str, credential: CredentialName, change_id: str, event: HistoryEvent | None
@@ -109,7 +112,7 @@ class Records(Table):
         key = to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)})
         items: list[Any] = [{"Delete": {"TableName": self._table, "Key": key, **self._held(change_id)}}]
         if event is not None:
-            items.append(self._event(tenant_id, event))
+            items += [self._event(tenant_id, event), *self._accounts(tenant_id, event)]
         self.transact_holding_lock(items)
 
     def claim_reminder(
@@ -187,6 +190,11 @@ class Records(Table):
             "ConditionExpression": "lockId = :me",
             "ExpressionAttributeValues": to_item({":me": change_id}),
         }
+
+    def _accounts(self, tenant_id: str, event: HistoryEvent, *holders: Any) -> list[dict[str, Any]]:
+        """Note the accounts the event (and the record) add, for the personal data cycle."""
+        retention = self._settings.history_retention_days
+        return held_account_writes(self._table, tenant_id, event.at, retention, event.actor, *holders)
 
     def _event(self, tenant_id: str, event: HistoryEvent) -> dict[str, Any]:
         item = event_item(tenant_id, event, self._settings.history_retention_days)
