@@ -1,5 +1,5 @@
 """Changing the key or the token, as named steps: count the attempt, take the lock, test the new
-value with Atlassian, stage it, commit its record, promote it.
+value with Atlassian, create its own secret, commit its record, delete the former secret.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from api_info.models import (
 )
 from api_info.observability import logger, metrics
 from api_info.status import key_info, mask, now_iso, token_info
+from api_info.store.records import Locked
 from api_info.wiring import Services
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ def _learnt_expiry(
         return None
 
     def key_value(record: CredentialRecord) -> SecretStr:
-        return svc.secrets.read(tenant_id, "apiKey", record.secret_version_id)["apiKey"]
+        return svc.secrets.read(tenant_id, "apiKey", record)["apiKey"]
 
     return learn_token_expiry(svc.atlassian, svc.settings, key, key_value, account_id, seconds)
 
@@ -162,50 +163,80 @@ def _once(
 
 
 def _change(change: Change, change_id: str, validate: Callable[[], dict[str, Any]]) -> CredentialRecord:
-    """The protocol, as the Secrets Manager rotation template's steps, each safe to run again with the
-    same change id: count the attempt, lock, test with Atlassian, stage, commit, promote."""
+    """The protocol, each step safe to run again with the same change id: count the attempt, lock
+    (noting the name of the secret to come), test with Atlassian, create the value's own secret,
+    commit the record that names it, then delete the former secret without a recovery window."""
+    svc, tenant_id, credential = change.svc, change.tenant_id, change.credential
     _count_attempt(change)
-    previous = _lock(change, change_id)
+    staged = svc.secrets.new_name(tenant_id, credential, change_id)
+    locked = _lock(change, change_id, staged)
+    previous = locked.record
     if previous is not None and previous.secret_version_id == change_id:
-        # A retry of this very change, committed before it was interrupted: only promoting may be left.
-        change.svc.records.release_lock(change.tenant_id, change.credential, change_id)
-        change.svc.secrets.promote(change.tenant_id, change.credential, change_id, None)
+        # A retry of this very change, committed before it was interrupted: only the deletion of the
+        # former secret may be left.
+        svc.records.release_lock(tenant_id, credential, change_id, staged)
+        left = set(previous.retired_secrets or ()) | locked.leftovers
+        retire_secrets(svc, tenant_id, credential, left - {previous.secret_name or ""})
         return previous
-    # No version in use: nothing recorded yet, or its secret was erased with its owner's closed account.
-    first = previous is None or previous.secret_erased
+    created = False
     try:
         facts = validate()  # test: Atlassian accepts the new value
         change = _with_display_name(change)
-        version_id = change.svc.secrets.stage(
-            change.tenant_id,
-            change.credential,
-            {k: change.value(k) for k in change.secret},
-            change_id,
-            first=first,
+        created = True  # from here the secret may exist, even if the call's answer is lost
+        svc.secrets.create(
+            staged, tenant_id, credential, {k: change.value(k) for k in change.secret}, change_id
         )
-        record = _new_record(change, version_id, facts)
+        former = {svc.secrets.name_of(tenant_id, credential, previous)} if previous else set()
+        retired = set(locked.leftovers) | set(previous.retired_secrets or () if previous else ())
+        record = _new_record(change, change_id, staged, facts, (retired | former) - {staged})
         _commit(change, change_id, record)
     except ChangeInProgress:
-        # A first save whose lock an uninstall took away must not leave its new secret behind.
-        if previous is None and not change.svc.records.holds(change.tenant_id, change.credential):
-            change.svc.secrets.schedule_deletion(change.tenant_id, change.credential)
+        # The lock was taken away (it expired, or an uninstall removed everything): the new secret
+        # was never committed, so it goes at once.
+        if created:
+            _delete_uncommitted(change, staged)
         # Recorded unless an uninstall took the lock: its installation's history stays gone.
-        record_refused(change.svc, change.tenant_id, lambda: change.event("failed", ChangeInProgress.code))
+        record_refused(svc, tenant_id, lambda: change.event("failed", ChangeInProgress.code))
         raise
     except CredentialRejected as exc:
         # Atlassian's answer stands even if it cannot be recorded (the app was uninstalled meanwhile).
-        _record_failure(change, change_id, change.event("rejected", exc.code))
+        _record_failure(change, change_id, change.event("rejected", exc.code), staged)
         metrics.add_metric(name="CredentialRejected", unit="Count", value=1)
         raise
     except Exception as exc:
         code = exc.code if isinstance(exc, ApiError) else "internal_error"
-        _record_failure(change, change_id, change.event("failed", code))
+        gone = not created or _delete_uncommitted(change, staged)
+        _record_failure(change, change_id, change.event("failed", code), staged if gone else None)
         raise
-    if previous is not None and not first:  # a first save is AWSCURRENT already (Secrets.stage)
-        _promote(change, version_id, previous.secret_version_id)
+    retire_secrets(svc, tenant_id, credential, set(record.retired_secrets or ()))
     metrics.add_metric(name="CredentialChanged", unit="Count", value=1)
-    logger.info("Credential changed", extra={"credential": change.credential, "tenant": change.tenant_id})
+    logger.info("Credential changed", extra={"credential": credential, "tenant": tenant_id})
     return record
+
+
+def retire_secrets(svc: Services, tenant_id: str, credential: CredentialName, names: set[str]) -> None:
+    """Delete secrets no record uses any more, without a recovery window, then drop them from the
+    record; best effort: what is left stays listed, and the next check or change deletes it."""
+    if not names:
+        return
+    try:
+        svc.secrets.delete_now(names)
+        svc.records.forget_secrets(tenant_id, credential, names)
+    except Exception:
+        logger.exception("Former secrets were not deleted yet", extra={"tenant": tenant_id})
+
+
+def _delete_uncommitted(change: Change, staged: str) -> bool:
+    """Delete the secret of a change that was not committed; whether it is gone. Not when the commit's
+    outcome is unknown: the record may name it (then it stays listed as staged, for the next change)."""
+    try:
+        if change.svc.records.committed(change.tenant_id, change.credential, staged):
+            return False
+        change.svc.secrets.delete_now([staged])
+    except Exception:
+        logger.exception("The secret of a change that failed was not deleted yet")
+        return False
+    return True
 
 
 def _with_display_name(change: Change) -> Change:
@@ -239,22 +270,26 @@ def _count_attempt(change: Change) -> None:
         raise
 
 
-def _lock(change: Change, change_id: str) -> CredentialRecord | None:
-    """Take the credential's change lock; the record before the change. 409 while another holds it."""
+def _lock(change: Change, change_id: str, staged: str) -> Locked:
+    """Take the credential's change lock; what it held before. 409 while another holds it."""
     try:
-        return change.svc.records.acquire_lock(change.tenant_id, change.credential, change_id)
+        return change.svc.records.acquire_lock(change.tenant_id, change.credential, change_id, staged)
     except ChangeInProgress:  # another change holds the credential: record ours, leave its lock alone
         record_refused(change.svc, change.tenant_id, lambda: change.event("failed", ChangeInProgress.code))
         raise
 
 
-def _new_record(change: Change, version_id: str, facts: dict[str, Any]) -> CredentialRecord:
+def _new_record(
+    change: Change, version_id: str, secret_name: str, facts: dict[str, Any], retired: set[str]
+) -> CredentialRecord:
     now = now_iso()
     return CredentialRecord.model_validate(
         {
             "status": "valid",
             "maskedValue": change.masked,
             "secretVersionId": version_id,
+            "secretName": secret_name,
+            "retiredSecrets": retired or None,
             "expiresOn": change.expires_on,
             "lastUpdatedAt": now,
             "createdBy": change.caller.actor,
@@ -265,7 +300,7 @@ def _new_record(change: Change, version_id: str, facts: dict[str, Any]) -> Crede
 
 
 def _commit(change: Change, change_id: str, record: CredentialRecord) -> None:
-    """Record the staged version as the one in use, with the change's event, under the lock."""
+    """Record the new secret as the one in use, with the change's event, under the lock."""
     records = change.svc.records
     try:
         records.commit(change.tenant_id, change.credential, record, change_id, change.event("succeeded"))
@@ -273,17 +308,9 @@ def _commit(change: Change, change_id: str, record: CredentialRecord) -> None:
         raise
     except Exception:
         # The outcome is unknown (the call may have gone through before the failure): look.
-        if not records.committed(change.tenant_id, change.credential, record.secret_version_id):
+        if not records.committed(change.tenant_id, change.credential, record.secret_name or ""):
             raise
         logger.warning("The commit's answer was lost, but the commit happened")
-
-
-def _promote(change: Change, version_id: str, previous_version_id: str) -> None:
-    """Make the committed version AWSCURRENT (AWSPREVIOUS then keeps the old one)."""
-    try:
-        change.svc.secrets.promote(change.tenant_id, change.credential, version_id, previous_version_id)
-    except Exception:  # the change is committed; the staging labels are repaired by the next change
-        logger.exception("Promoting the new secret version to AWSCURRENT failed")
 
 
 def history_event(
@@ -307,10 +334,11 @@ def history_event(
     )
 
 
-def _record_failure(change: Change, change_id: str, event: HistoryEvent) -> None:
-    """Record a change that did not happen and give its lock back; best effort."""
+def _record_failure(change: Change, change_id: str, event: HistoryEvent, staged: str | None) -> None:
+    """Record a change that did not happen and give its lock back (with `staged`, its secret known
+    gone); best effort."""
     try:
-        change.svc.records.finish_failed(change.tenant_id, change.credential, change_id, event)
+        change.svc.records.finish_failed(change.tenant_id, change.credential, change_id, event, staged)
     except ChangeInProgress:  # nothing of ours left to record it on: the app was uninstalled meanwhile
         logger.warning(
             "A failed change was not recorded: its lock was gone", extra={"tenant": change.tenant_id}

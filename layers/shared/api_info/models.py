@@ -162,6 +162,10 @@ class CredentialRecord(BaseModel):
     status: StoredStatus
     masked_value: str = Field(alias="maskedValue")
     secret_version_id: str = Field(alias="secretVersionId")
+    # The secret that holds this value, one per saved value (absent: the tenant's former fixed secret,
+    # until its next check or change moves it); and former secrets still to be deleted.
+    secret_name: str | None = Field(default=None, alias="secretName")
+    retired_secrets: set[str] | None = Field(default=None, alias="retiredSecrets")
     organization: Organization | None = None
     email: str | None = None
     account: Account | None = None

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from api_info.atlassian import NAME_LOOKUP_SECONDS, deadline, header_safe
 from api_info.auth import Caller
+from api_info.change import retire_secrets
 from api_info.errors import AtlassianUnavailable, Forbidden
 from api_info.messaging import CheckQueue
 from api_info.models import (
@@ -26,6 +27,7 @@ from api_info.observability import logger, metrics
 from api_info.privacy_api import BATCH_LIMIT, AccountStatus, report_accounts
 from api_info.status import previous_status
 from api_info.store.personal_data import HeldAccounts
+from api_info.store.records import Locked
 from api_info.wiring import Services
 
 CLOSED_CODE = "api_token_account_closed"
@@ -182,9 +184,13 @@ class Cycle:
         store, tenant_id = self.svc.personal_data, self.tenant_id
         closed_check = LastCheck(at=self.now_iso, outcome="rejected", detail=CLOSED_CODE)
         told = self._token_told()
+        in_use, leftovers = self._token_secrets()
         for account_id in sorted(closed):
-            if store.erase_in_credentials(tenant_id, self.held.credentials, account_id, closed_check, told):
-                self.svc.secrets.schedule_deletion(tenant_id, "apiToken", at_once=True)
+            if store.erase_in_credentials(
+                tenant_id, self.held.credentials, account_id, closed_check, told, in_use
+            ):
+                # Every version of every secret of the token, at once: nothing may bring the email back.
+                retire_secrets(self.svc, tenant_id, "apiToken", {in_use, *leftovers})
         store.delete_idempotency_records(tenant_id)
         self._rewrite_history(closed, {})
         self.closed |= closed
@@ -225,6 +231,17 @@ class Cycle:
             return
         store.rewrite_history(tenant_id, closed, names)
         store.forget_accounts(tenant_id, closed)
+
+    def _token_secrets(self) -> tuple[str, set[str]]:
+        """The token's secret in use, and those no record uses any more."""
+        legacy = self.svc.secrets.legacy_name(self.tenant_id, "apiToken")
+        for item in self.held.credentials:
+            if item["SK"] == "CRED#apiToken":
+                locked = Locked.of(item)
+                record = locked.record
+                in_use = self.svc.secrets.name_of(self.tenant_id, "apiToken", record) if record else legacy
+                return in_use, set(locked.leftovers)
+        return legacy, set()
 
     def _token_told(self) -> str:
         """The token's status as the app knows it when it was never told of a change: its status on the

@@ -135,9 +135,10 @@ class PersonalData(Table):
         account_id: str,
         closed: LastCheck,
         token_told: str,
+        token_secret: str,
     ) -> bool:
         """Replace a closed account in the credential items; True when it owned the stored token, which
-        is then `invalid`, without its email, its secret marked erased (the caller deletes it).
+        is then `invalid`, without its email, its secret (`token_secret`) retired (the caller deletes it).
 
         `token_told` is the status the app was last told about for the token, or would have been at its
         save: kept on the tenant item if nothing is there yet, so the next check announces the change."""
@@ -146,7 +147,9 @@ class PersonalData(Table):
             key = {"PK": item["PK"], "SK": item["SK"]}
             owner = (item.get("account") or {}).get("accountId") == account_id
             if item["SK"] == "CRED#apiToken" and owner:
-                token_erased = self._erase_token_owner(tenant_id, item, account_id, closed, token_told)
+                token_erased = self._erase_token_owner(
+                    tenant_id, item, account_id, closed, token_told, token_secret
+                )
             elif (item.get("createdBy") or {}).get("accountId") == account_id:
                 self._update(
                     key, "SET createdBy = :new", "createdBy.accountId = :old", account_id, PLACEHOLDER_ACTOR
@@ -154,7 +157,7 @@ class PersonalData(Table):
         return token_erased
 
     def _erase_token_owner(
-        self, tenant_id: str, item: dict[str, Any], account_id: str, closed: LastCheck, told: str
+        self, tenant_id: str, item: dict[str, Any], account_id: str, closed: LastCheck, told: str, secret: str
     ) -> bool:
         sets = ["account = :account", "#status = :invalid", "lastCheck = :check", "secretVersionId = :erased"]
         values: dict[str, Any] = {
@@ -165,6 +168,7 @@ class PersonalData(Table):
             ":old": account_id,
             ":version": item["secretVersionId"],
             ":now": int(time.time()),
+            ":secret": {secret},
         }
         if (item.get("createdBy") or {}).get("accountId") == account_id:
             sets.append("createdBy = :placeholder")
@@ -183,7 +187,11 @@ class PersonalData(Table):
         update = {
             "TableName": self._table,
             "Key": to_item({"PK": item["PK"], "SK": item["SK"]}),
-            "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE email",
+            # The secret goes to the retired ones in the same write: a crash before its deletion leaves
+            # it listed, and the next check or change deletes it.
+            "UpdateExpression": "SET "
+            + ", ".join(sets)
+            + " ADD retiredSecrets :secret REMOVE email, secretName",
             # Not while a change holds the lock: it is about to replace the token (and its secret).
             "ConditionExpression": (
                 "account.accountId = :old AND secretVersionId = :version "
