@@ -145,14 +145,15 @@ def seed(n: int, sim_url: str) -> list[str]:
                 {"email": TOKEN[0], "account": {"accountId": "sim-account-ada"}},
             ),
         ):
-            version = secrets.create_secret(
-                Name=secrets_store.name(tenant_id, credential), SecretString=json.dumps(value)
-            )["VersionId"]
+            version = str(uuid.uuid4())
+            name = secrets_store.new_name(tenant_id, credential, version)  # type: ignore[arg-type]
+            secrets.create_secret(Name=name, SecretString=json.dumps(value), ClientRequestToken=version)
             record = CredentialRecord.model_validate(
                 {
                     "status": "valid",
                     "maskedValue": "••••••••" + KEY[-4:],
                     "secretVersionId": version,
+                    "secretName": name,
                     "lastUpdatedAt": now,
                     "createdBy": {"type": "atlassian", "accountId": ADMIN_ACCOUNT},
                     "lastCheck": LastCheck(at=now, outcome="ok"),

@@ -22,7 +22,12 @@ def _accepted(answer: PersonalDataResponse) -> Response[PersonalDataResponse]:
 @tracer.capture_method
 def report() -> Response[PersonalDataResponse]:
     queue = wiring.check_services().queue  # for a long history's rewrite
-    return _accepted(privacy.report_cycle(wiring.services(), current_caller(app), queue))
+    context = app.lambda_context
+
+    def time_left() -> float:
+        return float(context.get_remaining_time_in_millis()) / 1000
+
+    return _accepted(privacy.report_cycle(wiring.services(), current_caller(app), queue, time_left))
 
 
 @app.post(

@@ -106,14 +106,44 @@ class World:
     def enqueue(self, *tenants: str) -> None:
         self.checks.enqueue(*(t + self.api.round for t in tenants))
 
+    def secrets(self, tenant: str, credential: str) -> list[dict[str, Any]]:
+        """Every secret of a tenant's credential Secrets Manager holds (described: DeletedDate when
+        scheduled for deletion)."""
+        client = self.admin("secretsmanager")
+        prefix = services().secrets.legacy_name(self.tenant_id(tenant), credential)  # type: ignore[arg-type]
+        listed = client.list_secrets(IncludePlannedDeletion=True)["SecretList"]
+        return [client.describe_secret(SecretId=s["ARN"]) for s in listed if s["Name"].startswith(prefix)]
+
     def secret(self, tenant: str, credential: str) -> dict[str, Any]:
-        name = services().secrets.name(self.tenant_id(tenant), credential)  # type: ignore[arg-type]
-        return self.admin("secretsmanager").describe_secret(SecretId=name)  # type: ignore[no-any-return]
+        """The one secret of a tenant's credential."""
+        (described,) = self.secrets(tenant, credential)
+        return described
+
+    def record(self, tenant: str, credential: str) -> dict[str, Any]:
+        answer = self.admin("dynamodb").get_item(
+            TableName=os.environ["TABLE_NAME"],
+            Key={"PK": {"S": f"TENANT#{self.tenant_id(tenant)}"}, "SK": {"S": f"CRED#{credential}"}},
+        )
+        return answer["Item"]  # type: ignore[no-any-return]
 
     def current_value(self, tenant: str, credential: str) -> dict[str, str]:
-        name = services().secrets.name(self.tenant_id(tenant), credential)  # type: ignore[arg-type]
+        name = self.record(tenant, credential)["secretName"]["S"]
         answer = self.admin("secretsmanager").get_secret_value(SecretId=name, VersionStage="AWSCURRENT")
         return json.loads(answer["SecretString"])  # type: ignore[no-any-return]
+
+    def make_legacy(self, tenant: str, credential: str) -> None:
+        """Put the credential's value back where an earlier version kept it: the tenant's fixed secret."""
+        item = self.record(tenant, credential)
+        client = self.admin("secretsmanager")
+        value = client.get_secret_value(SecretId=item["secretName"]["S"])["SecretString"]
+        legacy = services().secrets.legacy_name(self.tenant_id(tenant), credential)  # type: ignore[arg-type]
+        client.create_secret(Name=legacy, SecretString=value, ClientRequestToken=item["secretVersionId"]["S"])
+        client.delete_secret(SecretId=item["secretName"]["S"], ForceDeleteWithoutRecovery=True)
+        self.admin("dynamodb").update_item(
+            TableName=os.environ["TABLE_NAME"],
+            Key={"PK": item["PK"], "SK": item["SK"]},
+            UpdateExpression="REMOVE secretName",
+        )
 
     def dispatch(self) -> Any:
         with self.stack.invoked("DispatchChecksFunction"):
@@ -422,64 +452,67 @@ def a_change_and_a_delete_meeting_another_changes_lock_are_recorded(w: World) ->
 
 
 @flow
-def restore_after_delete(w: World) -> None:
-    # A key saved again after its deletion brings its scheduled-for-deletion secret back.
-    w.save_key("restore")
-    assert w.api.call("delete_key", tenant="restore").status == 200
-    w.save_key("restore")
-    assert "DeletedDate" not in w.secret("restore", "apiKey")
-    assert w.current_value("restore", "apiKey") == {"apiKey": KEY}
+def save_again_after_delete(w: World) -> None:
+    # A key saved again after its deletion gets a secret of its own; the deleted one stays deleted.
+    w.save_key("again")
+    assert w.api.call("delete_key", tenant="again").status == 200
+    w.save_key("again")
+    assert sorted("DeletedDate" in s for s in w.secrets("again", "apiKey")) == [False, True]
+    assert w.current_value("again", "apiKey") == {"apiKey": KEY}
 
 
 @flow
-def restore_after_delete_token(w: World) -> None:
-    assert w.api.call("change_token", body=TOKEN, tenant="restore-t").status == 200
-    assert w.api.call("delete_token", tenant="restore-t").status == 200
-    assert w.api.call("change_token", body=TOKEN, tenant="restore-t").status == 200
-    assert w.current_value("restore-t", "apiToken") == TOKEN
+def save_again_after_delete_token(w: World) -> None:
+    assert w.api.call("change_token", body=TOKEN, tenant="again-t").status == 200
+    assert w.api.call("delete_token", tenant="again-t").status == 200
+    assert w.api.call("change_token", body=TOKEN, tenant="again-t").status == 200
+    assert w.current_value("again-t", "apiToken") == TOKEN
 
 
 @flow
-def stale_awscurrent_is_repaired(w: World) -> None:
-    # A promote that failed leaves AWSCURRENT on an older version than the record names; the next
-    # change finds the real AWSCURRENT (DescribeSecret) and moves it.
-    second, third = w.new_key(), w.new_key()
-    w.save_key("stale")
-    secrets = services().secrets.client
-
-    def fail_once(**kwargs: Any) -> None:
-        secrets.meta.events.unregister("before-call.secrets-manager.UpdateSecretVersionStage", fail_once)
-        raise RuntimeError("promote interrupted")
-
-    secrets.meta.events.register("before-call.secrets-manager.UpdateSecretVersionStage", fail_once)
-    w.save_key("stale", second)
-    assert w.current_value("stale", "apiKey") == {"apiKey": KEY}  # stale: the record names `second`
-    w.save_key("stale", third)
-    assert w.current_value("stale", "apiKey") == {"apiKey": third}
+def a_replaced_key_leaves_no_former_secret(w: World) -> None:
+    second = w.new_key()
+    w.save_key("former")
+    w.save_key("former", second)
+    assert [s["Name"] for s in w.secrets("former", "apiKey")] == [
+        w.record("former", "apiKey")["secretName"]["S"]
+    ]
+    assert w.current_value("former", "apiKey") == {"apiKey": second}
 
 
 @flow
-def stale_awscurrent_of_a_token_is_repaired(w: World) -> None:
-    tokens = [f"sim-token-iam-{uuid.uuid4().hex[:8]}" for _ in range(3)]
-    for token in tokens:
-        w.simulator.add_token("ada@acme.test", token, "sim-account-ada", "Ada Admin")
+def a_token_of_another_account_leaves_no_former_owner(w: World) -> None:
+    token = f"sim-token-iam-{uuid.uuid4().hex[:8]}"
+    w.simulator.add_token("bob@acme.test", token, "sim-account-bob", "Bob Builder")
+    assert w.api.call("change_token", body=TOKEN, tenant="former-t").status == 200
+    assert (
+        w.api.call(
+            "change_token", body={"email": "bob@acme.test", "apiToken": token}, tenant="former-t"
+        ).status
+        == 200
+    )
+    (secret,) = w.secrets("former-t", "apiToken")
+    assert w.current_value("former-t", "apiToken") == {"email": "bob@acme.test", "apiToken": token}
+    assert "DeletedDate" not in secret
 
-    def save(token: str) -> None:
-        answer = w.api.call("change_token", body={**TOKEN, "apiToken": token}, tenant="stale-t")
-        assert answer.status == 200, answer.body
 
-    save(tokens[0])
-    secrets = services().secrets.client
+@flow
+def worker_moves_a_value_out_of_the_former_fixed_secret(w: World) -> None:
+    assert w.api.call("change_token", body=TOKEN, tenant="move-w").status == 200
+    w.make_legacy("move-w", "apiToken")
+    w.enqueue("move-w")
+    assert w.deliver() == {"batchItemFailures": []}
+    (secret,) = w.secrets("move-w", "apiToken")
+    assert secret["Name"] == w.record("move-w", "apiToken")["secretName"]["S"]
 
-    def fail_once(**kwargs: Any) -> None:
-        secrets.meta.events.unregister("before-call.secrets-manager.UpdateSecretVersionStage", fail_once)
-        raise RuntimeError("promote interrupted")
 
-    secrets.meta.events.register("before-call.secrets-manager.UpdateSecretVersionStage", fail_once)
-    save(tokens[1])
-    assert w.current_value("stale-t", "apiToken")["apiToken"] == tokens[0]
-    save(tokens[2])
-    assert w.current_value("stale-t", "apiToken")["apiToken"] == tokens[2]
+@flow
+def check_now_moves_a_value_out_of_the_former_fixed_secret(w: World) -> None:
+    w.save_key("move-now")
+    w.make_legacy("move-now", "apiKey")
+    assert w.api.call("check_now", tenant="move-now").status == 200
+    (secret,) = w.secrets("move-now", "apiKey")
+    assert secret["Name"] == w.record("move-now", "apiKey")["secretName"]["S"]
 
 
 @flow
@@ -504,8 +537,7 @@ def personal_data_erases_a_closed_token_owner(w: World) -> None:
     assert answer.status == 202 and answer.body["closed"] == 1, answer.body
     token = w.api.call("get_info", tenant="pd-closed").body["apiToken"]
     assert (token["status"], token["email"]) == ("invalid", None)
-    names = [s["Name"] for s in w.admin("secretsmanager").list_secrets()["SecretList"]]
-    assert services().secrets.name(w.tenant_id("pd-closed"), "apiToken") not in names
+    assert w.secrets("pd-closed", "apiToken") == []  # deleted at once, every version
 
 
 @flow
@@ -543,7 +575,7 @@ def race_uninstall_overtakes_a_first_key_save(w: World) -> None:
     finally:
         undo()
     assert (answer.status, answer.body["error"]["code"]) == (409, "change_in_progress"), answer.body
-    assert "DeletedDate" in w.secret("race-key", "apiKey")  # no secret left behind
+    assert w.secrets("race-key", "apiKey") == []  # no secret left behind
 
 
 @flow
@@ -555,7 +587,7 @@ def race_uninstall_overtakes_a_first_token_save(w: World) -> None:
     finally:
         undo()
     assert (answer.status, answer.body["error"]["code"]) == (409, "change_in_progress"), answer.body
-    assert "DeletedDate" in w.secret("race-token", "apiToken")
+    assert w.secrets("race-token", "apiToken") == []
 
 
 @flow

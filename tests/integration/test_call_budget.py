@@ -19,7 +19,8 @@ TOKEN = {"email": "ada@acme.test", "apiToken": "sim-token-classic-GOOD2"}
 
 # The issue's budget for a successful change: Atlassian, Secrets Manager, DynamoDB (idempotency included).
 # Atlassian: the validation's two calls, and the saving administrator's display name (once per change).
-CHANGE_BUDGET = {"atlassian": 3, "secretsmanager": 3, "dynamodb": 5}
+# DynamoDB: one more since issue 25 (point 6): the former secret, deleted, leaves the record's list.
+CHANGE_BUDGET = {"atlassian": 3, "secretsmanager": 3, "dynamodb": 6}
 
 
 def within_change_budget(calls: Calls) -> bool:
@@ -59,16 +60,17 @@ def test_a_keyed_key_change_makes_five_dynamodb_two_secrets_manager_and_three_at
 
     assert answer.status == 200
     # The idempotency record (put, then completed), the tenant recorded with the change attempt
-    # counted for the rate limit (one transaction), the change lock, the commit (one transaction).
+    # counted for the rate limit (one transaction), the change lock, the commit (one transaction), and
+    # the former secret's name dropped from the record once it is deleted.
     assert {k: v for k, v in calls.by_operation.items() if k.startswith("dynamodb.")} == {
         "dynamodb.PutItem": 1,
         "dynamodb.TransactWriteItems": 2,
-        "dynamodb.UpdateItem": 2,
+        "dynamodb.UpdateItem": 3,
     }
-    # The new version staged, then promoted to AWSCURRENT.
+    # The new value's own secret created, then the former one deleted without a recovery window.
     assert [op for service, op in calls.aws if service == "secretsmanager"] == [
-        "PutSecretValue",
-        "UpdateSecretVersionStage",
+        "CreateSecret",
+        "DeleteSecret",
     ]
     assert len(calls.atlassian) == 3
     assert all("/permissions/" not in path for _, path in calls.atlassian)  # the admin answer is cached
@@ -89,14 +91,15 @@ def test_a_keyed_token_change_adds_the_expiry_lookup_to_the_budget(
     assert {k: v for k, v in calls.by_operation.items() if k.startswith("dynamodb.")} == {
         "dynamodb.PutItem": 1,
         "dynamodb.TransactWriteItems": 2,
-        "dynamodb.UpdateItem": 2,
+        "dynamodb.UpdateItem": 3,
         "dynamodb.GetItem": 1,
     }
-    # The key's secret is read (only when a valid key is stored), then the token staged and promoted.
+    # The key's secret is read (only when a valid key is stored), then the token's own secret created
+    # and the former one deleted.
     assert [op for service, op in calls.aws if service == "secretsmanager"] == [
         "GetSecretValue",
-        "PutSecretValue",
-        "UpdateSecretVersionStage",
+        "CreateSecret",
+        "DeleteSecret",
     ]
     # The site's /myself, one page of the organization's tokens (100 a page), the display name.
     assert [path.rsplit("/", 1)[-1] for _, path in calls.atlassian] == ["myself", "api-tokens", "user"]
@@ -113,7 +116,7 @@ def test_a_change_without_idempotency_key_skips_the_idempotency_records(
         answer = warm.call("change_key", body=KEY)
 
     assert answer.status == 200
-    assert calls.count("dynamodb") == 3, calls.by_operation
+    assert calls.count("dynamodb") == 4, calls.by_operation
     assert calls.count("secretsmanager") == 2
     assert len(calls.atlassian) == 3
 
@@ -134,7 +137,7 @@ def test_a_first_ever_save_creates_the_secret_with_its_value_in_one_call(
     assert within_change_budget(calls)
 
 
-def test_saving_again_after_a_delete_brings_the_secret_back_within_three_calls(
+def test_saving_again_after_a_delete_creates_a_secret_of_its_own_in_one_call(
     warm: Api, simulator: AtlassianSimulator
 ) -> None:
     assert warm.call("delete_key").status == 200
@@ -143,11 +146,8 @@ def test_saving_again_after_a_delete_brings_the_secret_back_within_three_calls(
         answer = warm.call("change_key", body=KEY, headers={"Idempotency-Key": "again"})
 
     assert answer.status == 200
-    assert [op for service, op in calls.aws if service == "secretsmanager"] == [
-        "CreateSecret",  # refused: the old secret is scheduled for deletion
-        "RestoreSecret",
-        "PutSecretValue",
-    ]
+    # A new name: the deleted value's secret stays deleted (no name is ever created twice).
+    assert [op for service, op in calls.aws if service == "secretsmanager"] == ["CreateSecret"]
     assert within_change_budget(calls)
 
 
@@ -201,12 +201,13 @@ def test_the_other_routes(warm: Api, simulator: AtlassianSimulator) -> None:
         "dynamodb.TransactWriteItems": 1,
         "secretsmanager.DeleteSecret": 1,
     }
-    # The tenant's, history, rate-limit and Idempotency-Key partitions listed and removed (fewer than
-    # 25 items each), both secrets scheduled for deletion.
+    # The secrets the credential items name read; the tenant's, history, rate-limit, Idempotency-Key and
+    # held accounts' partitions listed and removed (fewer than 25 items each); the key's secret (the
+    # token was deleted just before) scheduled for deletion.
     assert uninstall.by_operation == {
-        "dynamodb.Query": 4,
-        "dynamodb.BatchWriteItem": 4,
-        "secretsmanager.DeleteSecret": 2,
+        "dynamodb.Query": 6,
+        "dynamodb.BatchWriteItem": 5,
+        "secretsmanager.DeleteSecret": 1,
     }
     assert history.atlassian == delete.atlassian == uninstall.atlassian == []
 
@@ -216,9 +217,9 @@ def test_the_other_routes(warm: Api, simulator: AtlassianSimulator) -> None:
     [
         ("get_info", None, 2, 0, 1),
         ("history", None, 2, 0, 1),
-        ("change_key", KEY, 6, 2, 1),
+        ("change_key", KEY, 7, 2, 1),
         # The token's expiry lookup reads the key's record and secret, as on the /api-info route.
-        ("change_token", TOKEN, 7, 3, 2),
+        ("change_token", TOKEN, 8, 3, 2),
     ],
     ids=["get-info", "history", "change-key", "change-token"],
 )

@@ -204,7 +204,7 @@ def test_an_unexpected_failure_is_500_without_internals_and_keeps_the_old_key(
     def broken(*args: object, **kwargs: object) -> str:
         raise RuntimeError("boom: internal detail /var/task/secret.py")
 
-    monkeypatch.setattr(secrets, "stage", broken)
+    monkeypatch.setattr(secrets, "create", broken)
     simulator_key = "sim-admin-key-unscoped-GOOD1"
 
     answer = api.call("change_key", body={"apiKey": simulator_key, "expiresOn": "2099-01-01"})

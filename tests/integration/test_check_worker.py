@@ -18,11 +18,10 @@ from api_info import checks as checks_module
 from api_info import wiring
 from api_info.messaging import CheckQueue
 from api_info.store.history import History
-from api_info.store.secrets import Secrets
 from local.atlassian_sim import ERROR, ORG_ID, ORG_NAME, RATE_LIMITED, AtlassianSimulator
 from tests.support.checks import STATUS_CHANGED, Checks, fail_publishing, function_module, sample, tenant_id
 from tests.support.harness import Api, LambdaContext
-from tests.support.state import current_secret, history_items
+from tests.support.state import history_items
 
 TODAY = datetime.now(UTC).date()
 
@@ -480,36 +479,8 @@ def test_a_change_made_during_a_check_wins_over_its_result(
     info = api.call("get_info").body["apiKey"]
     assert (info["status"], info["maskedValue"]) == ("valid", "••••••••" + new[-4:])
     assert checks.events() == []
-    assert checked_history(aws) == [("apiKey", "rejected", "api_key_invalid")]
-
-
-def test_the_worker_checks_the_version_the_app_uses_even_when_it_is_not_awscurrent(
-    api: Api,
-    aws: dict[str, str],
-    simulator: AtlassianSimulator,
-    checks: Checks,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # Given a change whose promotion to AWSCURRENT failed: the record names the new version, while
-    # AWSCURRENT still holds the old key, which Atlassian no longer accepts
-    old, new = new_key(simulator), new_key(simulator)
-    save_key(api, old)
-
-    def fail(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("promotion interrupted")
-
-    monkeypatch.setattr(Secrets, "promote", fail)
-    save_key(api, new)
-    simulator.remove_key(old)
-    assert current_secret(tenant_id(), "apiKey") == {"apiKey": old}
-
-    # When
-    checks.run("acme")
-
-    # Then the new key, the one the app uses, was checked
-    assert stored(aws, "apiKey")["status"] == "valid"
-    assert stored(aws, "apiKey")["lastCheck"]["outcome"] == "ok"
-    assert checks.events() == []
+    # (the old key's secret was deleted with the change: the check found nothing left to check)
+    assert checked_history(aws) == []
 
 
 # --- metrics ------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 from api_info.wiring import services
 from tests.support.checks import Checks
 from tests.support.harness import Api
-from tests.support.state import current_secret
+from tests.support.state import current_secret, tenant_secrets
 
 KEY = {"apiKey": "sim-admin-key-unscoped-GOOD1"}
 TOKEN = {"email": "ada@acme.test", "apiToken": "sim-token-classic-GOOD2"}
@@ -97,7 +97,7 @@ def test_deleting_the_key_removes_it_and_schedules_its_secret_for_deletion(api: 
     assert answer.body == {"apiKey": api.call("get_info").body["apiKey"]}
     assert answer.body["apiKey"]["status"] == "not_configured"
     assert api.call("get_info").body["apiToken"]["status"] == "valid"
-    name = services().secrets.name(tenant_id(api), "apiKey")
+    (name,) = tenant_secrets(tenant_id(api), "apiKey")
     assert "DeletedDate" in boto3.client("secretsmanager").describe_secret(SecretId=name)
     assert services().reader.current(tenant_id(api), "apiKey", refresh=True) is None
 
@@ -148,7 +148,8 @@ def test_uninstall_forgets_everything_of_that_site_only(api: Api, aws: dict[str,
     assert [i for i in items if tenant_id(api, "globex") in i["PK"]["S"]]
     secrets = boto3.client("secretsmanager")
     for credential in ("apiKey", "apiToken"):
-        assert "DeletedDate" in secrets.describe_secret(SecretId=services().secrets.name(acme, credential))
+        (name,) = tenant_secrets(acme, credential)
+        assert "DeletedDate" in secrets.describe_secret(SecretId=name)
     assert api.call("get_info", tenant="globex").body["apiKey"]["status"] == "valid"
 
 
@@ -208,8 +209,7 @@ def test_a_first_save_overtaken_by_the_uninstall_leaves_no_secret_behind(
 
     assert (answer.status, answer.body["error"]["code"]) == (409, "change_in_progress")
     assert items_of(aws, acme) == []
-    secret = boto3.client("secretsmanager").describe_secret(SecretId=services().secrets.name(acme, "apiKey"))
-    assert "DeletedDate" in secret
+    assert tenant_secrets(acme) == {}  # deleted at once: it was never committed
 
 
 def test_a_delete_overtaken_by_the_uninstall_answers_that_the_credential_is_gone(
@@ -346,18 +346,20 @@ def test_a_change_whose_lock_another_took_meanwhile_is_recorded(
     # Given a stored key, and a change that takes so long its lock expires and another change takes it
     api.call("change_key", body=KEY)
     secrets = services().secrets
-    stage = secrets.stage
+    create = secrets.create
 
-    def lock_taken_meanwhile(tenant: str, credential: str, *args: object, **kwargs: object) -> str:
+    def lock_taken_meanwhile(
+        name: str, tenant: str, credential: str, *args: object, **kwargs: object
+    ) -> None:
         boto3.client("dynamodb").update_item(
             TableName=aws["TABLE_NAME"],
             Key={"PK": {"S": f"TENANT#{tenant}"}, "SK": {"S": f"CRED#{credential}"}},
             UpdateExpression="SET lockId = :other",
             ExpressionAttributeValues={":other": {"S": "another-change"}},
         )
-        return stage(tenant, credential, *args, **kwargs)  # type: ignore[arg-type]
+        create(name, tenant, credential, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(secrets, "stage", lock_taken_meanwhile)
+    monkeypatch.setattr(secrets, "create", lock_taken_meanwhile)
 
     # When it comes to commit
     answer = api.call("change_key", body={"apiKey": "sim-admin-key-unscoped-GOOD1"})

@@ -17,7 +17,9 @@ import pytest
 
 from api_info.wiring import services
 from local.atlassian_sim import AtlassianSimulator
+from local.dev_issuer import installation
 from tests.support.harness import Api
+from tests.support.state import secret_name, tenant_secrets
 
 OLD, NEW = "sim-admin-key-unscoped-GOOD1", "sim-admin-key-new-NEW1"
 
@@ -51,14 +53,26 @@ def interrupted(hook: Interrupt) -> Iterator[Interrupt]:
 
 
 def state(api: Api, tenant: str) -> tuple[str, str, str]:
-    """(masked value shown, value of the version the app uses, value labelled AWSCURRENT)."""
+    """(masked value shown, value of the version the app uses, value labelled AWSCURRENT in the secret
+    the record names)."""
     shown = api.call("get_info", tenant=tenant).body
     tenant_id = shown["tenant"]["installationId"]
     used = services().reader.current(tenant_id, "apiKey", refresh=True)
-    name = services().secrets.name(tenant_id, "apiKey")
+    name = secret_name(tenant_id, "apiKey")
     current = boto3.client("secretsmanager").get_secret_value(SecretId=name, VersionStage="AWSCURRENT")
     assert used is not None
     return shown["apiKey"]["maskedValue"], used.value.get_secret_value(), current["SecretString"]
+
+
+def unknown_secrets(tenant_id: str) -> set[str]:
+    """The tenant's secrets that its credential item neither uses nor lists for deletion: none may be."""
+    item = boto3.client("dynamodb").get_item(
+        TableName=services().settings.table_name,
+        Key={"PK": {"S": f"TENANT#{tenant_id}"}, "SK": {"S": "CRED#apiKey"}},
+    )["Item"]
+    known = {item["secretName"]["S"], *item.get("retiredSecrets", {}).get("SS", [])}
+    known |= set(item.get("stagedSecrets", {}).get("SS", []))
+    return set(tenant_secrets(tenant_id)) - known
 
 
 def calls_of_an_uninterrupted_change(api: Api) -> list[str]:
@@ -102,6 +116,8 @@ def test_an_interruption_after_any_call_loses_nothing_and_a_retry_converges(
 
         # Then the app uses a validated key, and what the page shows is exactly what the app uses
         shown, used, _ = state(api, tenant)
+        tenant_id = installation(tenant)["installationId"]
+        assert unknown_secrets(tenant_id) == set(), (at, calls[at - 1])  # none that nobody would delete
         expected = NEW if status == 200 else None
         assert used in (OLD, NEW), (at, calls[at - 1])
         assert shown == "••••••••" + used[-4:], (at, calls[at - 1])
@@ -120,3 +136,5 @@ def test_an_interruption_after_any_call_loses_nothing_and_a_retry_converges(
             time.sleep(1.1)  # a crash left the in-progress marker; it expires with the invocation
         assert retry.status == 200, (at, calls[at - 1], retry.body)
         assert state(api, tenant) == ("••••••••NEW1", NEW, f'{{"apiKey": "{NEW}"}}'), (at, calls[at - 1])
+        # and once done, the new key's secret is the only one: the former was deleted with every version
+        assert list(tenant_secrets(tenant_id).values()) == [[f'{{"apiKey": "{NEW}"}}']], (at, calls[at - 1])

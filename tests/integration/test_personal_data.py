@@ -8,16 +8,18 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
 
 from api_info import privacy
+from api_info.atlassian import AtlassianClient
 from api_info.models import HistoryEvent
 from api_info.store.history import PendingEvent
 from api_info.wiring import services
 from local.atlassian_sim import ADMIN_ACCOUNT, DISPLAY_NAMES, AtlassianSimulator
 from local.dev_issuer import installation
 from tests.support.checks import Checks
-from tests.support.harness import NOT_ADMIN, OPERATOR, Api
+from tests.support.harness import NOT_ADMIN, OPERATOR, Api, LambdaContext
 from tests.support.state import current_secret
 
 KEY = {"apiKey": "sim-admin-key-unscoped-GOOD1"}
@@ -55,6 +57,15 @@ def trigger(api: Api, tenant: str = "acme", **kwargs: Any) -> Any:
 def tenant_items(scan: Any, tenant: str) -> list[dict[str, Any]]:
     tenant_id = installation(tenant)["installationId"]
     return [item for item in scan() if item["PK"]["S"].endswith("#" + tenant_id)]
+
+
+def data_items(scan: Any, tenant: str) -> list[dict[str, Any]]:
+    """The tenant's items but its record of held accounts, which a tenant's first cycle back-fills."""
+    return [
+        {name: value for name, value in item.items() if name != "heldAccountsRecorded"}
+        for item in tenant_items(scan, tenant)
+        if not item["PK"]["S"].startswith("ACCOUNTS#")
+    ]
 
 
 def set_up_acme(api: Api) -> None:
@@ -249,7 +260,7 @@ def test_a_500_stops_the_cycle_and_changes_nothing(
     api: Api, sim: AtlassianSimulator, table_items: Any
 ) -> None:
     set_up_acme(api)
-    before = tenant_items(table_items, "acme")
+    before = data_items(table_items, "acme")
     sim.privacy.closed = {OWNER}
     sim.privacy.behaviour = "error"
 
@@ -257,7 +268,7 @@ def test_a_500_stops_the_cycle_and_changes_nothing(
 
     assert answer.status == 502
     assert answer.body["error"]["code"] == "atlassian_error"
-    assert tenant_items(table_items, "acme") == before
+    assert data_items(table_items, "acme") == before
 
 
 def test_a_user_who_is_not_an_administrator_is_refused_and_nothing_is_reported(
@@ -395,14 +406,14 @@ def test_a_long_history_is_rewritten_by_the_check_worker(
     assert api.call("get_info").body["apiKey"]["createdBy"]["displayName"] == "Olga Renamed"
     actors = {e["actor"]["accountId"] for e in api.call("history", account=OTHER_ADMIN).body["events"]}
     assert ADMIN_ACCOUNT in actors
-    (message,) = checks.receive()
-    assert json.loads(message["Body"]) == {
-        "kind": "personal-data",
-        "tenantId": installation("acme")["installationId"],
-        "closed": [ADMIN_ACCOUNT],
-        "updated": [OTHER_ADMIN],
-    }
-    assert checks.work([message]) == {"batchItemFailures": []}
+    # (the closed account's erasure first, before any name is looked up; then the names found)
+    messages = checks.receive()
+    tenant_id = installation("acme")["installationId"]
+    assert sorted((json.loads(m["Body"]) for m in messages), key=lambda b: b["updated"]) == [
+        {"kind": "personal-data", "tenantId": tenant_id, "closed": [ADMIN_ACCOUNT], "updated": []},
+        {"kind": "personal-data", "tenantId": tenant_id, "closed": [], "updated": [OTHER_ADMIN]},
+    ]
+    assert checks.work(messages) == {"batchItemFailures": []}
     events = api.call("history", account=OTHER_ADMIN).body["events"]
     assert {e["actor"]["accountId"] for e in events} == {"closed-account", OTHER_ADMIN}
     assert {e["actor"]["displayName"] for e in events} == {None, "Olga Renamed"}
@@ -428,3 +439,160 @@ def add_history_actors(count: int) -> None:
         for i in range(count)
     ]
     services().history.add_events(events)
+
+
+# --- the time budget and the record of held accounts (issue 25, point 5) ------------------------
+
+
+class Killed(BaseException):
+    """Lambda stopping the function at its timeout: nothing catches it, nothing after it runs."""
+
+
+def slow_atlassian(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every Atlassian call takes 2 s of the invocation's 15 s, on a clock of its own (no real waiting):
+    the Lambda context's remaining time runs down with it, and a call past 15 s kills the function."""
+    used = [0.0]
+    send = AtlassianClient.send
+
+    def slow_send(self: AtlassianClient, *args: Any, **kwargs: Any) -> Any:
+        used[0] += 2.0
+        if used[0] > 15.0:
+            raise Killed()
+        return send(self, *args, **kwargs)
+
+    monkeypatch.setattr(AtlassianClient, "send", slow_send)
+    monkeypatch.setattr(LambdaContext, "get_remaining_time_in_millis", lambda _: int((15.0 - used[0]) * 1000))
+    return used
+
+
+def test_a_slow_atlassian_cannot_keep_a_closed_account_from_being_erased(
+    api: Api, sim: AtlassianSimulator, clock: list[datetime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given 203 accounts to report, the token's owner closed, every other account updated
+    set_up_acme(api)
+    add_history_actors(200)
+    sim.privacy.closed = {OWNER}
+    sim.privacy.updated = {f"sim-admin-h{i:03}": f"Renamed {i}" for i in range(200)}
+
+    # When the trigger runs with an Atlassian that takes 2 s a call
+    used = slow_atlassian(monkeypatch)
+    try:
+        answer = trigger(api)
+    except Killed:
+        answer = None
+
+    # Then it ends before Lambda's timeout, having reported every batch and erased the closed owner
+    assert answer is not None and answer.status == 202, "the cycle ran into Lambda's timeout"
+    assert answer.body["reported"] == 203
+    assert answer.body["closed"] == 1
+    assert 0 < answer.body["updated"] < 200  # the names looked up in the time that was left
+    assert api.call("get_info", account=OTHER_ADMIN).body["apiToken"]["status"] == "invalid"
+    assert [len(batch) for batch in sim.privacy.received] == [90, 90, 23]
+
+    # And the next day's trigger reports none of them again within the cycle period
+    used[0] = 0.0
+    clock[0] += timedelta(days=1)
+    assert trigger(api).body == {"due": False, "reported": 0, "closed": 0, "updated": 0, "queued": False}
+
+
+def test_a_cycle_with_little_time_left_leaves_the_rest_for_the_next_trigger(
+    api: Api, sim: AtlassianSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given 201 accounts to report, and time for two reports only before the reserve
+    api.call("change_key", body=KEY)
+    add_history_actors(200)
+    used = slow_atlassian(monkeypatch)
+    used[0] = 15.0 - privacy.RESERVE_SECONDS - 4.0
+
+    # When the trigger runs
+    first = trigger(api)
+
+    # Then two batches are reported and recorded, the third waits
+    assert first.body["reported"] == 180
+    used[0] = 0.0
+    second = trigger(api)
+    assert second.body["reported"] == 21
+    assert len(set(sim.privacy.reported_ids())) == 201  # no account was reported twice
+
+
+def test_a_trigger_with_nothing_due_reads_no_history(api: Api, sim: AtlassianSimulator) -> None:
+    # Given a tenant whose accounts were all reported today
+    set_up_acme(api)
+    add_history_actors(50)
+    assert trigger(api).body["reported"] == 53
+    partitions = queried_partitions()
+
+    # When the next trigger finds nothing due
+    answer = trigger(api)
+
+    # Then it read nothing of the history
+    assert answer.body["due"] is False
+    assert partitions, "no Query was seen"
+    assert not [pk for pk in partitions if pk.startswith("HISTORY#")]
+
+
+def test_an_account_written_after_the_record_began_is_reported_without_reading_the_history(
+    api: Api, sim: AtlassianSimulator
+) -> None:
+    # Given a tenant whose accounts were reported today
+    set_up_acme(api)
+    trigger(api)
+
+    # When an administrator never seen before checks the credentials (a history event with their account)
+    sim.add_admin("sim-admin-0009")
+    assert api.call("check_now", account="sim-admin-0009").status == 200
+    partitions = queried_partitions()
+    answer = trigger(api)
+
+    # Then the next trigger reports that account alone, from the record of held accounts
+    assert answer.body["reported"] == 1
+    assert sim.privacy.received[-1] == [{"accountId": "sim-admin-0009", "updatedAt": ANY_TIME}]
+    assert not [pk for pk in partitions if pk.startswith("HISTORY#")]
+    sim.admins.discard("sim-admin-0009")
+
+
+def test_a_tenant_recorded_before_the_record_was_kept_is_back_filled_on_first_use(
+    api: Api, sim: AtlassianSimulator, table_items: Any
+) -> None:
+    # Given a tenant as an earlier version left it: history actors, no record of held accounts
+    set_up_acme(api)
+    add_history_actors(30)
+    tenant_id = installation("acme")["installationId"]
+    client = boto3.client("dynamodb")
+    for item in tenant_items(table_items, "acme"):
+        if item["PK"]["S"].startswith("ACCOUNTS#"):
+            client.delete_item(
+                TableName=services().settings.table_name, Key={"PK": item["PK"], "SK": item["SK"]}
+            )
+    assert not [i for i in tenant_items(table_items, "acme") if i["PK"]["S"].startswith("ACCOUNTS#")]
+
+    # When its first cycle runs
+    answer = trigger(api)
+
+    # Then every account of its history is reported, and recorded for the next cycles
+    assert answer.body["reported"] == 33
+    recorded = {
+        i["SK"]["S"] for i in tenant_items(table_items, "acme") if i["PK"]["S"] == f"ACCOUNTS#{tenant_id}"
+    }
+    assert recorded >= {f"sim-admin-h{i:03}" for i in range(30)} | {ADMIN_ACCOUNT, OTHER_ADMIN}
+
+
+class _AnyTime(str):
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and len(other) == 20 and other.endswith("Z")
+
+    __hash__ = str.__hash__
+
+
+ANY_TIME = _AnyTime()
+
+
+def queried_partitions() -> list[str]:
+    """The partitions the service's DynamoDB client queries from now on (a list that fills up)."""
+    seen: list[str] = []
+
+    def note(params: dict[str, Any], **_: Any) -> None:
+        seen.append(params["ExpressionAttributeValues"][":pk"]["S"])
+
+    services().tenants.dynamodb.meta.events.register("provide-client-params.dynamodb.Query", note)
+    return seen

@@ -54,7 +54,7 @@ def test_an_uninstall_under_throttling_retries_after_a_growing_pause(
     client, stubber = dynamodb
     refusing(stubber, 2)
     stubber.add_response("batch_write_item", {"UnprocessedItems": {}})
-    for _ in range(3):  # the other partitions are empty
+    for _ in range(4):  # the other partitions are empty
         stubber.add_response("query", {"Items": []})
 
     # When the tenant is deleted

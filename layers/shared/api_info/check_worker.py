@@ -56,7 +56,7 @@ class WorkerBatch:
         core = self.svc.core
         states = core.tenants.load_for_checks(tenant_ids)
         wanted = {
-            (tenant_id, cast(CredentialName, name)): record.secret_version_id
+            (tenant_id, cast(CredentialName, name)): record
             for tenant_id, state in states.items()
             for name, record in state.credentials.items()
             if not record.secret_erased

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from api_info.atlassian import within_deadline
 from api_info.auth import Caller
+from api_info.change import retire_secrets
 from api_info.check_results import CheckTally, CredentialCheck, TenantCheck
 from api_info.errors import ApiError, AtlassianError, AtlassianUnavailable, CredentialRejected
 from api_info.expiry import learn_token_expiry
@@ -40,6 +41,7 @@ from api_info.observability import logger, metrics
 from api_info.reminders import remind
 from api_info.status import now_iso, previous_status, status_of
 from api_info.store.history import PendingEvent
+from api_info.store.secrets import SecretGone
 from api_info.store.tenants import TenantState
 from api_info.wiring import CheckServices, create_clients
 
@@ -98,7 +100,7 @@ def check_tenant(
     def read_key(key: CredentialRecord) -> SecretStr:
         found = read_ahead.get((tenant_id, "apiKey"))
         if found is None:
-            found = svc.core.secrets.read(tenant_id, "apiKey", key.secret_version_id)
+            found = svc.core.secrets.read(tenant_id, "apiKey", key)
         return found["apiKey"]
 
     def token_expiry(account_id: str) -> str | None:
@@ -141,11 +143,16 @@ def check_credential(
     learnt: str | None = None
     try:
         if secret is None:
-            secret = core.secrets.read(tenant_id, credential, record.secret_version_id)
+            secret = core.secrets.read(tenant_id, credential, record)
         account_id = _validate(svc, tenant, credential, secret)
         outcome, stored = "ok", "valid"
         if account_id is not None and token_expiry is not None:
             learnt = token_expiry(account_id)
+    except SecretGone:
+        # Replaced (its former secret deleted) or erased since it was loaded: the change won, and it
+        # validated the value in use. Nothing to check or record.
+        status = status_of(record, settings, today)
+        return CredentialCheck(credential, "ok", None, status, status, superseded=True)
     except CredentialRejected as exc:
         outcome, code, stored = "rejected", exc.code, "invalid"
     except (AtlassianError, AtlassianUnavailable) as exc:
@@ -201,7 +208,41 @@ def check_credential(
             result = replace(result, reminded=reminded) if reminded is not None else result
     except Exception:
         return _faulted(result, "A check's result was not recorded or announced", tenant_id)
+    if secret is not None:
+        tidy_secrets(svc, tenant_id, credential, record, secret)
     return result
+
+
+def tidy_secrets(
+    svc: CheckServices,
+    tenant_id: str,
+    credential: CredentialName,
+    record: CredentialRecord,
+    secret: Mapping[str, SecretStr],
+) -> None:
+    """Delete former secrets a crash left behind, and move a value still in the tenant's former fixed
+    secret (whose older versions may hold a former token owner) to a secret of its own, then delete the
+    fixed one without a recovery window. Best effort: the next check tries again."""
+    core = svc.core
+    try:
+        if record.retired_secrets:
+            retire_secrets(core, tenant_id, credential, set(record.retired_secrets))
+        if record.secret_name is not None:
+            return
+        name = core.secrets.new_name(tenant_id, credential, record.secret_version_id)
+        if not core.records.stage_move(tenant_id, credential, record, name):
+            return  # a change is under way or came first: it gives the value a secret of its own
+        values = {field: value.get_secret_value() for field, value in secret.items()}
+        core.secrets.create(name, tenant_id, credential, values, record.secret_version_id)
+        former = core.secrets.legacy_name(tenant_id, credential)
+        moved = core.records.commit_move(tenant_id, credential, record, name, former)
+        retire_secrets(core, tenant_id, credential, {former} if moved else {name})
+        if moved:
+            logger.info(
+                "Secret moved to one of its own", extra={"tenant": tenant_id, "credential": credential}
+            )
+    except Exception:
+        logger.exception("The credential's secrets were not tidied up", extra={"tenant": tenant_id})
 
 
 def _faulted(result: CredentialCheck, what: str, tenant_id: str) -> CredentialCheck:

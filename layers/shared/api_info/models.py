@@ -62,7 +62,8 @@ Secret = Annotated[SecretStr, Field(min_length=1, max_length=1024), AfterValidat
 
 
 class CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, extra="forbid")
+    # hide_input_in_errors: a ValidationError's message would otherwise quote the key or token it refused.
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", hide_input_in_errors=True)
 
 
 # --- request bodies -----------------------------------------------------------------------------
@@ -170,6 +171,10 @@ class CredentialRecord(BaseModel):
     status: StoredStatus
     masked_value: str = Field(alias="maskedValue")
     secret_version_id: str = Field(alias="secretVersionId")
+    # The secret that holds this value, one per saved value (absent: the tenant's former fixed secret,
+    # until its next check or change moves it); and former secrets still to be deleted.
+    secret_name: str | None = Field(default=None, alias="secretName")
+    retired_secrets: set[str] | None = Field(default=None, alias="retiredSecrets")
     organization: Organization | None = None
     email: str | None = None
     account: Account | None = None

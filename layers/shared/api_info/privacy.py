@@ -7,11 +7,13 @@ that call only: the reporting and the name lookups run inline, never from a queu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from api_info.atlassian import header_safe
+from api_info.atlassian import NAME_LOOKUP_SECONDS, deadline, header_safe
 from api_info.auth import Caller
+from api_info.change import retire_secrets
 from api_info.errors import AtlassianUnavailable, Forbidden
 from api_info.messaging import CheckQueue
 from api_info.models import (
@@ -25,12 +27,17 @@ from api_info.observability import logger, metrics
 from api_info.privacy_api import BATCH_LIMIT, AccountStatus, report_accounts
 from api_info.status import previous_status
 from api_info.store.personal_data import HeldAccounts
+from api_info.store.records import Locked
 from api_info.wiring import Services
 
 CLOSED_CODE = "api_token_account_closed"
 NO_SYSTEM_TOKEN = "Reporting personal data needs the app system token (x-forge-oauth-system)."
 # A history longer than this is rewritten by the check worker, so that the trigger is answered fast.
 LARGE_HISTORY = 1000
+# Kept of the invocation's time for what follows the last outbound call: erasing and recording what the
+# last batch answered, rewriting a history of up to LARGE_HISTORY events, and the answer.
+RESERVE_SECONDS = 4.0
+MIN_CALL_SECONDS = 0.5  # a shorter deadline than this is no chance for an answer: stop instead
 
 
 def utc_now() -> datetime:
@@ -42,35 +49,47 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def report_cycle(svc: Services, caller: Caller, queue: CheckQueue) -> PersonalDataResponse:
-    """Report the tenant's accounts that are due, in batches of 90, and act on Atlassian's answers.
+def report_cycle(
+    svc: Services, caller: Caller, queue: CheckQueue, time_left: Callable[[], float] | None = None
+) -> PersonalDataResponse:
+    """Report the tenant's accounts that are due, in batches of 90, and act on Atlassian's answers,
+    within the invocation's time (`time_left`, in seconds) less RESERVE_SECONDS.
 
-    An account is due when it was never reported, or last reported a cycle period ago or more. A 429
-    or a failure stops the cycle: what was reported and done so far stays recorded, the rest waits
-    for the next trigger (not before Atlassian's Retry-After), and the error is the answer.
+    An account is due when it was never reported, or last reported a cycle period ago or more. Each
+    batch's closed accounts are erased and the batch recorded as reported before any name is looked up;
+    the names of the updated accounts are looked up last, while time is left. What does not fit waits
+    for the next trigger. A 429 or a failure stops the cycle: what was reported and done so far stays
+    recorded, the rest waits (not before Atlassian's Retry-After), and the error is the answer.
     """
     token = caller.system_token
     if not token or not header_safe(token):
         raise Forbidden(NO_SYSTEM_TOKEN)
     tenant_id = caller.tenant.installation_id
+    budget = Budget(time_left)
     cycle = Cycle(svc, caller, queue, svc.personal_data.held(tenant_id), utc_now())
     due = cycle.due()
     if not due:
         return cycle.answer(due=False)
+    updated: list[str] = []
     try:
         for start in range(0, len(due), BATCH_LIMIT):
+            seconds = budget.for_call(svc.settings.atlassian_timeout_seconds)
+            if seconds is None:
+                logger.info(
+                    "Personal data cycle: the rest waits for the next trigger",
+                    extra={"due": len(due) - start},
+                )
+                break
             batch = {a: cycle.held.accounts[a] for a in due[start : start + BATCH_LIMIT]}
-            answer = report_accounts(
-                svc.atlassian,
-                svc.settings.atlassian_api_url,
-                token,
-                batch,
-                svc.settings.atlassian_timeout_seconds,
-            )
-            cycle.act(answer.statuses)
+            answer = report_accounts(svc.atlassian, svc.settings.atlassian_api_url, token, batch, seconds)
+            cycle.erase({a for a, s in answer.statuses.items() if s == "closed"})
             cycle.reported.update(dict.fromkeys(batch, cycle.now_iso))
             cycle.reported_now += len(batch)
             cycle.period_days = answer.cycle_period_days or cycle.period_days
+            cycle.record()
+            updated += sorted(a for a, s in answer.statuses.items() if s == "updated")
+        if updated:  # reported and recorded: their names are refreshed with the time that is left
+            cycle.refresh(updated, budget)
             cycle.record()
     except AtlassianUnavailable as exc:
         if exc.retry_after:
@@ -80,6 +99,22 @@ def report_cycle(svc: Services, caller: Caller, queue: CheckQueue) -> PersonalDa
     finally:
         cycle.count()
     return cycle.answer(due=True)
+
+
+class Budget:
+    """The invocation's time for outbound calls: what is left, less RESERVE_SECONDS for the writes that
+    follow them and the answer. Without a Lambda context (`time_left` None) every call gets its own
+    deadline."""
+
+    def __init__(self, time_left: Callable[[], float] | None) -> None:
+        self._time_left = time_left
+
+    def for_call(self, longest: float) -> float | None:
+        """The deadline of the next call (at most `longest`), or None when too little time is left."""
+        if self._time_left is None:
+            return longest
+        seconds = min(longest, self._time_left() - RESERVE_SECONDS)
+        return seconds if seconds >= MIN_CALL_SECONDS else None
 
 
 def apply_for_operator(
@@ -139,32 +174,74 @@ class Cycle:
 
     def act(self, statuses: dict[str, AccountStatus]) -> None:
         """Erase the closed accounts and refresh the names of the updated ones, in every item."""
+        self.erase({a for a, s in statuses.items() if s == "closed"})
+        self.refresh(sorted(a for a, s in statuses.items() if s == "updated"), Budget(None))
+
+    def erase(self, closed: set[str]) -> None:
+        """Erase closed accounts from every item of the tenant: no Atlassian call, so they come first."""
+        if not closed:
+            return
         store, tenant_id = self.svc.personal_data, self.tenant_id
-        closed = {a for a, s in statuses.items() if s == "closed"}
-        names = {a: name for a, s in statuses.items() if s == "updated" and (name := self._look_up(a))}
         closed_check = LastCheck(at=self.now_iso, outcome="rejected", detail=CLOSED_CODE)
         told = self._token_told()
+        in_use, leftovers = self._token_secrets()
         for account_id in sorted(closed):
-            if store.erase_in_credentials(tenant_id, self.held.credentials, account_id, closed_check, told):
-                self.svc.secrets.schedule_deletion(tenant_id, "apiToken", at_once=True)
+            if store.erase_in_credentials(
+                tenant_id, self.held.credentials, account_id, closed_check, told, in_use
+            ):
+                # Every version of every secret of the token, at once: nothing may bring the email back.
+                retire_secrets(self.svc, tenant_id, "apiToken", {in_use, *leftovers})
+        store.delete_idempotency_records(tenant_id)
+        self._rewrite_history(closed, {})
+        self.closed |= closed
+
+    def refresh(self, updated: list[str], budget: Budget) -> None:
+        """Look the updated accounts' names up while the budget lasts, and write the names found."""
+        names: dict[str, str] = {}
+        for account_id in updated:
+            seconds = budget.for_call(NAME_LOOKUP_SECONDS)
+            if seconds is None:
+                logger.info("Names left for the next cycle", extra={"accounts": len(updated) - len(names)})
+                break
+            with deadline(seconds):
+                name = self._look_up(account_id)
+            if name:
+                names[account_id] = name
+        if not names:
+            return
         for account_id, name in names.items():
-            store.refresh_in_credentials(self.held.credentials, account_id, name)
-        if closed:
-            store.delete_idempotency_records(tenant_id)
-        if (closed or names) and self.held.history_events > LARGE_HISTORY:
+            self.svc.personal_data.refresh_in_credentials(self.held.credentials, account_id, name)
+        self._rewrite_history(set(), names)
+        self.renamed += len(names)
+        self.refreshed.update(dict.fromkeys(names, self.now_iso))
+
+    def _rewrite_history(self, closed: set[str], names: dict[str, str]) -> None:
+        """Erase and rename accounts in the history: inline, or by the check worker when it is long.
+        A closed account leaves the record of held accounts once the history no longer holds it."""
+        store, tenant_id = self.svc.personal_data, self.tenant_id
+        if store.history_is_long(tenant_id, LARGE_HISTORY):
             # Only DynamoDB work is left: the worker does it. The names wait on the tenant item.
             if names:
-                store.hold_names(tenant_id, names)
+                store.hold_names(tenant_id, {**store.pending_names(tenant_id), **names})
             work = HistoryRewrite(
                 kind="personal-data", tenant_id=tenant_id, closed=sorted(closed), updated=sorted(names)
             )
             self.queue.send_all([work.model_dump_json(by_alias=True)])
             self.queued = True
-        elif closed or names:
-            store.rewrite_history(tenant_id, closed, names)
-        self.closed |= closed
-        self.renamed += len(names)
-        self.refreshed.update(dict.fromkeys(names, self.now_iso))
+            return
+        store.rewrite_history(tenant_id, closed, names)
+        store.forget_accounts(tenant_id, closed)
+
+    def _token_secrets(self) -> tuple[str, set[str]]:
+        """The token's secret in use, and those no record uses any more."""
+        legacy = self.svc.secrets.legacy_name(self.tenant_id, "apiToken")
+        for item in self.held.credentials:
+            if item["SK"] == "CRED#apiToken":
+                locked = Locked.of(item)
+                record = locked.record
+                in_use = self.svc.secrets.name_of(self.tenant_id, "apiToken", record) if record else legacy
+                return in_use, set(locked.leftovers)
+        return legacy, set()
 
     def _token_told(self) -> str:
         """The token's status as the app knows it when it was never told of a change: its status on the
@@ -223,6 +300,7 @@ def rewrite_history(svc: Services, work: HistoryRewrite) -> int:
     store = svc.personal_data
     names = {a: n for a, n in store.pending_names(work.tenant_id).items() if a in work.updated}
     rewritten = store.rewrite_history(work.tenant_id, set(work.closed), names)
+    store.forget_accounts(work.tenant_id, work.closed)
     if names:
         store.forget_names(work.tenant_id)
     logger.info("History rewritten for personal data", extra={"tenant": work.tenant_id, "events": rewritten})

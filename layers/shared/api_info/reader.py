@@ -45,7 +45,7 @@ class CredentialReader:
         record = self._records.load(tenant_id, credential)
         value = None
         if record is not None and not record.secret_erased:
-            secret = self._secrets.read(tenant_id, credential, record.secret_version_id)
+            secret = self._secrets.read(tenant_id, credential, record)
             email = secret.get("email")
             value = CurrentCredential(
                 credential=credential,

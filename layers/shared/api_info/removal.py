@@ -27,14 +27,18 @@ def delete_credential(svc: Services, caller: Caller, credential: CredentialName)
         return history_event(named, credential, "deleted", outcome, code, _masked(record))
 
     try:
-        previous = records.acquire_lock(tenant_id, credential, change_id)
+        locked = records.acquire_lock(tenant_id, credential, change_id)
     except ChangeInProgress:  # a change of it is under way: record the attempt, leave that change's lock
         record_refused(svc, tenant_id, lambda: event("failed", records.load(tenant_id, credential)))
         raise
+    previous = locked.record
     done = event("succeeded", previous)
     try:
         records.delete(tenant_id, credential, change_id, done if previous else None)
-        svc.secrets.schedule_deletion(tenant_id, credential)
+        # The value in use waits out the recovery window; former and never-committed values go at once.
+        svc.secrets.delete_now(locked.leftovers)
+        if previous:
+            svc.secrets.schedule_deletion([svc.secrets.name_of(tenant_id, credential, previous)])
     except ChangeInProgress:
         if records.holds(tenant_id, credential):
             record_refused(svc, tenant_id, lambda: event("failed", previous))
@@ -60,7 +64,11 @@ def _masked(record: CredentialRecord | None) -> str | None:
 def uninstall(svc: Services, caller: Caller) -> None:
     """Forget an installation: every item goes, and its secrets are scheduled for deletion."""
     tenant_id = caller.tenant.installation_id
+    # The secrets the items name, read before the items go.
+    legacy = {
+        credential: svc.secrets.legacy_name(tenant_id, credential) for credential in get_args(CredentialName)
+    }
+    names = svc.records.secret_names(tenant_id, legacy)
     removed = svc.tenants.delete(tenant_id)
-    for credential in get_args(CredentialName):
-        svc.secrets.schedule_deletion(tenant_id, credential)
+    svc.secrets.schedule_deletion(names)
     logger.info("Installation removed", extra={"tenant": caller.tenant.installation_id, "items": removed})

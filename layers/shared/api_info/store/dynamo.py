@@ -2,8 +2,8 @@
 
 One table holds, per tenant, a partition `TENANT#<installationId>` (the tenant item and one item per
 credential: metadata and masked value only), `HISTORY#<installationId>` (the audit trail),
-`LIMIT#<installationId>` (rate-limit counters) and `IDEMPOTENCY#<installationId>` (Idempotency-Key
-records).
+`LIMIT#<installationId>` (rate-limit counters), `IDEMPOTENCY#<installationId>` (Idempotency-Key
+records) and `ACCOUNTS#<installationId>` (the Atlassian accounts the history holds, store.accounts).
 """
 
 from __future__ import annotations
@@ -65,9 +65,20 @@ def limit_pk(tenant_id: str) -> str:
     return f"LIMIT#{tenant_id}"
 
 
+def accounts_pk(tenant_id: str) -> str:
+    # Its own partition: the tenant partition's one-page Queries (GET /api-info, the checks) never read it.
+    return f"ACCOUNTS#{tenant_id}"
+
+
 def tenant_partitions(tenant_id: str) -> tuple[str, ...]:
     """Every partition held for a tenant."""
-    return tenant_pk(tenant_id), history_pk(tenant_id), limit_pk(tenant_id), idempotency_pk(tenant_id)
+    return (
+        tenant_pk(tenant_id),
+        history_pk(tenant_id),
+        limit_pk(tenant_id),
+        idempotency_pk(tenant_id),
+        accounts_pk(tenant_id),
+    )
 
 
 class Table:

@@ -11,6 +11,7 @@ from typing import Any
 
 from api_info.errors import ValidationFailed
 from api_info.models import HistoryEvent
+from api_info.store.accounts import account_ids, held_account_writes
 from api_info.store.dynamo import (
     TENANT_SK,
     TRANSACT_LIMIT,
@@ -81,14 +82,23 @@ class History(Table):
                 batch = {tenant_id: events for tenant_id, events in batch.items() if tenant_id not in gone}
 
     def _put_while_installed(self, batch: dict[str, list[PendingEvent]]) -> set[str]:
-        """One transaction of the tenants' events; the tenants found gone (then nothing was written)."""
+        """One transaction of the tenants' events (with the record of the accounts they hold); the
+        tenants found gone (then nothing was written)."""
         actions: list[dict[str, Any]] = []
         owners: list[str] = []  # the tenant of each action
         for tenant_id, events in batch.items():
-            actions.append(self._installed(tenant_id))
-            actions += [{"Put": {"TableName": self._table, "Item": self._item(p)}} for p in events]
-            owners += [tenant_id] * (1 + len(events))
+            tenant_actions = [
+                self._installed(tenant_id),
+                *({"Put": {"TableName": self._table, "Item": self._item(p)}} for p in events),
+                *self._accounts(tenant_id, events[-1].event.at, *(p.event.actor for p in events)),
+            ]
+            actions += tenant_actions
+            owners += [tenant_id] * len(tenant_actions)
         return {owners[i] for i in self.failed_conditions(actions)}
+
+    def _accounts(self, tenant_id: str, at: str, *actors: Any) -> list[dict[str, Any]]:
+        retention = self._settings.history_retention_days
+        return held_account_writes(self._table, tenant_id, at, retention, *actors)
 
     def add_event_if_installed(self, tenant_id: str, event: HistoryEvent) -> bool:
         """Append an event unless the tenant was uninstalled meanwhile (False then: nothing written).
@@ -101,6 +111,7 @@ class History(Table):
             [
                 self._installed(tenant_id),
                 {"Put": {"TableName": self._table, "Item": self._event_item(tenant_id, event)}},
+                *self._accounts(tenant_id, event.at, event.actor),
             ]
         )
 
@@ -121,13 +132,18 @@ class History(Table):
 def _per_transaction(pending: Sequence[PendingEvent]) -> Iterator[dict[str, list[PendingEvent]]]:
     """The events by tenant, in groups that fit one transaction: a tenant's condition and its events."""
     batch: dict[str, list[PendingEvent]] = {}
+    held: dict[str, set[str]] = {}  # per tenant of the batch, the accounts its events note
     size = 0
     for p in pending:
-        cost = 1 if p.tenant_id in batch else 2  # a tenant's first event brings its condition
+        new_accounts = account_ids(p.event.actor) - held.get(p.tenant_id, set())
+        # A tenant's first event brings its condition; an account not yet noted, its record's update.
+        cost = (1 if p.tenant_id in batch else 2) + len(new_accounts)
         if size + cost > TRANSACT_LIMIT:
             yield batch
-            batch, size, cost = {}, 0, 2
+            batch, held, size = {}, {}, 0
+            cost = 2 + len(account_ids(p.event.actor))
         batch.setdefault(p.tenant_id, []).append(p)
+        held.setdefault(p.tenant_id, set()).update(account_ids(p.event.actor))
         size += cost
     if batch:
         yield batch

@@ -9,7 +9,7 @@ it replaces, so that a change committed meanwhile wins.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,9 +17,11 @@ from botocore.exceptions import ClientError
 
 from api_info.models import CLOSED_ACCOUNT, ERASED_SECRET, HistoryEvent, LastCheck
 from api_info.observability import logger
+from api_info.store.accounts import account_ids
 from api_info.store.dynamo import (
     TENANT_SK,
     Table,
+    accounts_pk,
     from_item,
     history_pk,
     idempotency_pk,
@@ -30,6 +32,7 @@ from api_info.store.history import event_item
 from api_info.store.tenants import notified_attribute
 
 DEFAULT_CYCLE_DAYS = 7  # Atlassian's default cycle period (docs/PRIVACY.md)
+RECORDED = "heldAccountsRecorded"  # on the tenant item: its record of held accounts is complete
 PLACEHOLDER_ACTOR = {"type": "atlassian", "accountId": CLOSED_ACCOUNT}
 PLACEHOLDER_ACCOUNT = {"accountId": CLOSED_ACCOUNT}
 
@@ -41,32 +44,35 @@ class HeldAccounts:
     installed: bool = False
     # accountId -> the newest time its data was written or refreshed (ISO 8601, UTC)
     accounts: dict[str, str] = field(default_factory=dict)
-    history_events: int = 0
     reported: dict[str, str] = field(default_factory=dict)  # accountId -> when it was last reported
     refreshed: dict[str, str] = field(default_factory=dict)  # accountId -> when its name was refreshed
     period_days: int = DEFAULT_CYCLE_DAYS
     not_before: str | None = None  # Atlassian's Retry-After, as a time
     credentials: list[dict[str, Any]] = field(default_factory=list)  # the credential items, deserialised
+    recorded: bool = False  # whether the tenant's record of held accounts is complete (back-filled)
 
     def note(self, actor: Any, at: Any) -> None:
         """Count an actor (or account) seen in an item written at `at`."""
-        if not isinstance(actor, dict) or actor.get("type", "atlassian") != "atlassian":
-            return  # operators, Forge and the scheduler are not Atlassian accounts
-        account_id = actor.get("accountId")
-        if isinstance(account_id, str) and account_id and account_id != CLOSED_ACCOUNT:
-            at = str(at or "")
-            self.accounts[account_id] = max(self.accounts.get(account_id, ""), at)
+        for account_id in account_ids(actor) if isinstance(actor, dict) else ():
+            self.note_id(account_id, at)
+
+    def note_id(self, account_id: str, at: Any) -> None:
+        self.accounts[account_id] = max(self.accounts.get(account_id, ""), str(at or ""))
 
 
 class PersonalData(Table):
     """Finds, erases and refreshes the personal data of a tenant's items."""
 
     def held(self, tenant_id: str) -> HeldAccounts:
-        """Every Atlassian account the tenant's items hold, with when each was last written."""
+        """Every Atlassian account the tenant's items hold, with when each was last written.
+
+        The history's accounts come from their record (store.accounts), never from the history itself,
+        except once per tenant: a tenant recorded before the record was kept is back-filled first."""
         held = HeldAccounts()
         for item in self._query(tenant_pk(tenant_id)):
             if item["SK"] == TENANT_SK:
                 held.installed = True
+                held.recorded = bool(item.get(RECORDED))
                 held.reported = dict(item.get("personalDataReportedAt") or {})
                 held.refreshed = dict(item.get("personalDataRefreshedAt") or {})
                 held.period_days = int(item.get("personalDataCyclePeriodDays") or DEFAULT_CYCLE_DAYS)
@@ -75,13 +81,52 @@ class PersonalData(Table):
                 held.credentials.append(item)
                 held.note(item.get("createdBy"), item.get("lastUpdatedAt"))
                 held.note(item.get("account"), item.get("lastUpdatedAt"))
-        for item in self._query(history_pk(tenant_id), "actor, #at", {"#at": "at"}):
-            held.history_events += 1
-            held.note(item.get("actor"), item.get("at"))
+        if held.installed and not held.recorded:
+            self._back_fill(tenant_id)
+        for item in self._query(accounts_pk(tenant_id), "SK, writtenAt"):
+            held.note_id(str(item["SK"]), item.get("writtenAt"))
         for account_id, at in held.refreshed.items():
             if account_id in held.accounts:
                 held.accounts[account_id] = max(held.accounts[account_id], at)
         return held
+
+    def _back_fill(self, tenant_id: str) -> None:
+        """Record the accounts of a tenant's history once, read from the history itself; then mark the
+        record complete. Safe to run again: an interrupted back-fill is done again by the next call."""
+        seen = HeldAccounts()
+        for item in self._query(history_pk(tenant_id), "actor, #at", {"#at": "at"}):
+            seen.note(item.get("actor"), item.get("at"))
+        expires = int(time.time()) + self._settings.history_retention_days * 86400
+        self.batch_write(
+            [
+                {
+                    "PutRequest": {
+                        "Item": to_item(
+                            {"PK": accounts_pk(tenant_id), "SK": a, "writtenAt": at, "ttl": expires}
+                        )
+                    }
+                }
+                for a, at in sorted(seen.accounts.items())
+            ]
+        )
+        self._update_tenant(tenant_id, f"SET {RECORDED} = :yes", {":yes": True})
+        logger.info("Held accounts recorded", extra={"tenant": tenant_id, "accounts": len(seen.accounts)})
+
+    def history_is_long(self, tenant_id: str, limit: int) -> bool:
+        """Whether the tenant's history holds more than `limit` events (reads at most `limit` + 1 keys)."""
+        answer = self.dynamodb.query(
+            TableName=self._table,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": history_pk(tenant_id)}},
+            Select="COUNT",
+            Limit=limit + 1,
+        )
+        return answer.get("Count", 0) > limit
+
+    def forget_accounts(self, tenant_id: str, account_ids: Iterable[str]) -> None:
+        """Drop closed accounts from the record of held accounts (they are erased everywhere)."""
+        keys = [to_item({"PK": accounts_pk(tenant_id), "SK": a}) for a in sorted(account_ids)]
+        self.batch_write([{"DeleteRequest": {"Key": key}} for key in keys])
 
     def erase_in_credentials(
         self,
@@ -90,9 +135,10 @@ class PersonalData(Table):
         account_id: str,
         closed: LastCheck,
         token_told: str,
+        token_secret: str,
     ) -> bool:
         """Replace a closed account in the credential items; True when it owned the stored token, which
-        is then `invalid`, without its email, its secret marked erased (the caller deletes it).
+        is then `invalid`, without its email, its secret (`token_secret`) retired (the caller deletes it).
 
         `token_told` is the status the app was last told about for the token, or would have been at its
         save: kept on the tenant item if nothing is there yet, so the next check announces the change."""
@@ -101,7 +147,9 @@ class PersonalData(Table):
             key = {"PK": item["PK"], "SK": item["SK"]}
             owner = (item.get("account") or {}).get("accountId") == account_id
             if item["SK"] == "CRED#apiToken" and owner:
-                token_erased = self._erase_token_owner(tenant_id, item, account_id, closed, token_told)
+                token_erased = self._erase_token_owner(
+                    tenant_id, item, account_id, closed, token_told, token_secret
+                )
             elif (item.get("createdBy") or {}).get("accountId") == account_id:
                 self._update(
                     key, "SET createdBy = :new", "createdBy.accountId = :old", account_id, PLACEHOLDER_ACTOR
@@ -109,7 +157,7 @@ class PersonalData(Table):
         return token_erased
 
     def _erase_token_owner(
-        self, tenant_id: str, item: dict[str, Any], account_id: str, closed: LastCheck, told: str
+        self, tenant_id: str, item: dict[str, Any], account_id: str, closed: LastCheck, told: str, secret: str
     ) -> bool:
         sets = ["account = :account", "#status = :invalid", "lastCheck = :check", "secretVersionId = :erased"]
         values: dict[str, Any] = {
@@ -120,6 +168,7 @@ class PersonalData(Table):
             ":old": account_id,
             ":version": item["secretVersionId"],
             ":now": int(time.time()),
+            ":secret": {secret},
         }
         if (item.get("createdBy") or {}).get("accountId") == account_id:
             sets.append("createdBy = :placeholder")
@@ -138,7 +187,11 @@ class PersonalData(Table):
         update = {
             "TableName": self._table,
             "Key": to_item({"PK": item["PK"], "SK": item["SK"]}),
-            "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE email",
+            # The secret goes to the retired ones in the same write: a crash before its deletion leaves
+            # it listed, and the next check or change deletes it.
+            "UpdateExpression": "SET "
+            + ", ".join(sets)
+            + " ADD retiredSecrets :secret REMOVE email, secretName",
             # Not while a change holds the lock: it is about to replace the token (and its secret).
             "ConditionExpression": (
                 "account.accountId = :old AND secretVersionId = :version "

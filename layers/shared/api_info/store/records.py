@@ -9,6 +9,8 @@ event in one transaction under that lock.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -16,8 +18,24 @@ from botocore.exceptions import ClientError
 from api_info.errors import ChangeInProgress
 from api_info.models import CredentialName, CredentialRecord, HistoryEvent, Reminder
 from api_info.observability import logger
+from api_info.store.accounts import held_account_writes
 from api_info.store.dynamo import Table, cred_sk, from_item, tenant_pk, to_item
 from api_info.store.history import event_item
+
+
+@dataclass(frozen=True)
+class Locked:
+    """What a credential item held when a change or a delete took its lock: its record, and the secrets
+    no record uses any more (staged by changes that never committed, or retired and not yet deleted)."""
+
+    record: CredentialRecord | None
+    leftovers: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, item: dict[str, Any]) -> Locked:
+        record = CredentialRecord.model_validate(item) if "status" in item else None
+        left = set(item.get("stagedSecrets") or ()) | set(item.get("retiredSecrets") or ())
+        return cls(record, frozenset(left))
 
 
 class Records(Table):
@@ -44,32 +62,131 @@ class Records(Table):
         return "Item" in answer
 
     def acquire_lock(
-        self, tenant_id: str, credential: CredentialName, change_id: str
-    ) -> CredentialRecord | None:
-        """Take the credential's change lock (or re-take our own) and return its current record."""
+        self, tenant_id: str, credential: CredentialName, change_id: str, staged: str | None = None
+    ) -> Locked:
+        """Take the credential's change lock (or re-take our own) and return what it held before.
+
+        `staged`: the name of the secret the change is about to create, noted in the same write so that
+        a change that never commits (a crash) leaves no secret nobody knows of: the next change deletes it.
+        """
         now = int(time.time())
+        values: dict[str, Any] = {
+            ":me": change_id,
+            ":until": now + self._settings.change_lock_seconds,
+            ":now": now,
+        }
+        expression = "SET lockId = :me, lockUntil = :until"
+        if staged:
+            expression += " ADD stagedSecrets :staged"
+            values[":staged"] = {staged}
         try:
             answer = self.dynamodb.update_item(
                 TableName=self._table,
                 Key=to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
-                UpdateExpression="SET lockId = :me, lockUntil = :until",
+                UpdateExpression=expression,
                 ConditionExpression="attribute_not_exists(lockId) OR lockUntil < :now OR lockId = :me",
-                ExpressionAttributeValues=to_item(
-                    {":me": change_id, ":until": now + self._settings.change_lock_seconds, ":now": now}
-                ),
+                ExpressionAttributeValues=to_item(values),
                 ReturnValues="ALL_OLD",
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise ChangeInProgress() from None
             raise
-        old = from_item(answer.get("Attributes", {}))
-        return CredentialRecord.model_validate(old) if "status" in old else None
+        return Locked.of(from_item(answer.get("Attributes", {})))
 
-    def release_lock(self, tenant_id: str, credential: CredentialName, change_id: str) -> None:
-        """Give the lock back if we still hold it; best effort, the lock also expires on its own."""
+    def secret_names(self, tenant_id: str, legacy: Mapping[str, str]) -> set[str]:
+        """Every secret the tenant's credential items name: in use (`legacy[credential]` for a record
+        still in its former fixed secret), staged or retired (one Query)."""
+        answer = self.dynamodb.query(
+            TableName=self._table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :cred)",
+            ExpressionAttributeValues=to_item({":pk": tenant_pk(tenant_id), ":cred": "CRED#"}),
+            ConsistentRead=True,
+        )
+        names: set[str] = set()
+        for item in answer.get("Items", []):
+            locked = Locked.of(from_item(item))
+            names |= locked.leftovers
+            if locked.record:
+                names.add(
+                    locked.record.secret_name or legacy[str(from_item(item)["SK"]).removeprefix("CRED#")]
+                )
+        return names
+
+    def forget_secrets(self, tenant_id: str, credential: CredentialName, names: set[str]) -> None:
+        """Drop deleted secrets from the item's retired and staged ones (never recreating the item)."""
+        if not names:
+            return
         try:
-            self.dynamodb.update_item(**self._unlock(tenant_id, credential, change_id))
+            self.dynamodb.update_item(
+                TableName=self._table,
+                Key=to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
+                UpdateExpression="DELETE retiredSecrets :names, stagedSecrets :names",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues=to_item({":names": set(names)}),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def stage_move(
+        self, tenant_id: str, credential: CredentialName, record: CredentialRecord, name: str
+    ) -> bool:
+        """Note the secret a record's value is about to be moved to, out of the former fixed secret; only
+        while the record still uses that one and no change holds the lock (then False)."""
+        return self._while_unmoved(tenant_id, credential, record, "ADD stagedSecrets :new", {":new": {name}})
+
+    def commit_move(
+        self, tenant_id: str, credential: CredentialName, record: CredentialRecord, name: str, former: str
+    ) -> bool:
+        """Make the record use the secret its value was moved to, the former one retired, under the same
+        conditions as `stage_move`."""
+        return self._while_unmoved(
+            tenant_id,
+            credential,
+            record,
+            "SET secretName = :name ADD retiredSecrets :former DELETE stagedSecrets :new",
+            {":name": name, ":former": {former}, ":new": {name}},
+        )
+
+    def _while_unmoved(
+        self,
+        tenant_id: str,
+        credential: CredentialName,
+        record: CredentialRecord,
+        expression: str,
+        values: dict[str, Any],
+    ) -> bool:
+        try:
+            self.dynamodb.update_item(
+                TableName=self._table,
+                Key=to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
+                UpdateExpression=expression,
+                ConditionExpression=(
+                    "secretVersionId = :version AND attribute_not_exists(secretName) "
+                    "AND (attribute_not_exists(lockId) OR lockUntil < :now)"
+                ),
+                ExpressionAttributeValues=to_item(
+                    {**values, ":version": record.secret_version_id, ":now": int(time.time())}
+                ),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False  # changed meanwhile, or a change under way: it moves the value itself
+            raise
+        return True
+
+    def release_lock(
+        self, tenant_id: str, credential: CredentialName, change_id: str, staged: str | None = None
+    ) -> None:
+        """Give the lock back if we still hold it (and drop `staged`, a secret never created); best
+        effort, the lock also expires on its own."""
+        unlock = self._unlock(tenant_id, credential, change_id)
+        if staged:
+            unlock["UpdateExpression"] += " DELETE stagedSecrets :staged"
+            unlock["ExpressionAttributeValues"] = to_item({":me": change_id, ":staged": {staged}})
+        try:
+            self.dynamodb.update_item(**unlock)
         except ClientError as exc:
             logger.warning("Could not release a change lock", extra={"error": exc.response["Error"]["Code"]})
 
@@ -88,19 +205,30 @@ class Records(Table):
             **record.model_dump(by_alias=True, exclude_none=True),
         }
         put = {"TableName": self._table, "Item": to_item(item), **self._held(change_id)}
-        self.transact_holding_lock([{"Put": put}, self._event(tenant_id, event)])
+        held = self._accounts(tenant_id, event, record.created_by, record.account)
+        self.transact_holding_lock([{"Put": put}, self._event(tenant_id, event), *held])
 
-    def committed(self, tenant_id: str, credential: CredentialName, version_id: str) -> bool:
-        """Whether the record names this version: settles a commit whose outcome is unknown."""
+    def committed(self, tenant_id: str, credential: CredentialName, secret_name: str) -> bool:
+        """Whether the record names this secret: settles a commit whose outcome is unknown."""
         record = self.load(tenant_id, credential)
-        return record is not None and record.secret_version_id == version_id
+        return record is not None and record.secret_name == secret_name
 
     def finish_failed(
-        self, tenant_id: str, credential: CredentialName, change_id: str, event: HistoryEvent
+        self,
+        tenant_id: str,
+        credential: CredentialName,
+        change_id: str,
+        event: HistoryEvent,
+        staged: str | None = None,
     ) -> None:
-        """Record a change that did not happen and give the lock back, leaving the credential as it was."""
+        """Record a change that did not happen and give the lock back, leaving the credential as it was;
+        `staged`: the name of the change's secret, now known not to exist (never created, or deleted)."""
         unlock = self._unlock(tenant_id, credential, change_id)
-        self.transact_holding_lock([{"Update": unlock}, self._event(tenant_id, event)])
+        if staged:
+            unlock["UpdateExpression"] += " DELETE stagedSecrets :staged"
+            unlock["ExpressionAttributeValues"] = to_item({":me": change_id, ":staged": {staged}})
+        held = self._accounts(tenant_id, event)
+        self.transact_holding_lock([{"Update": unlock}, self._event(tenant_id, event), *held])
 
     def delete(
         self, tenant_id: str, credential: CredentialName, change_id: str, event: HistoryEvent | None
@@ -109,7 +237,7 @@ class Records(Table):
         key = to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)})
         items: list[Any] = [{"Delete": {"TableName": self._table, "Key": key, **self._held(change_id)}}]
         if event is not None:
-            items.append(self._event(tenant_id, event))
+            items += [self._event(tenant_id, event), *self._accounts(tenant_id, event)]
         self.transact_holding_lock(items)
 
     def claim_reminder(
@@ -187,6 +315,11 @@ class Records(Table):
             "ConditionExpression": "lockId = :me",
             "ExpressionAttributeValues": to_item({":me": change_id}),
         }
+
+    def _accounts(self, tenant_id: str, event: HistoryEvent, *holders: Any) -> list[dict[str, Any]]:
+        """Note the accounts the event (and the record) add, for the personal data cycle."""
+        retention = self._settings.history_retention_days
+        return held_account_writes(self._table, tenant_id, event.at, retention, event.actor, *holders)
 
     def _event(self, tenant_id: str, event: HistoryEvent) -> dict[str, Any]:
         item = event_item(tenant_id, event, self._settings.history_retention_days)

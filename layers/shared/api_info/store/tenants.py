@@ -32,7 +32,7 @@ from api_info.store.dynamo import (
 CHECK_PROJECTION = (
     "PK, SK, installationId, cloudId, siteUrl, apiKeyNotifiedStatus, apiTokenNotifiedStatus, "
     "#status, maskedValue, secretVersionId, expiresOn, expiresOnSource, lastUpdatedAt, createdBy, "
-    "organization, reminder, lastCheck"
+    "organization, reminder, lastCheck, secretName, retiredSecrets"
 )
 
 
