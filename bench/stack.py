@@ -183,6 +183,8 @@ class Stack:
         import httpx
 
         cloud = self.ids["cloudId"]
+        # The JWKS is a real server of this process; the service fetches it with the same httpx client.
+        self.router.get(self.jwks.url).pass_through()
         self.router.post(f"{API_URL}/ex/jira/{cloud}/rest/api/3/permissions/check").mock(
             return_value=httpx.Response(200, json={"globalPermissions": ["ADMINISTER"]})
         )
