@@ -308,8 +308,10 @@ class Stack:
         finally:
             for client in clients:
                 client.meta.events.unregister("after-call.*.*", unique_id="bench-record")
-            rec.atlassian = [
-                (call.request.method, call.request.url.path) for call in list(self.router.calls)[seen:]
+            rec.atlassian = [  # the JWKS is Forge's, not Atlassian's API: not counted
+                (call.request.method, call.request.url.path)
+                for call in list(self.router.calls)[seen:]
+                if not str(call.request.url).startswith(self.jwks.url)
             ]
 
     def record(self, case: Case, *, fresh: bool = False) -> Recording:
