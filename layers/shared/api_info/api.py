@@ -21,6 +21,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from api_info import snapstart
 from api_info.atlassian import deadline
 from api_info.auth import Caller, bearer_token, forge_caller
+from api_info.bodies import (
+    MAX_JSON_DEPTH,
+    MAX_JSON_NUMBER_DIGITS,
+    is_json,
+    is_json_media_type,
+    is_json_object,
+    json_media_type_in_lower_case,
+    within_parse_limits,
+)
 from api_info.errors import ApiError, BadRequest, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from api_info.models import Actor, Answer
 from api_info.observability import logger, metrics, tracer
@@ -33,8 +42,6 @@ JSON_UTF8 = "application/json; charset=utf-8"  # the contract's media type of ev
 NOT_JSON = "The request body must be a JSON object, sent with Content-Type: application/json."
 IDEMPOTENCY_KEY = r"^[A-Za-z0-9_-]{1,128}$"
 BODY_ERRORS = {"json_invalid", "model_attributes_type", "dict_type", "model_type", "missing"}
-MAX_JSON_DEPTH = 32
-MAX_JSON_NUMBER_DIGITS = 100
 TOO_DEEP = (
     f"The request body nests deeper than {MAX_JSON_DEPTH} levels or holds a number of more than "
     f"{MAX_JSON_NUMBER_DIGITS} digits."
@@ -152,16 +159,16 @@ def _serve(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaCo
         if len(body.encode()) > MAX_BODY_BYTES:
             raise PayloadTooLarge()
         caller = identify(services(), event)
-        if body and not _is_json(event):
+        if body and not is_json(event):
             # Powertools would parse a form body into the model too; the contract's bodies are JSON only.
             raise BadRequest(NOT_JSON)
-        if body and not _within_parse_limits(body):
+        if body and not within_parse_limits(body):
             raise BadRequest(TOO_DEEP)
-        if body and not _is_json_object(body):
+        if body and not is_json_object(body):
             # Powertools parses only a body a route declares: on the others (an uninstall, a check)
             # the route would run whatever came, `[[[` included.
             raise BadRequest(NOT_JSON)
-        event = _json_media_type_in_lower_case(_ops_path(event, caller))
+        event = json_media_type_in_lower_case(_ops_path(event, caller))
     except ApiError as exc:
         return _with_hsts(proxy_error(exc, _request_id(event)))
     except Exception:
@@ -183,7 +190,7 @@ def _json_in_utf8(answer: dict[str, Any]) -> dict[str, Any]:
         headers = answer.get(name) or {}
         for key, value in list(headers.items()):
             values = value if isinstance(value, list) else [value]
-            if key.lower() == "content-type" and any(_is_json_media_type(str(v)) for v in values):
+            if key.lower() == "content-type" and any(is_json_media_type(str(v)) for v in values):
                 headers[key] = [JSON_UTF8] if isinstance(value, list) else JSON_UTF8
     return answer
 
@@ -344,80 +351,7 @@ def proxy_error(exc: ApiError, request_id: str | None) -> dict[str, Any]:
     }
 
 
-def _is_json(event: Mapping[str, Any]) -> bool:
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    return _is_json_media_type(str(headers.get("content-type") or "application/json"))
-
-
-def _is_json_media_type(content_type: str) -> bool:
-    media_type = content_type.split(";")[0].strip()
-    return media_type.lower() == "application/json"  # media types are case-insensitive (RFC 9110)
-
-
-def _json_media_type_in_lower_case(event: dict[str, Any]) -> dict[str, Any]:
-    """The event with `Content-Type: application/json` spelled in lower case, as Powertools' body parser
-    matches it (case-sensitively); `serve` has already checked that it is JSON."""
-    if not any(k.lower() == "content-type" for k in event.get("headers") or {}):
-        return event
-
-    def lowered(name: str, value: Any) -> Any:
-        if name.lower() != "content-type":
-            return value
-        if isinstance(value, list):
-            return [str(v).lower() for v in value]
-        return str(value).lower()
-
-    return {
-        **event,
-        "headers": {k: lowered(k, v) for k, v in (event.get("headers") or {}).items()},
-        "multiValueHeaders": {k: lowered(k, v) for k, v in (event.get("multiValueHeaders") or {}).items()},
-    }
-
-
-def _within_parse_limits(body: str) -> bool:
-    """Whether a body stays within the nesting and number sizes the service parses (the contract's 400).
-
-    Checked before any parser sees the body: json recurses once per level of nesting (RecursionError
-    at about a thousand) and refuses integers over 4,300 digits with a ValueError of its own. One pass,
-    linear in the body's length (8 KiB at most); strings are skipped, whatever they hold.
-    """
-    depth = digits = 0
-    in_string = escaped = False
-    for ch in body:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch in "[{":
-            depth += 1
-            if depth > MAX_JSON_DEPTH:
-                return False
-        elif ch in "]}":
-            depth -= 1
-        elif ch.isdigit():
-            digits += 1
-            if digits > MAX_JSON_NUMBER_DIGITS:
-                return False
-            continue
-        elif ch == '"':
-            in_string = True
-        if ch not in ".eE+-":
-            digits = 0
-    return True
-
-
 def _request_id(event: Mapping[str, Any]) -> str | None:
     context = event.get("requestContext") or {}
     request_id = context.get("requestId")
     return str(request_id) if request_id else None
-
-
-def _is_json_object(body: str) -> bool:
-    """Whether a body is a JSON object (`_within_parse_limits` has kept json's recursion in bounds)."""
-    try:
-        return isinstance(json.loads(body), dict)
-    except ValueError:  # json.JSONDecodeError, or text that is no JSON at all
-        return False
