@@ -4,17 +4,14 @@ with roles that reach this stack's aliases, versions, alarms and deployment grou
 
 from __future__ import annotations
 
-import copy
-from functools import cache
 from typing import Any
 
 import pytest
-from samtranslator.translator.transform import transform
-from samtranslator.yaml_helper import yaml_parse
 
 from api_info import pre_traffic
 from local.cfn import load_template
 from tests.support.harness import REPO
+from tests.support.sam import transformed
 
 TEMPLATE = load_template(REPO / "template.yaml")
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
@@ -22,27 +19,6 @@ GLOBAL = TEMPLATE["Globals"]["Function"]
 HOOK = "PreTrafficHookFunction"
 DEPLOYED = sorted(n for n, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function" and n != HOOK)
 ALIAS = GLOBAL["AutoPublishAlias"]
-
-
-@cache
-def transformed(strategy: str | None = None) -> dict[str, Any]:
-    """The template as CloudFormation receives it from `sam deploy` (code locations stubbed)."""
-    template = yaml_parse((REPO / "template.yaml").read_text())
-    for resource in template["Resources"].values():
-        props = resource.get("Properties") or {}
-        for uri in ("CodeUri", "ContentUri"):
-            if uri in props:
-                props[uri] = "s3://bucket/key"
-
-    class NoManagedPolicies:
-        def load(self) -> dict[str, str]:
-            return {}
-
-    parameters = {"DeploymentStrategy": strategy} if strategy else {}
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        result: dict[str, Any] = transform(copy.deepcopy(template), parameters, NoManagedPolicies())
-    return result
 
 
 def of_type(template: dict[str, Any], kind: str) -> dict[str, Any]:

@@ -3,20 +3,17 @@ each watches a resource or metric that exists, and every alarm reaches the opera
 
 from __future__ import annotations
 
-import copy
 import json
 import re
-from functools import cache
 from typing import Any
 
 import pytest
-from samtranslator.translator.transform import transform
-from samtranslator.yaml_helper import yaml_parse
 
 from api_info import check_results
 from api_info.observability import metrics
 from local.cfn import load_template
 from tests.support.harness import REPO
+from tests.support.sam import transformed
 
 TEMPLATE = load_template(REPO / "template.yaml")
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
@@ -43,26 +40,6 @@ def dimensions(alarm: dict[str, Any]) -> dict[str, Any]:
 
 def alarms_on(namespace: str, metric: str) -> list[dict[str, Any]]:
     return [a for a in ALARMS.values() if (a["Namespace"], a["MetricName"]) == (namespace, metric)]
-
-
-@cache
-def transformed() -> dict[str, Any]:
-    """The template as `sam deploy` hands it to CloudFormation (code locations stubbed: not deployed)."""
-    template = yaml_parse((REPO / "template.yaml").read_text())
-    for resource in template["Resources"].values():
-        props = resource.get("Properties") or {}
-        for uri in ("CodeUri", "ContentUri"):
-            if uri in props:
-                props[uri] = "s3://bucket/key"
-
-    class NoManagedPolicies:
-        def load(self) -> dict[str, str]:
-            return {}
-
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        result: dict[str, Any] = transform(copy.deepcopy(template), {}, NoManagedPolicies())
-    return result
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
