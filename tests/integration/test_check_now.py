@@ -92,10 +92,11 @@ def test_the_limit_is_per_tenant(api: Api) -> None:
 
 def test_after_30_seconds_the_tenant_may_check_again(api: Api, aws: dict[str, str]) -> None:
     assert api.call("check_now").status == 200
-    backdate_last_request(aws, "acme", 29)
+    # 25 s ago: a loaded machine may take a few seconds to answer, and the wait left must still show.
+    backdate_last_request(aws, "acme", 25)
     answer = api.call("check_now")
     assert answer.status == 429
-    assert answer.headers["retry-after"] == "1"
+    assert 1 <= int(answer.headers["retry-after"]) <= 5
 
     backdate_last_request(aws, "acme", 30)
 
