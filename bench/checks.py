@@ -115,6 +115,8 @@ def seed(n: int, sim_url: str) -> list[str]:
     """n tenants, each with a valid key and token stored as the change routes store them."""
     import boto3
 
+    from api_info.credentials import kind_named
+    from api_info.credentials.ref import CredentialRef
     from api_info.models import CredentialRecord, LastCheck, Tenant
     from api_info.wiring import services
 
@@ -146,7 +148,8 @@ def seed(n: int, sim_url: str) -> list[str]:
             ),
         ):
             version = str(uuid.uuid4())
-            name = secrets_store.new_name(tenant_id, credential, version)  # type: ignore[arg-type]
+            ref = CredentialRef(tenant_id, kind_named(credential))
+            name = secrets_store.new_name(ref, version)
             secrets.create_secret(Name=name, SecretString=json.dumps(value), ClientRequestToken=version)
             record = CredentialRecord.model_validate(
                 {
@@ -162,8 +165,7 @@ def seed(n: int, sim_url: str) -> list[str]:
             )
             items.append(
                 {
-                    "PK": f"TENANT#{tenant_id}",
-                    "SK": f"CRED#{credential}",
+                    **ref.key,
                     **record.model_dump(by_alias=True, exclude_none=True),
                 }
             )

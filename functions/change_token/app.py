@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 
 from api_info import change, wiring
 from api_info.api import IDEMPOTENCY_KEY, create_app, current_caller, handler, route
+from api_info.credentials.api_token import API_TOKEN
 from api_info.models import ChangeTokenRequest, ChangeTokenResponse
 
 app = create_app()
@@ -16,9 +17,10 @@ def change_token(
     body: Annotated[ChangeTokenRequest, Body()],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY)] = None,
 ) -> ChangeTokenResponse:
-    return change.change_token(
-        wiring.services(), current_caller(app), body, idempotency_key, app.lambda_context
+    answer = change.change_credential(
+        wiring.services(), current_caller(app), API_TOKEN, body, idempotency_key, app.lambda_context
     )
+    return ChangeTokenResponse.model_validate(answer)
 
 
 lambda_handler = handler(app)

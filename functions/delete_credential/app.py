@@ -2,6 +2,8 @@
 
 from api_info import removal, wiring
 from api_info.api import create_app, current_caller, handler, route
+from api_info.credentials.api_key import API_KEY
+from api_info.credentials.api_token import API_TOKEN
 from api_info.models import ChangeKeyResponse, ChangeTokenResponse
 
 app = create_app()
@@ -10,13 +12,13 @@ app = create_app()
 @route(app, "DELETE", "/api-info/key")
 def delete_key() -> ChangeKeyResponse:
     return ChangeKeyResponse.model_validate(
-        removal.delete_credential(wiring.services(), current_caller(app), "apiKey")
+        removal.delete_credential(wiring.services(), current_caller(app), API_KEY)
     )
 
 
 @route(app, "DELETE", "/api-info/token")
 def delete_token() -> ChangeTokenResponse:
-    answer = removal.delete_credential(wiring.services(), current_caller(app), "apiToken")
+    answer = removal.delete_credential(wiring.services(), current_caller(app), API_TOKEN)
     return ChangeTokenResponse.model_validate(answer)
 
 

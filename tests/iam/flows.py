@@ -41,6 +41,7 @@ from tests.support.harness import (
     reset_container_caches,
 )
 from tests.support.iam import REGION, STACK, Stack, enforce, start_stack
+from tests.support.state import ref
 
 # Grants no flow can reach on purpose, each with why it stays.
 # Grants kept although no flow uses them: (statement Sid, action) -> why. Empty since the Idempotency-Key
@@ -110,7 +111,7 @@ class World:
         """Every secret of a tenant's credential Secrets Manager holds (described: DeletedDate when
         scheduled for deletion)."""
         client = self.admin("secretsmanager")
-        prefix = services().secrets.legacy_name(self.tenant_id(tenant), credential)  # type: ignore[arg-type]
+        prefix = services().secrets.fixed_name(ref(self.tenant_id(tenant), credential))
         listed = client.list_secrets(IncludePlannedDeletion=True)["SecretList"]
         return [client.describe_secret(SecretId=s["ARN"]) for s in listed if s["Name"].startswith(prefix)]
 
@@ -136,7 +137,7 @@ class World:
         item = self.record(tenant, credential)
         client = self.admin("secretsmanager")
         value = client.get_secret_value(SecretId=item["secretName"]["S"])["SecretString"]
-        legacy = services().secrets.legacy_name(self.tenant_id(tenant), credential)  # type: ignore[arg-type]
+        legacy = services().secrets.fixed_name(ref(self.tenant_id(tenant), credential))
         client.create_secret(Name=legacy, SecretString=value, ClientRequestToken=item["secretVersionId"]["S"])
         client.delete_secret(SecretId=item["secretName"]["S"], ForceDeleteWithoutRecovery=True)
         self.admin("dynamodb").update_item(

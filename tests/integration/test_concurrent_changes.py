@@ -8,7 +8,9 @@ import pytest
 from pydantic import SecretStr
 
 from api_info.auth import Caller
-from api_info.change import change_key
+from api_info.change import change_credential
+from api_info.credentials import API_KEY
+from api_info.credentials.ref import CredentialRef
 from api_info.errors import ApiError
 from api_info.models import Actor, ChangeKeyRequest, Tenant
 from api_info.wiring import services
@@ -39,7 +41,7 @@ def test_concurrent_changes_of_one_credential_end_with_one_whole_winner(
 
     def save(key: str) -> str:
         try:
-            change_key(svc, caller, ChangeKeyRequest(apiKey=SecretStr(key)))
+            change_credential(svc, caller, API_KEY, ChangeKeyRequest(apiKey=SecretStr(key)))
             return "saved"
         except ApiError as exc:
             return exc.code
@@ -56,8 +58,8 @@ def test_concurrent_changes_of_one_credential_end_with_one_whole_winner(
     assert "saved" in outcomes.values()
     assert "change_in_progress" in outcomes.values()  # they really overlapped
     # and what is stored is one whole key: its secret, its masked value and its organization together
-    record = svc.records.load(ids["installationId"], "apiKey")
-    used = svc.reader.current(ids["installationId"], "apiKey", refresh=True)
+    record = svc.records.load(CredentialRef(ids["installationId"], API_KEY))
+    used = svc.reader.current(ids["installationId"], API_KEY, refresh=True)
     assert record is not None and used is not None
     winner = used.value.get_secret_value()
     assert outcomes[winner] == "saved"

@@ -5,10 +5,12 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from api_info.credentials import API_KEY
+from api_info.credentials.ref import CredentialRef
 from api_info.wiring import services
 from tests.support.checks import Checks
 from tests.support.harness import Api
-from tests.support.state import current_secret, tenant_secrets
+from tests.support.state import current_secret, ref, tenant_secrets
 
 KEY = {"apiKey": "sim-admin-key-unscoped-GOOD1"}
 TOKEN = {"email": "ada@acme.test", "apiToken": "sim-token-classic-GOOD2"}
@@ -99,7 +101,7 @@ def test_deleting_the_key_removes_it_and_schedules_its_secret_for_deletion(api: 
     assert api.call("get_info").body["apiToken"]["status"] == "valid"
     (name,) = tenant_secrets(tenant_id(api), "apiKey")
     assert "DeletedDate" in boto3.client("secretsmanager").describe_secret(SecretId=name)
-    assert services().reader.current(tenant_id(api), "apiKey", refresh=True) is None
+    assert services().reader.current(tenant_id(api), API_KEY, refresh=True) is None
 
 
 def test_deleting_what_is_not_there_is_harmless_and_recorded(api: Api) -> None:
@@ -259,7 +261,7 @@ def test_a_scheduled_check_overtaken_by_the_uninstall_leaves_nothing_behind(
 
 def another_change_holds(api: Api, credential: str) -> str:
     """Take the credential's change lock as another change under way would; returns that change's id."""
-    services().records.acquire_lock(tenant_id(api), credential, "another-change")  # type: ignore[arg-type]
+    services().records.acquire_lock(ref(tenant_id(api), credential), "another-change")
     return "another-change"
 
 
@@ -348,16 +350,14 @@ def test_a_change_whose_lock_another_took_meanwhile_is_recorded(
     secrets = services().secrets
     create = secrets.create
 
-    def lock_taken_meanwhile(
-        name: str, tenant: str, credential: str, *args: object, **kwargs: object
-    ) -> None:
+    def lock_taken_meanwhile(name: str, ref: CredentialRef, *args: object, **kwargs: object) -> None:
         boto3.client("dynamodb").update_item(
             TableName=aws["TABLE_NAME"],
-            Key={"PK": {"S": f"TENANT#{tenant}"}, "SK": {"S": f"CRED#{credential}"}},
+            Key={"PK": {"S": f"TENANT#{ref.tenant_id}"}, "SK": {"S": f"CRED#{ref.kind.name}"}},
             UpdateExpression="SET lockId = :other",
             ExpressionAttributeValues={":other": {"S": "another-change"}},
         )
-        create(name, tenant, credential, *args, **kwargs)  # type: ignore[arg-type]
+        create(name, ref, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(secrets, "create", lock_taken_meanwhile)
 

@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 
+from api_info.credentials import API_KEY
 from api_info.wiring import services
 from local.atlassian_sim import AtlassianSimulator
 from local.dev_issuer import installation
@@ -57,7 +58,7 @@ def state(api: Api, tenant: str) -> tuple[str, str, str]:
     the record names)."""
     shown = api.call("get_info", tenant=tenant).body
     tenant_id = shown["tenant"]["installationId"]
-    used = services().reader.current(tenant_id, "apiKey", refresh=True)
+    used = services().reader.current(tenant_id, API_KEY, refresh=True)
     name = secret_name(tenant_id, "apiKey")
     current = boto3.client("secretsmanager").get_secret_value(SecretId=name, VersionStage="AWSCURRENT")
     assert used is not None

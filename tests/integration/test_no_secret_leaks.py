@@ -14,6 +14,7 @@ import boto3
 import pytest
 
 from api_info import observability, settings, wiring
+from api_info.credentials import kind_named
 from api_info.observability import logger
 from local.atlassian_sim import DISPLAY_NAMES, AtlassianSimulator
 from tests.support.harness import ADMIN, NOT_ADMIN, OPERATOR, SYSTEM_TOKEN, Api
@@ -84,7 +85,7 @@ def run_every_flow(api: Api, tables: list[str], sim: AtlassianSimulator) -> list
     api.call("history", operator=OPERATOR)
     tenant_id = api.call("get_info").body["tenant"]["installationId"]
     for credential in ("apiKey", "apiToken"):
-        current = wiring.services().reader.current(tenant_id, credential, refresh=True)  # type: ignore[arg-type]
+        current = wiring.services().reader.current(tenant_id, kind_named(credential), refresh=True)
         assert current is not None
     # the personal data cycle: Forge's trigger (a name refreshed), an administrator's, the operators' twin
     sim.privacy.updated = {ADMIN: RENAMED}

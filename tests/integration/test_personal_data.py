@@ -13,6 +13,7 @@ import pytest
 
 from api_info import privacy
 from api_info.atlassian import AtlassianClient
+from api_info.credentials import API_KEY, API_TOKEN
 from api_info.models import HistoryEvent
 from api_info.store.history import PendingEvent
 from api_info.wiring import services
@@ -148,8 +149,8 @@ def test_a_new_token_can_be_saved_after_its_owner_was_erased(api: Api) -> None:
 def test_the_rest_of_the_app_reads_no_token_once_its_owner_was_erased() -> None:
     tenant_id = installation("acme")["installationId"]
 
-    assert services().reader.current(tenant_id, "apiToken", refresh=True) is None
-    assert services().reader.current(tenant_id, "apiKey", refresh=True) is not None
+    assert services().reader.current(tenant_id, API_TOKEN, refresh=True) is None
+    assert services().reader.current(tenant_id, API_KEY, refresh=True) is not None
 
 
 @pytest.mark.usefixtures("owner_erased")

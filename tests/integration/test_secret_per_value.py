@@ -10,12 +10,13 @@ from typing import Any
 import boto3
 import pytest
 
+from api_info.credentials import API_TOKEN
 from api_info.wiring import services
 from local.atlassian_sim import AtlassianSimulator
 from local.dev_issuer import installation
 from tests.support.checks import Checks
 from tests.support.harness import Api
-from tests.support.state import secret_name, tenant_secrets
+from tests.support.state import ref, secret_name, tenant_secrets
 
 ADA = {"email": "ada@acme.test", "apiToken": "sim-token-classic-GOOD2"}
 BOB = {"email": "bob@acme.test", "apiToken": "sim-token-bob-SECRET-BOB1"}
@@ -73,7 +74,7 @@ def make_legacy(credential: str, versions: list[dict[str, str]]) -> str:
     client = boto3.client("secretsmanager")
     item = credential_item(credential)
     version_id = item["secretVersionId"]["S"]
-    legacy = services().secrets.legacy_name(acme(), credential)  # type: ignore[arg-type]
+    legacy = services().secrets.fixed_name(ref(acme(), credential))
     client.create_secret(Name=legacy, SecretString=json.dumps(versions[0]))
     for value in versions[1:-1]:
         client.put_secret_value(SecretId=legacy, SecretString=json.dumps(value))
@@ -95,7 +96,7 @@ def test_a_tenant_in_the_former_fixed_secret_is_moved_at_its_next_check(api: Api
     # Given Bob's token in the former fixed secret, whose older version still holds Ada's
     assert api.call("change_token", body=BOB).status == 200
     legacy = make_legacy("apiToken", [ADA, BOB])
-    assert services().reader.current(acme(), "apiToken", refresh=True) is not None  # still read there
+    assert services().reader.current(acme(), API_TOKEN, refresh=True) is not None  # still read there
 
     # When the daily check runs
     assert checks.run("acme") == {"batchItemFailures": []}
@@ -104,7 +105,7 @@ def test_a_tenant_in_the_former_fixed_secret_is_moved_at_its_next_check(api: Api
     item = credential_item("apiToken")
     assert item["secretName"]["S"] != legacy
     assert tenant_secrets(acme()) == {item["secretName"]["S"]: [json.dumps(BOB)]}
-    current = services().reader.current(acme(), "apiToken", refresh=True)
+    current = services().reader.current(acme(), API_TOKEN, refresh=True)
     assert current is not None and current.email == BOB["email"]
     assert api.call("get_info").body["apiToken"]["status"] == "valid"
 

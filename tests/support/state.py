@@ -7,15 +7,22 @@ from typing import Any
 
 import boto3
 
+from api_info.credentials import kind_named
+from api_info.credentials.ref import CredentialRef
 from api_info.wiring import services
+
+
+def ref(tenant_id: str, credential: str) -> CredentialRef:
+    """The credential of that name (apiKey, apiToken) of a tenant."""
+    return CredentialRef(tenant_id, kind_named(credential))
 
 
 def secret_name(tenant_id: str, credential: str) -> str | None:
     """The name of the secret the credential's record uses, or None when no record names one."""
-    record = services().records.load(tenant_id, credential)  # type: ignore[arg-type]
+    record = services().records.load(ref(tenant_id, credential))
     if record is None or record.secret_erased:
         return None
-    return services().secrets.name_of(tenant_id, credential, record)  # type: ignore[arg-type]
+    return services().secrets.name_of(ref(tenant_id, credential), record)
 
 
 def current_secret(tenant_id: str, credential: str) -> dict[str, str] | None:
@@ -34,7 +41,7 @@ def tenant_secrets(tenant_id: str, credential: str = "") -> dict[str, list[str]]
     """Every secret of a tenant (of one credential) that Secrets Manager still holds (deleted ones
     included while their recovery window runs), with the value of each of its versions, labelled or not."""
     client = boto3.client("secretsmanager")
-    prefix = services().secrets.legacy_name(tenant_id, "apiKey").rsplit("/", 1)[0] + "/" + credential
+    prefix = services().secrets.fixed_name(ref(tenant_id, "apiKey")).rsplit("/", 1)[0] + "/" + credential
     found: dict[str, list[str]] = {}
     for page in client.get_paginator("list_secrets").paginate(IncludePlannedDeletion=True):
         for secret in page["SecretList"]:

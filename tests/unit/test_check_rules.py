@@ -7,6 +7,8 @@ from datetime import date
 import pytest
 
 from api_info.check_results import CheckTally, CredentialCheck, TenantCheck
+from api_info.credentials.api_key import API_KEY
+from api_info.credentials.api_token import API_TOKEN
 from api_info.models import CredentialRecord
 from api_info.observability import metrics
 from api_info.settings import Settings
@@ -48,7 +50,7 @@ def test_never_told_theprevious_status_is_the_one_at_save_time() -> None:
 
 
 def check(outcome: str, status: str, previous: str = "valid", **kw: object) -> CredentialCheck:
-    return CredentialCheck("apiKey", outcome, None, previous, status, **kw)  # type: ignore[arg-type]
+    return CredentialCheck(API_KEY, outcome, None, previous, status, **kw)  # type: ignore[arg-type]
 
 
 def test_a_tenant_check_fails_when_any_credential_could_not_be_checked() -> None:
@@ -97,9 +99,9 @@ def test_the_worker_reports_the_share_of_its_first_attempts_atlassian_could_not_
     # AWS failure and a retry that timed out again do not count as Atlassian being unreachable
     metrics.clear_metrics()
     tally = CheckTally()
-    unavailable = CredentialCheck("apiKey", "error", "atlassian_unavailable", "valid", "valid")
-    failed = CredentialCheck("apiToken", "error", "atlassian_error", "valid", "valid")
-    aws_fault = CredentialCheck("apiKey", "error", "internal_error", "valid", "valid")
+    unavailable = CredentialCheck(API_KEY, "error", "atlassian_unavailable", "valid", "valid")
+    failed = CredentialCheck(API_TOKEN, "error", "atlassian_error", "valid", "valid")
+    aws_fault = CredentialCheck(API_KEY, "error", "internal_error", "valid", "valid")
     tally.add(TenantCheck("a", (unavailable, failed)), scheduled=True)
     tally.add(TenantCheck("b", (check("rejected", "invalid"), aws_fault)), scheduled=True)
     tally.add(TenantCheck("c", (check("ok", "valid"), check("ok", "valid"))), scheduled=True)

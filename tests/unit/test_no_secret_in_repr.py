@@ -14,6 +14,8 @@ from pydantic import SecretStr, ValidationError
 
 from api_info.auth import Caller
 from api_info.change import Change
+from api_info.credentials import API_KEY, API_TOKEN
+from api_info.credentials.ref import CredentialRef
 from api_info.models import Actor, ChangeKeyRequest, ChangeTokenRequest, CurrentCredential, Tenant
 
 KEY = "known-admin-key-SENTINEL-0001"
@@ -35,17 +37,17 @@ def caller() -> Caller:
 CARRIERS: dict[str, Callable[[], Any]] = {
     "Caller (app system token)": caller,
     "Change of the key": lambda: Change(
-        object(),  # type: ignore[arg-type]  # the services play no part in what a change shows
+        CredentialRef("ari:cloud:ecosystem::installation/t1", API_KEY),
         caller(),
-        "apiKey",
-        {"apiKey": KEY},
+        API_KEY.secret_of(ChangeKeyRequest.model_validate({"apiKey": KEY})),
         None,
     ),
     "Change of the token": lambda: Change(
-        object(),  # type: ignore[arg-type]
+        CredentialRef("ari:cloud:ecosystem::installation/t1", API_TOKEN),
         caller(),
-        "apiToken",
-        {"email": "ada@example.com", "apiToken": TOKEN},
+        API_TOKEN.secret_of(
+            ChangeTokenRequest.model_validate({"email": "ada@example.com", "apiToken": TOKEN})
+        ),
         "2027-01-01",
     ),
     "PUT /api-info/key body": lambda: ChangeKeyRequest.model_validate({"apiKey": KEY}),

@@ -33,7 +33,8 @@ from api_info.bodies import (
 from api_info.errors import ApiError, BadRequest, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from api_info.models import Actor, Answer
 from api_info.observability import logger, metrics, tracer
-from api_info.wiring import Services, services
+from api_info.services import Services
+from api_info.wiring import services
 
 snapstart.register()
 

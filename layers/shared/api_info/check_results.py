@@ -10,7 +10,8 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from api_info.models import CheckOutcome, CredentialName, Status
+from api_info.credentials import CredentialKind
+from api_info.models import CheckOutcome, Status
 from api_info.observability import metrics
 from api_info.store.history import PendingEvent
 
@@ -29,7 +30,7 @@ UNREACHABLE_METRIC = "ScheduledChecksUnreachablePercent"
 class CredentialCheck:
     """What one check of one credential found."""
 
-    credential: CredentialName
+    kind: CredentialKind
     outcome: CheckOutcome
     code: str | None
     previous: Status  # the status the app was last told about

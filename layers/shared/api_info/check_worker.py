@@ -7,21 +7,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
-from typing import cast
-
-from pydantic import SecretStr
 
 from api_info.check_results import CheckIncomplete, CheckTally, TenantCheck
 from api_info.checks import SCHEDULER, check_tenant
-from api_info.models import CheckRequest, CredentialName, HistoryRewrite
+from api_info.credentials.kind import Secret
+from api_info.credentials.ref import CredentialRef
+from api_info.messaging import CheckRequest, HistoryRewrite
 from api_info.observability import logger
-from api_info.privacy import rewrite_history
+from api_info.services import CheckServices
 from api_info.status import retry_delay
 from api_info.store.history import PendingEvent
 from api_info.store.tenants import TenantState
-from api_info.wiring import CheckServices, create_clients
 
-Loaded = tuple[dict[str, TenantState], dict[tuple[str, CredentialName], dict[str, SecretStr]]]
+Loaded = tuple[dict[str, TenantState], dict[CredentialRef, Secret]]
 LOAD_CHUNK = 33  # tenants read together: their three items fill one BatchGetItem (100 keys at most)
 # History events written together: one TransactWriteItems (25 events and at most 25 tenants' conditions).
 HISTORY_CHUNK = 25
@@ -45,7 +43,7 @@ class WorkerBatch:
                 ids.append(CheckRequest.model_validate_json(body).tenant_id)
             except ValueError:
                 continue  # another kind of message, or one whose record fails on its own in `check`
-        create_clients(svc, queue=True)
+        svc.create_clients(queue=True)
         self.loaded: dict[str, Future[Loaded]] = {}
         for start in range(0, len(ids), LOAD_CHUNK):
             chunk = ids[start : start + LOAD_CHUNK]
@@ -56,18 +54,18 @@ class WorkerBatch:
         core = self.svc.core
         states = core.tenants.load_for_checks(tenant_ids)
         wanted = {
-            (tenant_id, cast(CredentialName, name)): record
+            CredentialRef(tenant_id, kind): record
             for tenant_id, state in states.items()
-            for name, record in state.credentials.items()
+            for kind, record in state.credentials.items()
             if not record.secret_erased
         }
-        return states, core.secrets.read_many(wanted) if wanted else {}
+        return states, dict(core.secrets.read_many(wanted)) if wanted else {}
 
     def check(self, body: str, receipt_handle: str, attempt: int) -> TenantCheck:
         """Check one queued tenant; on failure delay the message's retry and raise."""
         try:
             if work := _history_rewrite(body):  # a long history to rewrite for the personal data cycle
-                rewrite_history(self.svc.core, work)
+                self.svc.core.personal_data.apply_rewrite(work)
                 return TenantCheck(work.tenant_id)
             tenant_id = CheckRequest.model_validate_json(body).tenant_id
             states, secrets = self.loaded[tenant_id].result()  # a failed read fails its tenants' checks

@@ -11,44 +11,40 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, cast
-
-from pydantic import SecretStr
+from typing import TYPE_CHECKING
 
 from api_info.atlassian import within_deadline
+from api_info.audit import announce_status, history_event
 from api_info.auth import Caller
-from api_info.change import retire_secrets
 from api_info.check_results import CheckTally, CredentialCheck, TenantCheck
+from api_info.credentials import CredentialKind, kinds
+from api_info.credentials.kind import ExpiryLookup, Secret
+from api_info.credentials.ref import CredentialRef
 from api_info.errors import ApiError, AtlassianError, AtlassianUnavailable, CredentialRejected
-from api_info.expiry import learn_token_expiry
-from api_info.info import info_page
+from api_info.messaging import CheckRequest
 from api_info.models import (
     Actor,
     CheckOutcome,
-    CheckRequest,
-    CredentialName,
     CredentialRecord,
-    CredentialStatusChanged,
-    HistoryEvent,
     InfoResponse,
     LastCheck,
     StoredStatus,
     Tenant,
-    TenantInfo,
 )
 from api_info.names import with_known_name
 from api_info.observability import logger, metrics
+from api_info.page import info_page
 from api_info.reminders import remind
+from api_info.services import CheckServices
 from api_info.status import now_iso, previous_status, status_of
 from api_info.store.history import PendingEvent
 from api_info.store.secrets import SecretGone
 from api_info.store.tenants import TenantState
-from api_info.wiring import CheckServices, create_clients
+from api_info.upkeep import tidy_secrets
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-STATUS_CHANGED = "Credential status changed"
 ON_DEMAND_INTERVAL_SECONDS = 30  # the contract: at most one on-demand check per tenant per 30 s
 SCHEDULER = Actor(type="scheduler")
 HISTORY_OUTCOME = {"ok": "succeeded", "rejected": "rejected", "error": "failed"}
@@ -72,17 +68,17 @@ def check_tenant(
     state: TenantState,
     actor: Actor,
     *,
-    secrets: Mapping[tuple[str, CredentialName], dict[str, SecretStr]] | None = None,
+    secrets: Mapping[CredentialRef, Secret] | None = None,
     parallel: bool = False,
     today: date | None = None,
     lookup_seconds: Callable[[], float | None] | None = None,
 ) -> TenantCheck:
-    """Check each stored credential of a tenant (both at once on the container's pool when `parallel`,
+    """Check each stored credential of a tenant (all at once on the container's pool when `parallel`,
     never from inside that pool) and record the results.
 
     `secrets` may hold values read ahead in a batch; the rest are read one by one. `lookup_seconds`
-    tells, when asked, how long a token's expiry lookup may take (at most ATLASSIAN_TIMEOUT_SECONDS;
-    none left: no lookup). The results carry their history events for the caller to write.
+    tells, when asked, how long an expiry lookup may take (at most ATLASSIAN_TIMEOUT_SECONDS; none
+    left: no lookup). The results carry their history events for the caller to write.
     """
     tenant = state.tenant
     if tenant is None:
@@ -90,31 +86,26 @@ def check_tenant(
     day = today or utc_today()
     # A token erased with its owner's closed account has no secret left to check: it stays invalid, and
     # the app is told so once.
-    stored = sorted((name, r) for name, r in state.credentials.items() if not r.secret_erased)
-    erased = sorted((cast(CredentialName, n), r) for n, r in state.credentials.items() if r.secret_erased)
-    told = (announce_erasure(svc, tenant, name, r, state.notified, day) for name, r in erased)
+    held = [(kind, state.credentials[kind]) for kind in kinds() if kind in state.credentials]
+    stored = [(kind, r) for kind, r in held if not r.secret_erased]
+    erased = [(kind, r) for kind, r in held if r.secret_erased]
+    told = (announce_erasure(svc, tenant, kind, r, state.notified, day) for kind, r in erased)
     announced = tuple(check for check in told if check is not None)
-
     read_ahead = secrets or {}
 
-    def read_key(key: CredentialRecord) -> SecretStr:
-        found = read_ahead.get((tenant_id, "apiKey"))
-        if found is None:
-            found = svc.core.secrets.read(tenant_id, "apiKey", key)
-        return found["apiKey"]
+    def secret(kind: CredentialKind, record: CredentialRecord) -> Secret:
+        ref = CredentialRef(tenant_id, kind)
+        return read_ahead.get(ref) or svc.core.secrets.read(ref, record)
 
-    def token_expiry(account_id: str) -> str | None:
-        """What Atlassian lists as the token's expiry, with the tenant's key as it stood before the check."""
-        core, key = svc.core, state.credentials.get("apiKey")
-        seconds = lookup_seconds() if lookup_seconds else None  # asked now, after the validation
-        return learn_token_expiry(core.atlassian, core.settings, key, read_key, account_id, seconds)
+    # The tenant's credentials as they stood before the check, for a kind whose expiry another one reads.
+    lookup = ExpiryLookup(
+        svc.core.atlassian, svc.core.settings, state.credentials.get, secret, lookup_seconds or (lambda: None)
+    )
 
-    def one(item: tuple[str, CredentialRecord]) -> CredentialCheck:
-        credential = cast(CredentialName, item[0])
-        secret = read_ahead.get((tenant_id, credential))
-        return check_credential(
-            svc, tenant, credential, item[1], state.notified, actor, day, secret, token_expiry
-        )
+    def one(item: tuple[CredentialKind, CredentialRecord]) -> CredentialCheck:
+        kind, record = item
+        ahead = read_ahead.get(CredentialRef(tenant_id, kind))
+        return check_credential(svc, tenant, kind, record, state.notified, actor, day, ahead, lookup)
 
     if parallel and len(stored) > 1:
         # The pool's threads outlive the invocation, and with them their Atlassian connections.
@@ -125,17 +116,18 @@ def check_tenant(
 def check_credential(
     svc: CheckServices,
     tenant: Tenant,
-    credential: CredentialName,
+    kind: CredentialKind,
     record: CredentialRecord,
-    notified: dict[str, str],
+    notified: Mapping[CredentialKind, str],
     actor: Actor,
     today: date,
-    secret: dict[str, SecretStr] | None = None,
-    token_expiry: Callable[[str], str | None] | None = None,
+    secret: Secret | None = None,
+    lookup: ExpiryLookup | None = None,
 ) -> CredentialCheck:
     """Validate one stored credential with Atlassian, record the result and announce a status change;
-    a token's expiry is read from Atlassian again (`token_expiry`), so a shortened one is noticed."""
-    core, settings, tenant_id = svc.core, svc.core.settings, tenant.installation_id
+    its expiry is read from Atlassian again (with `lookup`), so that a shortened one is noticed."""
+    core, settings = svc.core, svc.core.settings
+    ref = CredentialRef(tenant.installation_id, kind)
     outcome: CheckOutcome = "error"
     code: str | None = None
     stored: StoredStatus = record.status  # what an error leaves in place
@@ -143,23 +135,25 @@ def check_credential(
     learnt: str | None = None
     try:
         if secret is None:
-            secret = core.secrets.read(tenant_id, credential, record)
-        account_id = _validate(svc, tenant, credential, secret)
+            secret = core.secrets.read(ref, record)
+        facts = kind.validate(core.atlassian, tenant, secret)
         outcome, stored = "ok", "valid"
-        if account_id is not None and token_expiry is not None:
-            learnt = token_expiry(account_id)
+        if lookup is not None:
+            learnt = kind.learn_expiry(lookup, facts)
     except SecretGone:
         # Replaced (its former secret deleted) or erased since it was loaded: the change won, and it
         # validated the value in use. Nothing to check or record.
         status = status_of(record, settings, today)
-        return CredentialCheck(credential, "ok", None, status, status, superseded=True)
+        return CredentialCheck(kind, "ok", None, status, status, superseded=True)
     except CredentialRejected as exc:
         outcome, code, stored = "rejected", exc.code, "invalid"
     except (AtlassianError, AtlassianUnavailable) as exc:
         code, retry_after = exc.code, exc.retry_after
     except Exception as exc:
         # Anything else (a stored site URL refused, an AWS failure) is an error too: status kept, retried.
-        logger.exception("A credential check failed", extra={"tenant": tenant_id, "credential": credential})
+        logger.exception(
+            "A credential check failed", extra={"tenant": ref.tenant_id, "credential": kind.name}
+        )
         code = exc.code if isinstance(exc, ApiError) else "internal_error"
 
     now = now_iso()
@@ -171,30 +165,17 @@ def check_credential(
         learnt = None  # nothing new: the stored date stays
     checked = record.model_copy(update=update)
     status = status_of(checked, settings, today)
-    previous = previous_status(record, notified.get(credential), settings)
-    history = PendingEvent(
-        tenant_id,
-        HistoryEvent.model_validate(
-            {
-                "at": now,
-                "actor": actor,
-                "credential": credential,
-                "action": "checked",
-                "outcome": HISTORY_OUTCOME[outcome],
-                "code": code,
-                "maskedValue": record.masked_value,
-            }
-        ),
-    )
-    result = CredentialCheck(credential, outcome, code, previous, status, retry_after, history=history)
+    previous = previous_status(record, notified.get(kind), settings)
+    event = history_event(actor, kind, "checked", HISTORY_OUTCOME[outcome], code, record.masked_value, now)
+    history = PendingEvent(ref.tenant_id, event)
+    result = CredentialCheck(kind, outcome, code, previous, status, retry_after, history=history)
     try:
-        if status != previous and credential not in notified:
+        if status != previous and kind not in notified:
             # Never told: `previous` comes from the record, which this check is about to change. Keep it
             # as what the app knows, so that if the announcement fails the next check still sees the change.
-            core.tenants.mark_notified(tenant_id, credential, previous)
+            core.tenants.mark_notified(ref, previous)
         written = core.tenants.record_check(
-            tenant_id,
-            credential,
+            ref,
             record.secret_version_id,
             last_check=last_check,
             status=None if outcome == "error" or stored == record.status else stored,
@@ -202,130 +183,50 @@ def check_credential(
         )
         result = replace(result, superseded=not written)
         if result.changed:
-            _announce(svc, tenant, record, result, last_check)
+            announce_status(svc, tenant, record, result, last_check)
         if written:
-            reminded = remind(svc, tenant_id, credential, checked, today)
+            reminded = remind(svc, ref, checked, today)
             result = replace(result, reminded=reminded) if reminded is not None else result
     except Exception:
-        return _faulted(result, "A check's result was not recorded or announced", tenant_id)
+        return _faulted(result, "A check's result was not recorded or announced", ref.tenant_id)
     if secret is not None:
-        tidy_secrets(svc, tenant_id, credential, record, secret)
+        tidy_secrets(core, ref, record, secret)
     return result
-
-
-def tidy_secrets(
-    svc: CheckServices,
-    tenant_id: str,
-    credential: CredentialName,
-    record: CredentialRecord,
-    secret: Mapping[str, SecretStr],
-) -> None:
-    """Delete former secrets a crash left behind, and move a value still in the tenant's former fixed
-    secret (whose older versions may hold a former token owner) to a secret of its own, then delete the
-    fixed one without a recovery window. Best effort: the next check tries again."""
-    core = svc.core
-    try:
-        if record.retired_secrets:
-            retire_secrets(core, tenant_id, credential, set(record.retired_secrets))
-        if record.secret_name is not None:
-            return
-        name = core.secrets.new_name(tenant_id, credential, record.secret_version_id)
-        if not core.records.stage_move(tenant_id, credential, record, name):
-            return  # a change is under way or came first: it gives the value a secret of its own
-        values = {field: value.get_secret_value() for field, value in secret.items()}
-        core.secrets.create(name, tenant_id, credential, values, record.secret_version_id)
-        former = core.secrets.legacy_name(tenant_id, credential)
-        moved = core.records.commit_move(tenant_id, credential, record, name, former)
-        retire_secrets(core, tenant_id, credential, {former} if moved else {name})
-        if moved:
-            logger.info(
-                "Secret moved to one of its own", extra={"tenant": tenant_id, "credential": credential}
-            )
-    except Exception:
-        logger.exception("The credential's secrets were not tidied up", extra={"tenant": tenant_id})
 
 
 def _faulted(result: CredentialCheck, what: str, tenant_id: str) -> CredentialCheck:
     """Atlassian answered, but DynamoDB or EventBridge failed: the result is kept for the history (the
     caller writes it, then answers 500 or retries the message), and what was not announced is announced
     by the next check (a reminder's claim was given back)."""
-    logger.exception(what, extra={"tenant": tenant_id, "credential": result.credential})
+    logger.exception(what, extra={"tenant": tenant_id, "credential": result.kind.name})
     return replace(result, faulted=True)
 
 
 def announce_erasure(
     svc: CheckServices,
     tenant: Tenant,
-    credential: CredentialName,
+    kind: CredentialKind,
     record: CredentialRecord,
-    notified: dict[str, str],
+    notified: Mapping[CredentialKind, str],
     today: date,
 ) -> CredentialCheck | None:
     """A credential erased with its owner's closed account is not checked; if the app was not told yet
     that it became invalid, announce it (the result), else nothing (None)."""
     settings, last_check = svc.core.settings, record.last_check
     result = CredentialCheck(
-        credential=credential,
+        kind=kind,
         outcome="rejected",
         code=last_check.detail if last_check else None,
-        previous=previous_status(record, notified.get(credential), settings),
+        previous=previous_status(record, notified.get(kind), settings),
         status=status_of(record, settings, today),
     )
     if not result.changed or last_check is None:
         return None
     try:
-        _announce(svc, tenant, record, result, last_check)
+        announce_status(svc, tenant, record, result, last_check)
     except Exception:
         return _faulted(result, "An erased token's invalidity was not announced", tenant.installation_id)
     return result
-
-
-def _announce(
-    svc: CheckServices,
-    tenant: Tenant,
-    record: CredentialRecord,
-    result: CredentialCheck,
-    last_check: LastCheck,
-) -> None:
-    """Publish a "Credential status changed" event, then remember the status told: if EventBridge fails,
-    the next check announces it again."""
-    tenant_id, credential = tenant.installation_id, result.credential
-    svc.events.publish(
-        STATUS_CHANGED,
-        CredentialStatusChanged(
-            tenant=TenantInfo(installation_id=tenant_id, cloud_id=tenant.cloud_id, site_url=tenant.site_url),
-            credential=credential,
-            previous_status=result.previous,
-            status=result.status,
-            expires_on=record.expires_on,
-            masked_value=record.masked_value,
-            last_check=last_check,
-        ).model_dump(mode="json", by_alias=True),
-    )
-    svc.core.tenants.mark_notified(tenant_id, credential, result.status)
-    logger.info(
-        "Credential status changed",
-        extra={"tenant": tenant_id, "credential": credential, "from": result.previous, "to": result.status},
-    )
-
-
-def _validate(
-    svc: CheckServices, tenant: Tenant, credential: CredentialName, secret: dict[str, SecretStr]
-) -> str | None:
-    """Validate the credential as a change does; a token's account id (None for a key)."""
-    atlassian = svc.core.atlassian
-    if credential == "apiKey":
-        atlassian.validate_key(secret["apiKey"].get_secret_value())
-        return None
-    if not tenant.site_url or not tenant.cloud_id:
-        raise ApiError("The Jira site of this installation is not known.")
-    facts = atlassian.validate_token(
-        site_url=tenant.site_url,
-        cloud_id=tenant.cloud_id,
-        email=secret["email"].get_secret_value(),
-        api_token=secret["apiToken"].get_secret_value(),
-    )
-    return facts.account.account_id
 
 
 # --- the three ways in --------------------------------------------------------------------------
@@ -351,7 +252,7 @@ def check_now(
 ) -> InfoResponse:
     """The on-demand check of the caller's tenant (at most once per 30 s), answered like GET /api-info."""
     core, tenant_id = svc.core, caller.tenant.installation_id
-    create_clients(svc, queue=False)
+    svc.create_clients(queue=False)
     core.tenants.record(caller.tenant, now_iso())
     core.tenants.reserve_check(tenant_id, ON_DEMAND_INTERVAL_SECONDS)
 

@@ -1,7 +1,9 @@
 """A change at most once per Idempotency-Key, on Powertools' `idempotent_function`.
 
-The records live in the tenant's own partition of the credentials table (wiring.idempotency_layer),
-so an uninstall removes them with the rest.
+The key of a record is the tenant, the credential and the Idempotency-Key; the body is told apart by an
+HMAC fingerprint of its fields (never the secret itself, masked or not), so that a key reused with
+another body is refused. The records live in the tenant's own partition of the credentials table
+(Services.idempotency_store), so an uninstall removes them with the rest.
 """
 
 from __future__ import annotations
@@ -10,30 +12,35 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from api_info.auth import Caller
+from api_info.credentials.ref import CredentialRef
 from api_info.errors import ChangeInProgress, CredentialRejected, IdempotencyKeyReused
-from api_info.models import CredentialName
 from api_info.observability import logger
-from api_info.wiring import Services, idempotency_layer
+from api_info.services import Services
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+Run = Callable[[str], dict[str, Any]]  # the change under a change id, answered as its route answers
 
-CHANGE_NAMESPACE = uuid.UUID("5f1c7a62-0d0e-4d43-9a53-64b9c8f0a1d7")
+
+@dataclass
+class Attempt:
+    """One keyed run: its answer, kept in case saving it for replays fails after the change committed."""
+
+    body: dict[str, Any] | None = None
 
 
 def once(
     svc: Services,
-    caller: Caller,
-    credential: CredentialName,
-    fields: dict[str, str | None],
+    ref: CredentialRef,
+    fields: Mapping[str, str | None],
     idempotency_key: str | None,
     lambda_context: LambdaContext | None,
-    run: Callable[[str], dict[str, Any]],
+    run: Run,
 ) -> dict[str, Any]:
     """Run a change, at most once per Idempotency-Key: the first answer is replayed for the same body,
     and the key is refused for another body. Transient failures are not remembered, so a retry converges."""
@@ -46,11 +53,8 @@ def once(
         IdempotencyValidationError,
     )
 
-    tenant_id = caller.tenant.installation_id
-    canonical = json.dumps(fields, sort_keys=True).encode()
+    canonical = json.dumps(dict(fields), sort_keys=True).encode()
     fingerprint = hmac.new(svc.secrets.fingerprint_key(), canonical, hashlib.sha256).hexdigest()
-    # The change id (lock owner, ClientRequestToken) is the same on every retry of the same request.
-    change_id = str(uuid.uuid5(CHANGE_NAMESPACE, f"{tenant_id}|{credential}|{idempotency_key}|{fingerprint}"))
     config = IdempotencyConfig(
         event_key_jmespath="[tenant, credential, key]",
         payload_validation_jmespath="fingerprint",
@@ -58,40 +62,43 @@ def once(
     )
     if lambda_context is not None:
         config.register_lambda_context(lambda_context)
-
-    @idempotent_function(  # type: ignore[untyped-decorator]
+    keyed = idempotent_function(
         data_keyword_argument="request",
-        persistence_store=idempotency_layer(svc.settings, tenant_id),
+        persistence_store=svc.idempotency_store(ref.tenant_id),
         config=config,
-    )
-    def once(request: dict[str, str]) -> dict[str, Any]:
-        try:
-            done["body"] = run(change_id)
-            return {"status": 200, "body": done["body"]}
-        except CredentialRejected as exc:  # Atlassian's "no" is an answer too: replay it, don't ask again
-            return {"status": 422, "code": exc.code, "message": exc.message}
-
-    done: dict[str, dict[str, Any]] = {}
-
+    )(_run_keyed)
     request = {
-        "tenant": tenant_id,
-        "credential": credential,
+        "tenant": ref.tenant_id,
+        "credential": ref.kind.name,
         "key": idempotency_key,
         "fingerprint": fingerprint,
     }
+    attempt = Attempt()
     try:
-        outcome = once(request=request)
+        # The change id (lock owner, ClientRequestToken) is the same on every retry of the same request.
+        outcome = keyed(
+            request=request, run=run, change_id=ref.change_id(idempotency_key, fingerprint), attempt=attempt
+        )
     except IdempotencyValidationError:
         raise IdempotencyKeyReused() from None
     except IdempotencyAlreadyInProgressError:
         raise ChangeInProgress() from None
     except Exception:
-        if "body" not in done:
+        if attempt.body is None:
             raise
         # The change is committed; only saving its answer for replays failed. A retry re-runs it harmlessly.
         logger.exception("Could not save the answer of a committed change for Idempotency-Key replays")
-        return done["body"]
+        return attempt.body
     if outcome["status"] != 200:
         raise CredentialRejected(outcome["code"], outcome["message"])
     body: dict[str, Any] = outcome["body"]
     return body
+
+
+def _run_keyed(*, request: dict[str, str], run: Run, change_id: str, attempt: Attempt) -> dict[str, Any]:
+    """What Powertools runs once per key and body (`request`: the key's fields), and saves for replays."""
+    try:
+        attempt.body = run(change_id)
+        return {"status": 200, "body": attempt.body}
+    except CredentialRejected as exc:  # Atlassian's "no" is an answer too: replay it, don't ask again
+        return {"status": 422, "code": exc.code, "message": exc.message}

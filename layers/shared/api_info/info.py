@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 from api_info.auth import Caller
-from api_info.models import HistoryEntry, HistoryResponse, InfoResponse, Links, Tenant, TenantInfo
-from api_info.settings import Settings
-from api_info.status import key_info, now_iso, token_info
-from api_info.store.tenants import TenantState
-from api_info.wiring import Services
-
-API_KEY_GUIDE = "https://support.atlassian.com/organization-administration/docs/manage-an-organization-with-the-admin-apis/"
-MANAGE_API_TOKENS = "https://id.atlassian.com/manage-profile/security/api-tokens"
-API_TOKEN_GUIDE = (
-    "https://support.atlassian.com/atlassian-account/docs/manage-api-tokens-for-your-atlassian-account/"
-)
+from api_info.models import HistoryEntry, HistoryResponse, InfoResponse, Tenant
+from api_info.page import info_page
+from api_info.services import Services
+from api_info.status import now_iso
 
 
 def show_info(svc: Services, caller: Caller) -> InfoResponse:
@@ -28,29 +21,6 @@ def show_info(svc: Services, caller: Caller) -> InfoResponse:
             site_url=caller.tenant.site_url or (tenant.site_url if tenant else None),
         )
     return info_page(svc.settings, tenant, state)
-
-
-def info_page(settings: Settings, tenant: Tenant, state: TenantState) -> InfoResponse:
-    """The info page of a tenant whose credentials `state` holds; reads and records nothing."""
-    key = state.credentials.get("apiKey")
-    token = state.credentials.get("apiToken")
-    return InfoResponse(
-        tenant=TenantInfo(
-            installation_id=tenant.installation_id, cloud_id=tenant.cloud_id, site_url=tenant.site_url
-        ),
-        api_key=key_info(key, settings),
-        api_token=token_info(token, settings),
-        links=Links(
-            manage_api_keys=(
-                f"https://admin.atlassian.com/o/{key.organization.id}/api-keys"
-                if key and key.organization
-                else "https://admin.atlassian.com/"
-            ),
-            api_key_guide=API_KEY_GUIDE,
-            manage_api_tokens=MANAGE_API_TOKENS,
-            api_token_guide=API_TOKEN_GUIDE,
-        ),
-    )
 
 
 def _site_moved(stored: Tenant, seen: Tenant) -> bool:

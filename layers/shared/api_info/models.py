@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -20,7 +20,6 @@ from pydantic.alias_generators import to_camel
 
 from api_info.answers import clean_text
 
-CredentialName = Literal["apiKey", "apiToken"]
 Status = Literal["not_configured", "valid", "expiring", "expired", "invalid"]
 StoredStatus = Literal["valid", "invalid"]
 CheckOutcome = Literal["ok", "rejected", "error"]
@@ -57,6 +56,26 @@ def _plain_text(value: str) -> str:
 # whether it comes from an answer or from a stored item.
 AtlassianText = Annotated[str | None, BeforeValidator(clean_text)]
 
+
+def _registered(name: str) -> str:
+    # Imported here: the kinds' modules import this one.
+    from api_info.credentials import kind_named
+
+    return kind_named(name).name  # UnknownCredential (a ValueError) for a name no kind has
+
+
+def _kind_names(schema: dict[str, Any]) -> None:
+    from api_info.credentials import kinds
+
+    title = schema.pop("title", None)
+    schema.update({"type": "string", "enum": [kind.name for kind in kinds()]})
+    if title:
+        schema["title"] = title
+
+
+# A credential kind's name (credentials/): in history events and the events the service sends.
+CredentialName = Annotated[str, AfterValidator(_registered), Field(json_schema_extra=_kind_names)]
+
 # SecretStr keeps the value out of every repr, so no log line or traceback can show it.
 Secret = Annotated[SecretStr, Field(min_length=1, max_length=1024), AfterValidator(_no_whitespace)]
 
@@ -69,7 +88,9 @@ class CamelModel(BaseModel):
 # --- request bodies -----------------------------------------------------------------------------
 
 
-class _ChangeRequest(CamelModel):
+class ChangeRequest(CamelModel):
+    """What every change body holds besides the new secret."""
+
     expires_on: str | None = Field(default=None, description="YYYY-MM-DD, today or later")
 
     @field_validator("expires_on")
@@ -89,13 +110,13 @@ class _ChangeRequest(CamelModel):
         return value
 
 
-class ChangeKeyRequest(_ChangeRequest):
+class ChangeKeyRequest(ChangeRequest):
     """Body of PUT /api-info/key."""
 
     api_key: Secret = Field(description="The organization Admin API key (created without scopes)")
 
 
-class ChangeTokenRequest(_ChangeRequest):
+class ChangeTokenRequest(ChangeRequest):
     """Body of PUT /api-info/token."""
 
     email: Annotated[str, AfterValidator(_plain_text)] = Field(
@@ -300,28 +321,6 @@ class CurrentCredential(BaseModel):
     version_id: str
 
 
-class CheckRequest(BaseModel):
-    """Body of a check queue message: one tenant whose credentials are to be checked."""
-
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    kind: Literal["check"] = "check"
-    tenant_id: str = Field(alias="tenantId", min_length=1)
-    requested_at: str | None = Field(default=None, alias="requestedAt")
-
-
-class HistoryRewrite(BaseModel):
-    """Body of a check queue message of kind `personal-data`: accounts to erase or rename in a long
-    history. No name, no email, no token: the new names wait on the tenant item."""
-
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    kind: Literal["personal-data"]  # required: a check request must never pass for one
-    tenant_id: str = Field(alias="tenantId", min_length=1)
-    closed: list[str] = []
-    updated: list[str] = []
-
-
 class PersonalDataRequest(BaseModel):
     """Body of POST /ops/tenants/{tenantId}/personal-data: act on one account as Atlassian would say."""
 
@@ -339,28 +338,6 @@ class PersonalDataResponse(Answer):
     closed: int = Field(description="closed accounts erased")
     updated: int = Field(description="updated accounts whose names were refreshed")
     queued: bool = Field(description="whether the history's rewrite was left to the check worker")
-
-
-class CredentialStatusChanged(BaseModel):
-    """Detail of the EventBridge event sent when a credential's shown status changes (never a secret)."""
-
-    tenant: TenantInfo
-    credential: CredentialName
-    previous_status: Status = Field(serialization_alias="previousStatus")
-    status: Status
-    expires_on: str | None = Field(serialization_alias="expiresOn")
-    masked_value: str = Field(serialization_alias="maskedValue")
-    last_check: LastCheck = Field(serialization_alias="lastCheck")
-
-
-class CredentialExpiryReminder(BaseModel):
-    """Detail of the "Credential expiry reminder" event (docs/API.md §5): no secret, no masked value."""
-
-    tenant_id: str = Field(serialization_alias="tenantId")
-    credential: CredentialName
-    expires_on: str = Field(serialization_alias="expiresOn")
-    days_left: int = Field(serialization_alias="daysLeft")
-    threshold: int
 
 
 class ErrorDetail(BaseModel):

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import get_args
+from typing import TYPE_CHECKING
 
 from api_info.auth import Caller
-from api_info.models import Actor, CredentialName, CredentialRecord
+from api_info.credentials import kinds
+from api_info.credentials.ref import CredentialRef
+from api_info.models import Actor, CredentialRecord
 from api_info.observability import logger
-from api_info.wiring import Services
+
+if TYPE_CHECKING:
+    from api_info.store.records import Records
 
 
 def known_name(records: Iterable[CredentialRecord | None], account_id: str) -> str | None:
@@ -36,15 +40,15 @@ def with_known_name(actor: Actor, records: Iterable[CredentialRecord | None]) ->
     return actor.model_copy(update={"display_name": name}) if name else actor
 
 
-def with_stored_name(svc: Services, caller: Caller) -> Caller:
-    """The caller, its actor named from the tenant's stored records; best effort (two reads)."""
+def with_stored_name(records: Records, caller: Caller) -> Caller:
+    """The caller, its actor named from the tenant's stored records; best effort (a read per kind)."""
     actor = caller.actor
     if actor.type != "atlassian" or not actor.account_id or actor.display_name:
         return caller
     tenant_id = caller.tenant.installation_id
     try:
-        records = [svc.records.load(tenant_id, credential) for credential in get_args(CredentialName)]
+        stored = [records.load(CredentialRef(tenant_id, kind)) for kind in kinds()]
     except Exception:  # the history still records the account id
         logger.exception("Could not read the stored records to name the caller")
         return caller
-    return replace(caller, actor=with_known_name(actor, records))
+    return replace(caller, actor=with_known_name(actor, stored))

@@ -13,22 +13,22 @@ from datetime import UTC, datetime, timedelta
 
 from api_info.atlassian import NAME_LOOKUP_SECONDS, deadline, header_safe
 from api_info.auth import Caller
-from api_info.change import retire_secrets
+from api_info.credentials import CredentialKind, kind_named, kinds
+from api_info.credentials.ref import CRED_PREFIX, CredentialRef
 from api_info.errors import AtlassianUnavailable, Forbidden
-from api_info.messaging import CheckQueue
+from api_info.messaging import CheckQueue, HistoryRewrite
 from api_info.models import (
-    CredentialRecord,
-    HistoryRewrite,
     LastCheck,
     PersonalDataRequest,
     PersonalDataResponse,
 )
 from api_info.observability import logger, metrics
 from api_info.privacy_api import BATCH_LIMIT, AccountStatus, report_accounts
+from api_info.services import Services
 from api_info.status import previous_status
 from api_info.store.personal_data import HeldAccounts
 from api_info.store.records import Locked
-from api_info.wiring import Services
+from api_info.upkeep import retire_secrets
 
 CLOSED_CODE = "api_token_account_closed"
 NO_SYSTEM_TOKEN = "Reporting personal data needs the app system token (x-forge-oauth-system)."
@@ -183,14 +183,15 @@ class Cycle:
             return
         store, tenant_id = self.svc.personal_data, self.tenant_id
         closed_check = LastCheck(at=self.now_iso, outcome="rejected", detail=CLOSED_CODE)
-        told = self._token_told()
-        in_use, leftovers = self._token_secrets()
+        told, in_use, leftovers = self._owned()
         for account_id in sorted(closed):
-            if store.erase_in_credentials(
+            erased = store.erase_in_credentials(
                 tenant_id, self.held.credentials, account_id, closed_check, told, in_use
-            ):
-                # Every version of every secret of the token, at once: nothing may bring the email back.
-                retire_secrets(self.svc, tenant_id, "apiToken", {in_use, *leftovers})
+            )
+            for kind in erased:
+                # Every version of every secret of it, at once: nothing may bring the email back.
+                ref = CredentialRef(tenant_id, kind)
+                retire_secrets(self.svc, ref, {in_use[kind], *leftovers[kind]})
         store.delete_idempotency_records(tenant_id)
         self._rewrite_history(closed, {})
         self.closed |= closed
@@ -232,24 +233,24 @@ class Cycle:
         store.rewrite_history(tenant_id, closed, names)
         store.forget_accounts(tenant_id, closed)
 
-    def _token_secrets(self) -> tuple[str, set[str]]:
-        """The token's secret in use, and those no record uses any more."""
-        legacy = self.svc.secrets.legacy_name(self.tenant_id, "apiToken")
+    def _owned(
+        self,
+    ) -> tuple[dict[CredentialKind, str], dict[CredentialKind, str], dict[CredentialKind, set[str]]]:
+        """Of each kind erased with its owner: the status the app knows of it (when it was never told of a
+        change: its status on the day it was saved, as the checks judge it, so that the next check
+        announces it became invalid), its secret in use, and those no record uses any more."""
+        told: dict[CredentialKind, str] = {}
+        in_use = {k: self.svc.secrets.fixed_name(CredentialRef(self.tenant_id, k)) for k in kinds()}
+        leftovers: dict[CredentialKind, set[str]] = {}
         for item in self.held.credentials:
-            if item["SK"] == "CRED#apiToken":
-                locked = Locked.of(item)
-                record = locked.record
-                in_use = self.svc.secrets.name_of(self.tenant_id, "apiToken", record) if record else legacy
-                return in_use, set(locked.leftovers)
-        return legacy, set()
-
-    def _token_told(self) -> str:
-        """The token's status as the app knows it when it was never told of a change: its status on the
-        day it was saved (as the checks judge it), so that the next check announces it became invalid."""
-        for item in self.held.credentials:
-            if item["SK"] == "CRED#apiToken":
-                return previous_status(CredentialRecord.model_validate(item), None, self.svc.settings)
-        return "not_configured"  # no token: nothing is erased, and nothing is remembered
+            kind = kind_named(str(item["SK"]).removeprefix(CRED_PREFIX))
+            locked = Locked.of(item)
+            if not kind.erased_with_owner or locked.record is None:
+                continue
+            told[kind] = previous_status(locked.record, None, self.svc.settings)
+            in_use[kind] = self.svc.secrets.name_of(CredentialRef(self.tenant_id, kind), locked.record)
+            leftovers[kind] = set(locked.leftovers)
+        return told, in_use, leftovers
 
     def _look_up(self, account_id: str) -> str | None:
         caller = self.caller
@@ -292,16 +293,3 @@ class Cycle:
             updated=self.renamed,
             queued=self.queued,
         )
-
-
-def rewrite_history(svc: Services, work: HistoryRewrite) -> int:
-    """The check worker's part of a cycle: erase and rename accounts in a long history; returns how
-    many events were rewritten. Safe to run again: each rewrite is conditional on the old value."""
-    store = svc.personal_data
-    names = {a: n for a, n in store.pending_names(work.tenant_id).items() if a in work.updated}
-    rewritten = store.rewrite_history(work.tenant_id, set(work.closed), names)
-    store.forget_accounts(work.tenant_id, work.closed)
-    if names:
-        store.forget_names(work.tenant_id)
-    logger.info("History rewritten for personal data", extra={"tenant": work.tenant_id, "events": rewritten})
-    return rewritten

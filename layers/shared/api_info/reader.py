@@ -11,7 +11,9 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from api_info.models import CredentialName, CurrentCredential
+from api_info.credentials import CredentialKind
+from api_info.credentials.ref import CredentialRef
+from api_info.models import CurrentCredential
 
 if TYPE_CHECKING:
     from api_info.store.records import Records
@@ -29,27 +31,27 @@ class CredentialReader:
         self._records = records
         self._secrets = secrets
         self._ttl = ttl_seconds
-        self._cache: dict[tuple[str, str], tuple[float, CurrentCredential | None]] = {}
+        self._cache: dict[CredentialRef, tuple[float, CurrentCredential | None]] = {}
         self._lock = threading.Lock()
 
     def current(
-        self, tenant_id: str, credential: CredentialName, *, refresh: bool = False
+        self, tenant_id: str, kind: CredentialKind, *, refresh: bool = False
     ) -> CurrentCredential | None:
         """The credential, or None when none is stored (or its secret was erased with its closed owner)."""
-        key = (tenant_id, credential)
+        key = CredentialRef(tenant_id, kind)
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(key)
         if cached and cached[0] > now and not refresh:
             return cached[1]
-        record = self._records.load(tenant_id, credential)
+        record = self._records.load(key)
         value = None
         if record is not None and not record.secret_erased:
-            secret = self._secrets.read(tenant_id, credential, record)
+            secret = self._secrets.read(key, record)
             email = secret.get("email")
             value = CurrentCredential(
-                credential=credential,
-                value=secret[credential],
+                credential=kind.name,
+                value=secret[kind.name],
                 email=email.get_secret_value() if email else None,
                 version_id=record.secret_version_id,
             )

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from api_info.models import CredentialExpiryReminder, CredentialName, CredentialRecord, Reminder
+from api_info.credentials.ref import CredentialRef
+from api_info.messaging import CredentialExpiryReminder
+from api_info.models import CredentialRecord, Reminder
 from api_info.observability import logger
+from api_info.services import CheckServices
 from api_info.status import days_left
-from api_info.wiring import CheckServices
 
 EXPIRY_REMINDER = "Credential expiry reminder"
 
@@ -36,9 +38,7 @@ def due(
     return smallest
 
 
-def remind(
-    svc: CheckServices, tenant_id: str, credential: CredentialName, record: CredentialRecord, today: date
-) -> int | None:
+def remind(svc: CheckServices, ref: CredentialRef, record: CredentialRecord, today: date) -> int | None:
     """Publish the reminder due for the credential as this check left it, once; the threshold announced,
     or None. Raises when EventBridge fails (after giving the claim back), as a status change does."""
     if record.status == "invalid" or not record.expires_on:
@@ -49,12 +49,12 @@ def remind(
     if threshold is None or days is None:
         return None
     records = svc.core.records
-    claimed, previous = records.claim_reminder(tenant_id, credential, version, threshold)
+    claimed, previous = records.claim_reminder(ref, version, threshold)
     if not claimed:
         return None  # another check announced it, or the credential was changed meanwhile
     detail = CredentialExpiryReminder(
-        tenant_id=tenant_id,
-        credential=credential,
+        tenant_id=ref.tenant_id,
+        credential=ref.kind.name,
         expires_on=record.expires_on,
         days_left=days,
         threshold=threshold,
@@ -63,12 +63,17 @@ def remind(
         svc.events.publish(EXPIRY_REMINDER, detail.model_dump(mode="json", by_alias=True))
     except Exception:
         try:  # so that the next check tries again
-            records.give_back_reminder(tenant_id, credential, version, threshold, previous)
+            records.give_back_reminder(ref, version, threshold, previous)
         except Exception:  # the publish's failure is the one to report; this reminder is then skipped
             logger.exception("Could not give back the claim of an unpublished expiry reminder")
         raise
     logger.info(
         "Expiry reminder published",
-        extra={"tenant": tenant_id, "credential": credential, "daysLeft": days, "threshold": threshold},
+        extra={
+            "tenant": ref.tenant_id,
+            "credential": ref.kind.name,
+            "daysLeft": days,
+            "threshold": threshold,
+        },
     )
     return threshold

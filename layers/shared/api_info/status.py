@@ -8,7 +8,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast, get_args
 
-from api_info.models import ApiKeyInfo, ApiTokenInfo, CredentialRecord, Status
+from api_info.models import CredentialRecord, Status
 from api_info.settings import Settings
 
 RETRY_BASE_SECONDS = 60  # first retry of a check Atlassian could not answer; doubles each attempt
@@ -55,7 +55,8 @@ def days_left(expires_on: str | None, today: date | None = None) -> int | None:
     return (date.fromisoformat(expires_on) - (today or datetime.now(UTC).date())).days
 
 
-def _common(record: CredentialRecord | None, settings: Settings) -> dict[str, Any]:
+def common_info(record: CredentialRecord | None, settings: Settings) -> dict[str, Any]:
+    """What the page shows of every credential, whatever its kind (CredentialInfo's fields)."""
     if record is None:
         return {
             "status": "not_configured",
@@ -77,20 +78,6 @@ def _common(record: CredentialRecord | None, settings: Settings) -> dict[str, An
         "created_by": record.created_by.public(),
         "last_check": record.last_check,
     }
-
-
-def key_info(record: CredentialRecord | None, settings: Settings) -> ApiKeyInfo:
-    """The API key as the info page shows it."""
-    return ApiKeyInfo(**_common(record, settings), organization=record.organization if record else None)
-
-
-def token_info(record: CredentialRecord | None, settings: Settings) -> ApiTokenInfo:
-    """The API token as the info page shows it."""
-    return ApiTokenInfo(
-        **_common(record, settings),
-        email=record.email if record else None,
-        account=record.account if record else None,
-    )
 
 
 def previous_status(record: CredentialRecord, notified: str | None, settings: Settings) -> Status:

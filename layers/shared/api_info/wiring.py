@@ -1,4 +1,5 @@
-"""The wiring: every AWS client, the services each use case receives, and one `reset()` for tests.
+"""The wiring, above the use cases: every AWS client and the services each use case receives
+(services.py), and one `reset()` for tests. The handlers and the resolver glue call it; no use case does.
 
 Everything here is built once per container, lazily (a route that never needs a client never makes
 it), and replaced in tests by `reset()`, as a new Lambda sandbox would.
@@ -7,8 +8,7 @@ it), and replaced in tests by `reset()`, as a new Lambda sandbox would.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -18,6 +18,7 @@ from api_info.atlassian import AtlassianClient
 from api_info.auth import AdminCheck, TokenVerifier
 from api_info.messaging import EVENT_SOURCE, CheckQueue, EventPublisher
 from api_info.reader import CredentialReader
+from api_info.services import CheckServices, Services
 from api_info.settings import Settings, get_settings
 from api_info.store.dynamo import idempotency_pk
 from api_info.store.history import History
@@ -69,22 +70,6 @@ def events_client() -> Any:
     return boto3.client("events", config=CLIENT_CONFIG)
 
 
-@dataclass(frozen=True)
-class Services:
-    """Everything a use case needs, built once per container."""
-
-    settings: Settings
-    tenants: Tenants
-    records: Records
-    history: History
-    secrets: Secrets
-    atlassian: AtlassianClient
-    verifier: TokenVerifier
-    admin_check: AdminCheck
-    reader: CredentialReader
-    personal_data: PersonalData
-
-
 @cache
 def services() -> Services:
     """The container's services, created on first use."""
@@ -105,18 +90,8 @@ def services() -> Services:
         admin_check=AdminCheck(atlassian, settings.admin_cache_seconds),
         reader=CredentialReader(records, secrets, settings.credential_cache_seconds),
         personal_data=PersonalData(settings, dynamodb_client),
+        idempotency_store=partial(idempotency_layer, settings),
     )
-
-
-@dataclass(frozen=True)
-class CheckServices:
-    """What the checks need besides the core services, built once per container."""
-
-    core: Services
-    queue: CheckQueue
-    events: EventPublisher
-    pool: ThreadPoolExecutor  # the worker's checks in flight: one Atlassian request per thread at a time
-    loader: ThreadPoolExecutor  # one thread reading a batch's tenants ahead of the checks
 
 
 @cache
@@ -131,14 +106,6 @@ def check_services() -> CheckServices:
         pool=ThreadPoolExecutor(max_workers=settings.check_concurrency, thread_name_prefix="check"),
         loader=ThreadPoolExecutor(max_workers=1, thread_name_prefix="load"),
     )
-
-
-def create_clients(svc: CheckServices, *, queue: bool) -> None:
-    """Create the AWS clients the checks use before fanning out: boto3 is not safe creating them from
-    several threads at once (it is once they exist)."""
-    _ = svc.core.tenants.dynamodb, svc.core.secrets.client, svc.events.events
-    if queue:
-        _ = svc.queue.sqs
 
 
 def idempotency_layer(settings: Settings, tenant_id: str) -> DynamoDBPersistenceLayer:

@@ -16,7 +16,6 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from api_info.errors import ChangeInProgress
-from api_info.models import CredentialName
 from api_info.settings import Settings
 
 if TYPE_CHECKING:
@@ -50,10 +49,6 @@ def tenant_pk(tenant_id: str) -> str:
 
 def history_pk(tenant_id: str) -> str:
     return f"HISTORY#{tenant_id}"
-
-
-def cred_sk(credential: CredentialName) -> str:
-    return f"CRED#{credential}"
 
 
 def idempotency_pk(tenant_id: str) -> str:

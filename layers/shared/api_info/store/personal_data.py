@@ -15,6 +15,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from api_info.credentials import CredentialKind, kind_named
+from api_info.credentials.ref import CRED_PREFIX
+from api_info.messaging import HistoryRewrite
 from api_info.models import CLOSED_ACCOUNT, ERASED_SECRET, HistoryEvent, LastCheck
 from api_info.observability import logger
 from api_info.store.accounts import account_ids
@@ -29,7 +32,6 @@ from api_info.store.dynamo import (
     to_item,
 )
 from api_info.store.history import event_item
-from api_info.store.tenants import notified_attribute
 
 DEFAULT_CYCLE_DAYS = 7  # Atlassian's default cycle period (docs/PRIVACY.md)
 RECORDED = "heldAccountsRecorded"  # on the tenant item: its record of held accounts is complete
@@ -60,8 +62,9 @@ class HeldAccounts:
         self.accounts[account_id] = max(self.accounts.get(account_id, ""), str(at or ""))
 
 
-class PersonalData(Table):
-    """Finds, erases and refreshes the personal data of a tenant's items."""
+class HeldItems(Table):
+    """The accounts a tenant's items hold and where its reporting cycle stands: the reads and the
+    conditional writes the erasing and renaming are made of."""
 
     def held(self, tenant_id: str) -> HeldAccounts:
         """Every Atlassian account the tenant's items hold, with when each was last written.
@@ -77,7 +80,7 @@ class PersonalData(Table):
                 held.refreshed = dict(item.get("personalDataRefreshedAt") or {})
                 held.period_days = int(item.get("personalDataCyclePeriodDays") or DEFAULT_CYCLE_DAYS)
                 held.not_before = item.get("personalDataNotBefore")
-            elif item["SK"].startswith("CRED#") and "status" in item:
+            elif item["SK"].startswith(CRED_PREFIX) and "status" in item:
                 held.credentials.append(item)
                 held.note(item.get("createdBy"), item.get("lastUpdatedAt"))
                 held.note(item.get("account"), item.get("lastUpdatedAt"))
@@ -127,147 +130,6 @@ class PersonalData(Table):
         """Drop closed accounts from the record of held accounts (they are erased everywhere)."""
         keys = [to_item({"PK": accounts_pk(tenant_id), "SK": a}) for a in sorted(account_ids)]
         self.batch_write([{"DeleteRequest": {"Key": key}} for key in keys])
-
-    def erase_in_credentials(
-        self,
-        tenant_id: str,
-        credentials: list[dict[str, Any]],
-        account_id: str,
-        closed: LastCheck,
-        token_told: str,
-        token_secret: str,
-    ) -> bool:
-        """Replace a closed account in the credential items; True when it owned the stored token, which
-        is then `invalid`, without its email, its secret (`token_secret`) retired (the caller deletes it).
-
-        `token_told` is the status the app was last told about for the token, or would have been at its
-        save: kept on the tenant item if nothing is there yet, so the next check announces the change."""
-        token_erased = False
-        for item in credentials:
-            key = {"PK": item["PK"], "SK": item["SK"]}
-            owner = (item.get("account") or {}).get("accountId") == account_id
-            if item["SK"] == "CRED#apiToken" and owner:
-                token_erased = self._erase_token_owner(
-                    tenant_id, item, account_id, closed, token_told, token_secret
-                )
-            elif (item.get("createdBy") or {}).get("accountId") == account_id:
-                self._update(
-                    key, "SET createdBy = :new", "createdBy.accountId = :old", account_id, PLACEHOLDER_ACTOR
-                )
-        return token_erased
-
-    def _erase_token_owner(
-        self, tenant_id: str, item: dict[str, Any], account_id: str, closed: LastCheck, told: str, secret: str
-    ) -> bool:
-        sets = ["account = :account", "#status = :invalid", "lastCheck = :check", "secretVersionId = :erased"]
-        values: dict[str, Any] = {
-            ":account": PLACEHOLDER_ACCOUNT,
-            ":invalid": "invalid",
-            ":check": closed.model_dump(exclude_none=True),
-            ":erased": ERASED_SECRET,
-            ":old": account_id,
-            ":version": item["secretVersionId"],
-            ":now": int(time.time()),
-            ":secret": {secret},
-        }
-        if (item.get("createdBy") or {}).get("accountId") == account_id:
-            sets.append("createdBy = :placeholder")
-            values[":placeholder"] = PLACEHOLDER_ACTOR
-        event = HistoryEvent.model_validate(
-            {
-                "at": closed.at,
-                "actor": {"type": "forge"},
-                "credential": "apiToken",
-                "action": "checked",
-                "outcome": "rejected",
-                "code": closed.detail,
-                "maskedValue": item.get("maskedValue"),
-            }
-        )
-        update = {
-            "TableName": self._table,
-            "Key": to_item({"PK": item["PK"], "SK": item["SK"]}),
-            # The secret goes to the retired ones in the same write: a crash before its deletion leaves
-            # it listed, and the next check or change deletes it.
-            "UpdateExpression": "SET "
-            + ", ".join(sets)
-            + " ADD retiredSecrets :secret REMOVE email, secretName",
-            # Not while a change holds the lock: it is about to replace the token (and its secret).
-            "ConditionExpression": (
-                "account.accountId = :old AND secretVersionId = :version "
-                "AND (attribute_not_exists(lockId) OR lockUntil < :now)"
-            ),
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": to_item(values),
-        }
-        put = {
-            "TableName": self._table,
-            "Item": event_item(tenant_id, event, self._settings.history_retention_days),
-        }
-        # The check that follows tells the app the token became invalid: it compares with this status.
-        remember = {
-            "TableName": self._table,
-            "Key": to_item({"PK": tenant_pk(tenant_id), "SK": TENANT_SK}),
-            "UpdateExpression": "SET #told = if_not_exists(#told, :told)",
-            "ConditionExpression": "attribute_exists(PK)",
-            "ExpressionAttributeNames": {"#told": notified_attribute("apiToken")},
-            "ExpressionAttributeValues": to_item({":told": told}),
-        }
-        if self.transact([{"Update": update}, {"Put": put}, {"Update": remember}]):
-            return True
-        logger.info("A change of the token came first: its erasure waits for the next cycle")
-        return False
-
-    def refresh_in_credentials(self, credentials: list[dict[str, Any]], account_id: str, name: str) -> None:
-        """Write an updated account's new display name wherever the credential items show it."""
-        for item in credentials:
-            key = {"PK": item["PK"], "SK": item["SK"]}
-            for attribute in ("createdBy", "account"):
-                if (item.get(attribute) or {}).get("accountId") == account_id:
-                    self._update(
-                        key,
-                        f"SET {attribute}.displayName = :new",
-                        f"{attribute}.accountId = :old",
-                        account_id,
-                        name,
-                    )
-
-    def rewrite_history(self, tenant_id: str, closed: set[str], names: Mapping[str, str]) -> int:
-        """Erase closed accounts from the history's actors and write the new names of updated ones,
-        a page at a time; returns how many events were rewritten."""
-        rewritten = 0
-        for item in self._query(history_pk(tenant_id), "PK, SK, actor"):
-            account_id = str((item.get("actor") or {}).get("accountId") or "")
-            key = {"PK": item["PK"], "SK": item["SK"]}
-            if account_id in closed:
-                self._update(key, "SET actor = :new", "actor.accountId = :old", account_id, PLACEHOLDER_ACTOR)
-            elif account_id in names:
-                self._update(
-                    key,
-                    "SET actor.displayName = :new",
-                    "actor.accountId = :old",
-                    account_id,
-                    names[account_id],
-                )
-            else:
-                continue
-            rewritten += 1
-        return rewritten
-
-    def hold_names(self, tenant_id: str, names: Mapping[str, str]) -> None:
-        """Keep updated accounts' new names on the tenant item until the worker has rewritten the history."""
-        self._update_tenant(tenant_id, "SET personalDataPendingNames = :names", {":names": dict(names)})
-
-    def pending_names(self, tenant_id: str) -> dict[str, str]:
-        """The new names waiting for the worker's rewrite of the history."""
-        for item in self._query(tenant_pk(tenant_id), "SK, personalDataPendingNames"):
-            if item["SK"] == TENANT_SK:
-                return dict(item.get("personalDataPendingNames") or {})
-        return {}
-
-    def forget_names(self, tenant_id: str) -> None:
-        """Drop the names the worker has written into the history."""
-        self._update_tenant(tenant_id, "REMOVE personalDataPendingNames", None)
 
     def delete_idempotency_records(self, tenant_id: str) -> None:
         """Delete the tenant's saved answers (a 24 h cache, which holds emails and accounts)."""
@@ -352,3 +214,171 @@ class PersonalData(Table):
             if "LastEvaluatedKey" not in answer:
                 return
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
+class PersonalData(HeldItems):
+    """Finds, erases and refreshes the personal data of a tenant's items."""
+
+    def erase_in_credentials(
+        self,
+        tenant_id: str,
+        credentials: list[dict[str, Any]],
+        account_id: str,
+        closed: LastCheck,
+        told: Mapping[CredentialKind, str],
+        secrets: Mapping[CredentialKind, str],
+    ) -> set[CredentialKind]:
+        """Replace a closed account in the credential items. A credential whose secret names that account
+        (a kind `erased_with_owner`: the token) becomes `invalid`, without its email, its secret (in
+        `secrets`) retired; the kinds so erased are returned (the caller deletes their secrets).
+
+        `told[kind]` is the status the app was last told about for it, or would have been at its save:
+        kept on the tenant item if nothing is there yet, so that the next check announces the change."""
+        erased: set[CredentialKind] = set()
+        for item in credentials:
+            kind = kind_named(str(item["SK"]).removeprefix(CRED_PREFIX))
+            key = {"PK": item["PK"], "SK": item["SK"]}
+            owner = (item.get("account") or {}).get("accountId") == account_id
+            if kind.erased_with_owner and owner:
+                if self._erase_owner(tenant_id, kind, item, account_id, closed, told[kind], secrets[kind]):
+                    erased.add(kind)
+            elif (item.get("createdBy") or {}).get("accountId") == account_id:
+                self._update(
+                    key, "SET createdBy = :new", "createdBy.accountId = :old", account_id, PLACEHOLDER_ACTOR
+                )
+        return erased
+
+    def _erase_owner(
+        self,
+        tenant_id: str,
+        kind: CredentialKind,
+        item: dict[str, Any],
+        account_id: str,
+        closed: LastCheck,
+        told: str,
+        secret: str,
+    ) -> bool:
+        sets = ["account = :account", "#status = :invalid", "lastCheck = :check", "secretVersionId = :erased"]
+        values: dict[str, Any] = {
+            ":account": PLACEHOLDER_ACCOUNT,
+            ":invalid": "invalid",
+            ":check": closed.model_dump(exclude_none=True),
+            ":erased": ERASED_SECRET,
+            ":old": account_id,
+            ":version": item["secretVersionId"],
+            ":now": int(time.time()),
+            ":secret": {secret},
+        }
+        if (item.get("createdBy") or {}).get("accountId") == account_id:
+            sets.append("createdBy = :placeholder")
+            values[":placeholder"] = PLACEHOLDER_ACTOR
+        event = HistoryEvent.model_validate(
+            {
+                "at": closed.at,
+                "actor": {"type": "forge"},
+                "credential": kind.name,
+                "action": "checked",
+                "outcome": "rejected",
+                "code": closed.detail,
+                "maskedValue": item.get("maskedValue"),
+            }
+        )
+        update = {
+            "TableName": self._table,
+            "Key": to_item({"PK": item["PK"], "SK": item["SK"]}),
+            # The secret goes to the retired ones in the same write: a crash before its deletion leaves
+            # it listed, and the next check or change deletes it.
+            "UpdateExpression": "SET "
+            + ", ".join(sets)
+            + " ADD retiredSecrets :secret REMOVE email, secretName",
+            # Not while a change holds the lock: it is about to replace the token (and its secret).
+            "ConditionExpression": (
+                "account.accountId = :old AND secretVersionId = :version "
+                "AND (attribute_not_exists(lockId) OR lockUntil < :now)"
+            ),
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": to_item(values),
+        }
+        put = {
+            "TableName": self._table,
+            "Item": event_item(tenant_id, event, self._settings.history_retention_days),
+        }
+        # The check that follows tells the app the token became invalid: it compares with this status.
+        remember = {
+            "TableName": self._table,
+            "Key": to_item({"PK": tenant_pk(tenant_id), "SK": TENANT_SK}),
+            "UpdateExpression": "SET #told = if_not_exists(#told, :told)",
+            "ConditionExpression": "attribute_exists(PK)",
+            "ExpressionAttributeNames": {"#told": kind.notified_attribute},
+            "ExpressionAttributeValues": to_item({":told": told}),
+        }
+        if self.transact([{"Update": update}, {"Put": put}, {"Update": remember}]):
+            return True
+        logger.info(
+            "A change came first: its erasure waits for the next cycle", extra={"credential": kind.name}
+        )
+        return False
+
+    def refresh_in_credentials(self, credentials: list[dict[str, Any]], account_id: str, name: str) -> None:
+        """Write an updated account's new display name wherever the credential items show it."""
+        for item in credentials:
+            key = {"PK": item["PK"], "SK": item["SK"]}
+            for attribute in ("createdBy", "account"):
+                if (item.get(attribute) or {}).get("accountId") == account_id:
+                    self._update(
+                        key,
+                        f"SET {attribute}.displayName = :new",
+                        f"{attribute}.accountId = :old",
+                        account_id,
+                        name,
+                    )
+
+    def rewrite_history(self, tenant_id: str, closed: set[str], names: Mapping[str, str]) -> int:
+        """Erase closed accounts from the history's actors and write the new names of updated ones,
+        a page at a time; returns how many events were rewritten."""
+        rewritten = 0
+        for item in self._query(history_pk(tenant_id), "PK, SK, actor"):
+            account_id = str((item.get("actor") or {}).get("accountId") or "")
+            key = {"PK": item["PK"], "SK": item["SK"]}
+            if account_id in closed:
+                self._update(key, "SET actor = :new", "actor.accountId = :old", account_id, PLACEHOLDER_ACTOR)
+            elif account_id in names:
+                self._update(
+                    key,
+                    "SET actor.displayName = :new",
+                    "actor.accountId = :old",
+                    account_id,
+                    names[account_id],
+                )
+            else:
+                continue
+            rewritten += 1
+        return rewritten
+
+    def hold_names(self, tenant_id: str, names: Mapping[str, str]) -> None:
+        """Keep updated accounts' new names on the tenant item until the worker has rewritten the history."""
+        self._update_tenant(tenant_id, "SET personalDataPendingNames = :names", {":names": dict(names)})
+
+    def apply_rewrite(self, work: HistoryRewrite) -> int:
+        """The check worker's part of a cycle: erase and rename accounts in a long history; how many events
+        were rewritten. Safe to run again: each rewrite is conditional on the old value."""
+        names = {a: n for a, n in self.pending_names(work.tenant_id).items() if a in work.updated}
+        rewritten = self.rewrite_history(work.tenant_id, set(work.closed), names)
+        self.forget_accounts(work.tenant_id, work.closed)
+        if names:
+            self.forget_names(work.tenant_id)
+        logger.info(
+            "History rewritten for personal data", extra={"tenant": work.tenant_id, "events": rewritten}
+        )
+        return rewritten
+
+    def pending_names(self, tenant_id: str) -> dict[str, str]:
+        """The new names waiting for the worker's rewrite of the history."""
+        for item in self._query(tenant_pk(tenant_id), "SK, personalDataPendingNames"):
+            if item["SK"] == TENANT_SK:
+                return dict(item.get("personalDataPendingNames") or {})
+        return {}
+
+    def forget_names(self, tenant_id: str) -> None:
+        """Drop the names the worker has written into the history."""
+        self._update_tenant(tenant_id, "REMOVE personalDataPendingNames", None)

@@ -9,17 +9,18 @@ event in one transaction under that lock.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from api_info.credentials import kind_named
+from api_info.credentials.ref import CRED_PREFIX, CredentialRef
 from api_info.errors import ChangeInProgress
-from api_info.models import CredentialName, CredentialRecord, HistoryEvent, Reminder
+from api_info.models import CredentialRecord, HistoryEvent, Reminder
 from api_info.observability import logger
 from api_info.store.accounts import held_account_writes
-from api_info.store.dynamo import Table, cred_sk, from_item, tenant_pk, to_item
+from api_info.store.dynamo import Table, from_item, tenant_pk, to_item
 from api_info.store.history import event_item
 
 
@@ -38,89 +39,53 @@ class Locked:
         return cls(record, frozenset(left))
 
 
-class Records(Table):
-    """Reads and writes the credential records, under the change lock."""
+class RecordItems(Table):
+    """Reads of the credential items, and the conditional writes that need no lock: secrets forgotten,
+    a value moved out of the former fixed secret, an expiry reminder claimed."""
 
-    def load(self, tenant_id: str, credential: CredentialName) -> CredentialRecord | None:
+    def load(self, ref: CredentialRef) -> CredentialRecord | None:
         """One credential's record, read consistently."""
         answer = self.dynamodb.get_item(
             TableName=self._table,
-            Key=to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
+            Key=to_item(ref.key),
             ConsistentRead=True,
         )
         item = from_item(answer.get("Item", {}))
         return CredentialRecord.model_validate(item) if "status" in item else None
 
-    def holds(self, tenant_id: str, credential: CredentialName) -> bool:
+    def holds(self, ref: CredentialRef) -> bool:
         """Whether anything is held for the credential (its record, or a change's lock), read consistently."""
         answer = self.dynamodb.get_item(
             TableName=self._table,
-            Key=to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
+            Key=to_item(ref.key),
             ConsistentRead=True,
             ProjectionExpression="PK",
         )
         return "Item" in answer
 
-    def acquire_lock(
-        self, tenant_id: str, credential: CredentialName, change_id: str, staged: str | None = None
-    ) -> Locked:
-        """Take the credential's change lock (or re-take our own) and return what it held before.
-
-        `staged`: the name of the secret the change is about to create, noted in the same write so that
-        a change that never commits (a crash) leaves no secret nobody knows of: the next change deletes it.
-        """
-        now = int(time.time())
-        values: dict[str, Any] = {
-            ":me": change_id,
-            ":until": now + self._settings.change_lock_seconds,
-            ":now": now,
-        }
-        expression = "SET lockId = :me, lockUntil = :until"
-        if staged:
-            expression += " ADD stagedSecrets :staged"
-            values[":staged"] = {staged}
-        try:
-            answer = self.dynamodb.update_item(
-                TableName=self._table,
-                Key=to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
-                UpdateExpression=expression,
-                ConditionExpression="attribute_not_exists(lockId) OR lockUntil < :now OR lockId = :me",
-                ExpressionAttributeValues=to_item(values),
-                ReturnValues="ALL_OLD",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise ChangeInProgress() from None
-            raise
-        return Locked.of(from_item(answer.get("Attributes", {})))
-
-    def secret_names(self, tenant_id: str, legacy: Mapping[str, str]) -> set[str]:
-        """Every secret the tenant's credential items name: in use (`legacy[credential]` for a record
-        still in its former fixed secret), staged or retired (one Query)."""
+    def held(self, tenant_id: str) -> dict[CredentialRef, Locked]:
+        """What each of the tenant's credential items holds: its record and leftover secrets (one Query)."""
         answer = self.dynamodb.query(
             TableName=self._table,
             KeyConditionExpression="PK = :pk AND begins_with(SK, :cred)",
-            ExpressionAttributeValues=to_item({":pk": tenant_pk(tenant_id), ":cred": "CRED#"}),
+            ExpressionAttributeValues=to_item({":pk": tenant_pk(tenant_id), ":cred": CRED_PREFIX}),
             ConsistentRead=True,
         )
-        names: set[str] = set()
-        for item in answer.get("Items", []):
-            locked = Locked.of(from_item(item))
-            names |= locked.leftovers
-            if locked.record:
-                names.add(
-                    locked.record.secret_name or legacy[str(from_item(item)["SK"]).removeprefix("CRED#")]
-                )
-        return names
+        held: dict[CredentialRef, Locked] = {}
+        for raw in answer.get("Items", []):
+            item = from_item(raw)
+            kind = kind_named(str(item["SK"]).removeprefix(CRED_PREFIX))
+            held[CredentialRef(tenant_id, kind)] = Locked.of(item)
+        return held
 
-    def forget_secrets(self, tenant_id: str, credential: CredentialName, names: set[str]) -> None:
+    def forget_secrets(self, ref: CredentialRef, names: set[str]) -> None:
         """Drop deleted secrets from the item's retired and staged ones (never recreating the item)."""
         if not names:
             return
         try:
             self.dynamodb.update_item(
                 TableName=self._table,
-                Key=to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
+                Key=to_item(ref.key),
                 UpdateExpression="DELETE retiredSecrets :names, stagedSecrets :names",
                 ConditionExpression="attribute_exists(PK)",
                 ExpressionAttributeValues=to_item({":names": set(names)}),
@@ -129,21 +94,16 @@ class Records(Table):
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
 
-    def stage_move(
-        self, tenant_id: str, credential: CredentialName, record: CredentialRecord, name: str
-    ) -> bool:
+    def stage_move(self, ref: CredentialRef, record: CredentialRecord, name: str) -> bool:
         """Note the secret a record's value is about to be moved to, out of the former fixed secret; only
         while the record still uses that one and no change holds the lock (then False)."""
-        return self._while_unmoved(tenant_id, credential, record, "ADD stagedSecrets :new", {":new": {name}})
+        return self._while_unmoved(ref, record, "ADD stagedSecrets :new", {":new": {name}})
 
-    def commit_move(
-        self, tenant_id: str, credential: CredentialName, record: CredentialRecord, name: str, former: str
-    ) -> bool:
+    def commit_move(self, ref: CredentialRef, record: CredentialRecord, name: str, former: str) -> bool:
         """Make the record use the secret its value was moved to, the former one retired, under the same
         conditions as `stage_move`."""
         return self._while_unmoved(
-            tenant_id,
-            credential,
+            ref,
             record,
             "SET secretName = :name ADD retiredSecrets :former DELETE stagedSecrets :new",
             {":name": name, ":former": {former}, ":new": {name}},
@@ -151,8 +111,7 @@ class Records(Table):
 
     def _while_unmoved(
         self,
-        tenant_id: str,
-        credential: CredentialName,
+        ref: CredentialRef,
         record: CredentialRecord,
         expression: str,
         values: dict[str, Any],
@@ -160,7 +119,7 @@ class Records(Table):
         try:
             self.dynamodb.update_item(
                 TableName=self._table,
-                Key=to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
+                Key=to_item(ref.key),
                 UpdateExpression=expression,
                 ConditionExpression=(
                     "secretVersionId = :version AND attribute_not_exists(secretName) "
@@ -176,72 +135,8 @@ class Records(Table):
             raise
         return True
 
-    def release_lock(
-        self, tenant_id: str, credential: CredentialName, change_id: str, staged: str | None = None
-    ) -> None:
-        """Give the lock back if we still hold it (and drop `staged`, a secret never created); best
-        effort, the lock also expires on its own."""
-        unlock = self._unlock(tenant_id, credential, change_id)
-        if staged:
-            unlock["UpdateExpression"] += " DELETE stagedSecrets :staged"
-            unlock["ExpressionAttributeValues"] = to_item({":me": change_id, ":staged": {staged}})
-        try:
-            self.dynamodb.update_item(**unlock)
-        except ClientError as exc:
-            logger.warning("Could not release a change lock", extra={"error": exc.response["Error"]["Code"]})
-
-    def commit(
-        self,
-        tenant_id: str,
-        credential: CredentialName,
-        record: CredentialRecord,
-        change_id: str,
-        event: HistoryEvent,
-    ) -> None:
-        """Record the staged version as the one the app uses, with its event, in one transaction."""
-        item = {
-            "PK": tenant_pk(tenant_id),
-            "SK": cred_sk(credential),
-            **record.model_dump(by_alias=True, exclude_none=True),
-        }
-        put = {"TableName": self._table, "Item": to_item(item), **self._held(change_id)}
-        held = self._accounts(tenant_id, event, record.created_by, record.account)
-        self.transact_holding_lock([{"Put": put}, self._event(tenant_id, event), *held])
-
-    def committed(self, tenant_id: str, credential: CredentialName, secret_name: str) -> bool:
-        """Whether the record names this secret: settles a commit whose outcome is unknown."""
-        record = self.load(tenant_id, credential)
-        return record is not None and record.secret_name == secret_name
-
-    def finish_failed(
-        self,
-        tenant_id: str,
-        credential: CredentialName,
-        change_id: str,
-        event: HistoryEvent,
-        staged: str | None = None,
-    ) -> None:
-        """Record a change that did not happen and give the lock back, leaving the credential as it was;
-        `staged`: the name of the change's secret, now known not to exist (never created, or deleted)."""
-        unlock = self._unlock(tenant_id, credential, change_id)
-        if staged:
-            unlock["UpdateExpression"] += " DELETE stagedSecrets :staged"
-            unlock["ExpressionAttributeValues"] = to_item({":me": change_id, ":staged": {staged}})
-        held = self._accounts(tenant_id, event)
-        self.transact_holding_lock([{"Update": unlock}, self._event(tenant_id, event), *held])
-
-    def delete(
-        self, tenant_id: str, credential: CredentialName, change_id: str, event: HistoryEvent | None
-    ) -> None:
-        """Remove a credential's record (under our lock), with its event when there was one."""
-        key = to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)})
-        items: list[Any] = [{"Delete": {"TableName": self._table, "Key": key, **self._held(change_id)}}]
-        if event is not None:
-            items += [self._event(tenant_id, event), *self._accounts(tenant_id, event)]
-        self.transact_holding_lock(items)
-
     def claim_reminder(
-        self, tenant_id: str, credential: CredentialName, version_id: str, threshold: int
+        self, ref: CredentialRef, version_id: str, threshold: int
     ) -> tuple[bool, Reminder | None]:
         """Claim the announcement of `threshold` for this value of the credential: only while it is still
         the value in use and nothing at or below that threshold was announced for it. Whether it was
@@ -250,7 +145,7 @@ class Records(Table):
         try:
             answer = self.dynamodb.update_item(
                 TableName=self._table,
-                Key=to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
+                Key=to_item(ref.key),
                 UpdateExpression="SET #reminder = :claim",
                 ConditionExpression=(
                     "secretVersionId = :version AND (attribute_not_exists(#reminder) OR "
@@ -275,8 +170,7 @@ class Records(Table):
 
     def give_back_reminder(
         self,
-        tenant_id: str,
-        credential: CredentialName,
+        ref: CredentialRef,
         version_id: str,
         threshold: int,
         previous: Reminder | None,
@@ -290,7 +184,7 @@ class Records(Table):
         try:
             self.dynamodb.update_item(
                 TableName=self._table,
-                Key=to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
+                Key=to_item(ref.key),
                 UpdateExpression=update,
                 ConditionExpression="#reminder.#version = :version AND #reminder.#threshold = :threshold",
                 ExpressionAttributeNames=names,
@@ -301,10 +195,102 @@ class Records(Table):
                 raise
             # Changed since (a new value, or a later claim): nothing of ours to give back.
 
-    def _unlock(self, tenant_id: str, credential: CredentialName, change_id: str) -> dict[str, Any]:
+
+class Records(RecordItems):
+    """Writes under the change lock: take it, commit, record a failure, delete, give it back."""
+
+    def acquire_lock(self, ref: CredentialRef, change_id: str, staged: str | None = None) -> Locked:
+        """Take the credential's change lock (or re-take our own) and return what it held before.
+
+        `staged`: the name of the secret the change is about to create, noted in the same write so that
+        a change that never commits (a crash) leaves no secret nobody knows of: the next change deletes it.
+        """
+        now = int(time.time())
+        values: dict[str, Any] = {
+            ":me": change_id,
+            ":until": now + self._settings.change_lock_seconds,
+            ":now": now,
+        }
+        expression = "SET lockId = :me, lockUntil = :until"
+        if staged:
+            expression += " ADD stagedSecrets :staged"
+            values[":staged"] = {staged}
+        try:
+            answer = self.dynamodb.update_item(
+                TableName=self._table,
+                Key=to_item(ref.key),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_not_exists(lockId) OR lockUntil < :now OR lockId = :me",
+                ExpressionAttributeValues=to_item(values),
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ChangeInProgress() from None
+            raise
+        return Locked.of(from_item(answer.get("Attributes", {})))
+
+    def release_lock(self, ref: CredentialRef, change_id: str, staged: str | None = None) -> None:
+        """Give the lock back if we still hold it (and drop `staged`, a secret never created); best
+        effort, the lock also expires on its own."""
+        unlock = self._unlock(ref, change_id)
+        if staged:
+            unlock["UpdateExpression"] += " DELETE stagedSecrets :staged"
+            unlock["ExpressionAttributeValues"] = to_item({":me": change_id, ":staged": {staged}})
+        try:
+            self.dynamodb.update_item(**unlock)
+        except ClientError as exc:
+            logger.warning("Could not release a change lock", extra={"error": exc.response["Error"]["Code"]})
+
+    def commit(
+        self,
+        ref: CredentialRef,
+        record: CredentialRecord,
+        change_id: str,
+        event: HistoryEvent,
+    ) -> None:
+        """Record the staged version as the one the app uses, with its event, in one transaction."""
+        item = {
+            **ref.key,
+            **record.model_dump(by_alias=True, exclude_none=True),
+        }
+        put = {"TableName": self._table, "Item": to_item(item), **self._held(change_id)}
+        held = self._accounts(ref.tenant_id, event, record.created_by, record.account)
+        self.transact_holding_lock([{"Put": put}, self._event(ref.tenant_id, event), *held])
+
+    def committed(self, ref: CredentialRef, secret_name: str) -> bool:
+        """Whether the record names this secret: settles a commit whose outcome is unknown."""
+        record = self.load(ref)
+        return record is not None and record.secret_name == secret_name
+
+    def finish_failed(
+        self,
+        ref: CredentialRef,
+        change_id: str,
+        event: HistoryEvent,
+        staged: str | None = None,
+    ) -> None:
+        """Record a change that did not happen and give the lock back, leaving the credential as it was;
+        `staged`: the name of the change's secret, now known not to exist (never created, or deleted)."""
+        unlock = self._unlock(ref, change_id)
+        if staged:
+            unlock["UpdateExpression"] += " DELETE stagedSecrets :staged"
+            unlock["ExpressionAttributeValues"] = to_item({":me": change_id, ":staged": {staged}})
+        held = self._accounts(ref.tenant_id, event)
+        self.transact_holding_lock([{"Update": unlock}, self._event(ref.tenant_id, event), *held])
+
+    def delete(self, ref: CredentialRef, change_id: str, event: HistoryEvent | None) -> None:
+        """Remove a credential's record (under our lock), with its event when there was one."""
+        key = to_item(ref.key)
+        items: list[Any] = [{"Delete": {"TableName": self._table, "Key": key, **self._held(change_id)}}]
+        if event is not None:
+            items += [self._event(ref.tenant_id, event), *self._accounts(ref.tenant_id, event)]
+        self.transact_holding_lock(items)
+
+    def _unlock(self, ref: CredentialRef, change_id: str) -> dict[str, Any]:
         return {
             "TableName": self._table,
-            "Key": to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
+            "Key": to_item(ref.key),
             "UpdateExpression": "REMOVE lockId, lockUntil",
             **self._held(change_id),
         }

@@ -12,9 +12,7 @@ moves it (docs/PRIVACY.md).
 
 from __future__ import annotations
 
-import hashlib
 import json
-import secrets as random
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -22,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
-from api_info.models import CredentialName, CredentialRecord
+from api_info.credentials.ref import CredentialRef
+from api_info.models import CredentialRecord
 from api_info.settings import Settings
 
 if TYPE_CHECKING:
@@ -49,50 +48,42 @@ class Secrets:
     def client(self) -> SecretsManagerClient:
         return self._secrets()
 
-    def legacy_name(self, tenant_id: str, credential: CredentialName) -> str:
+    def fixed_name(self, ref: CredentialRef) -> str:
         """The tenant's former fixed secret of a credential (every value in versions of one secret)."""
-        digest = hashlib.sha256(tenant_id.encode()).hexdigest()[:40]
-        return f"{self._settings.secret_prefix}{digest}/{credential}"
+        return ref.fixed_secret_name(self._settings.secret_prefix)
 
-    def new_name(self, tenant_id: str, credential: CredentialName, change_id: str) -> str:
-        """A name never used before for the value a change saves: the change's id and a random part."""
-        return f"{self.legacy_name(tenant_id, credential)}/{change_id}.{random.token_hex(4)}"
+    def new_name(self, ref: CredentialRef, change_id: str) -> str:
+        """A name never used before for the value a change saves."""
+        return ref.new_secret_name(self._settings.secret_prefix, change_id)
 
-    def name_of(self, tenant_id: str, credential: CredentialName, record: CredentialRecord) -> str:
+    def name_of(self, ref: CredentialRef, record: CredentialRecord) -> str:
         """The secret that holds a record's value."""
-        return record.secret_name or self.legacy_name(tenant_id, credential)
+        return record.secret_name or self.fixed_name(ref)
 
-    def create(
-        self,
-        name: str,
-        tenant_id: str,
-        credential: CredentialName,
-        secret: Mapping[str, str],
-        version_id: str,
-    ) -> None:
+    def create(self, name: str, ref: CredentialRef, secret: Mapping[str, SecretStr], version_id: str) -> None:
         """Create the secret of one value; its only version's id is `version_id` (ClientRequestToken)."""
+        kind = ref.kind.name
         kwargs: dict[str, Any] = {
             "Name": name,
-            "Description": f"Flexible User License {credential} of one installation",
-            "SecretString": json.dumps(dict(secret)),
+            "Description": f"Flexible User License {kind} of one installation",
+            # The one call that needs the value itself.
+            "SecretString": json.dumps({field: value.get_secret_value() for field, value in secret.items()}),
             "ClientRequestToken": version_id,
             "Tags": [
-                {"Key": "installationId", "Value": tenant_id[:256]},
-                {"Key": "credential", "Value": credential},
+                {"Key": "installationId", "Value": ref.tenant_id[:256]},
+                {"Key": "credential", "Value": kind},
             ],
         }
         if self._settings.kms_key_arn:
             kwargs["KmsKeyId"] = self._settings.kms_key_arn
         self.client.create_secret(**kwargs)
 
-    def read(
-        self, tenant_id: str, credential: CredentialName, record: CredentialRecord
-    ) -> dict[str, SecretStr]:
+    def read(self, ref: CredentialRef, record: CredentialRecord) -> dict[str, SecretStr]:
         """The secret version the record names (not whatever is AWSCURRENT); SecretGone when that
         secret was deleted (the record was replaced meanwhile, and its former secret deleted)."""
         try:
             answer = self.client.get_secret_value(
-                SecretId=self.name_of(tenant_id, credential, record), VersionId=record.secret_version_id
+                SecretId=self.name_of(ref, record), VersionId=record.secret_version_id
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] in ("ResourceNotFoundException", "InvalidRequestException"):
@@ -101,15 +92,15 @@ class Secrets:
         return _secret_fields(answer["SecretString"])
 
     def read_many(
-        self, wanted: Mapping[tuple[str, CredentialName], CredentialRecord]
-    ) -> dict[tuple[str, CredentialName], dict[str, SecretStr]]:
+        self, wanted: Mapping[CredentialRef, CredentialRecord]
+    ) -> dict[CredentialRef, dict[str, SecretStr]]:
         """The secret versions the records name, 20 per BatchGetSecretValue call.
 
         That call reads AWSCURRENT, so a secret whose current version is not the recorded one (a
         former fixed secret during a change) is left out: read it with `read`.
         """
-        names = {self.name_of(*key, record): key for key, record in wanted.items()}
-        found: dict[tuple[str, CredentialName], dict[str, SecretStr]] = {}
+        names = {self.name_of(ref, record): ref for ref, record in wanted.items()}
+        found: dict[CredentialRef, dict[str, SecretStr]] = {}
         batch = list(names)
         for start in range(0, len(batch), BATCH_READ_LIMIT):
             answer = self.client.batch_get_secret_value(SecretIdList=batch[start : start + BATCH_READ_LIMIT])

@@ -13,12 +13,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from api_info.credentials import CredentialKind, kind_named, kinds
+from api_info.credentials.ref import CRED_PREFIX, CredentialRef
 from api_info.errors import RateLimited
-from api_info.models import CredentialName, CredentialRecord, LastCheck, StoredStatus, Tenant
+from api_info.models import CredentialRecord, LastCheck, StoredStatus, Tenant
 from api_info.store.dynamo import (
     TENANT_SK,
     Table,
-    cred_sk,
     from_item,
     limit_pk,
     tenant_partitions,
@@ -29,8 +30,9 @@ from api_info.store.dynamo import (
 # What a check reads of a tenant item and its credential items (not the email, account, locks...); the
 # key's organization is what the token's expiry lookup lists; lastCheck is what an erased token's
 # announcement carries (a token erased with its closed owner is not checked, see checks.announce_erasure).
+# Each kind's notified status is added from the registry (`_check_projection`).
 CHECK_PROJECTION = (
-    "PK, SK, installationId, cloudId, siteUrl, apiKeyNotifiedStatus, apiTokenNotifiedStatus, "
+    "PK, SK, installationId, cloudId, siteUrl, "
     "#status, maskedValue, secretVersionId, expiresOn, expiresOnSource, lastUpdatedAt, createdBy, "
     "organization, reminder, lastCheck, secretName, retiredSecrets"
 )
@@ -41,17 +43,18 @@ class TenantState:
     """A tenant's item and its credentials' records, as one Query returns them."""
 
     tenant: Tenant | None = None
-    credentials: dict[str, CredentialRecord] = field(default_factory=dict)
-    # Per credential, the status the app was last told about by a "Credential status changed" event.
-    notified: dict[str, str] = field(default_factory=dict)
+    credentials: dict[CredentialKind, CredentialRecord] = field(default_factory=dict)
+    # Per kind, the status the app was last told about by a "Credential status changed" event.
+    notified: dict[CredentialKind, str] = field(default_factory=dict)
 
     def add(self, item: dict[str, Any]) -> None:
         """Take in one item of the tenant's partition (deserialised)."""
         if item["SK"] == TENANT_SK:
             self.tenant = Tenant.model_validate(item)
             self.notified = _notified(item)
-        elif item["SK"].startswith("CRED#") and "status" in item:
-            self.credentials[item["SK"].removeprefix("CRED#")] = CredentialRecord.model_validate(item)
+        elif item["SK"].startswith(CRED_PREFIX) and "status" in item:
+            kind = kind_named(item["SK"].removeprefix(CRED_PREFIX))
+            self.credentials[kind] = CredentialRecord.model_validate(item)
 
 
 class Tenants(Table):
@@ -156,14 +159,18 @@ class Tenants(Table):
         """Several tenants and their credentials, 100 items per BatchGetItem, with only what a check reads."""
         states = {tenant_id: TenantState() for tenant_id in tenant_ids}
         keys = [
-            to_item({"PK": tenant_pk(tenant_id), "SK": sk})
+            to_item(key)
             for tenant_id in states
-            for sk in (TENANT_SK, cred_sk("apiKey"), cred_sk("apiToken"))
+            for key in (
+                {"PK": tenant_pk(tenant_id), "SK": TENANT_SK},
+                *(CredentialRef(tenant_id, kind).key for kind in kinds()),
+            )
         ]
+        notified = ", ".join(kind.notified_attribute for kind in kinds())
         for raw in self.batch_get(
             keys,
             ConsistentRead=True,
-            ProjectionExpression=CHECK_PROJECTION,
+            ProjectionExpression=f"{CHECK_PROJECTION}, {notified}",
             ExpressionAttributeNames={"#status": "status"},
         ):
             item = from_item(raw)
@@ -172,8 +179,7 @@ class Tenants(Table):
 
     def record_check(
         self,
-        tenant_id: str,
-        credential: CredentialName,
+        ref: CredentialRef,
         version_id: str,
         *,
         last_check: LastCheck,
@@ -188,7 +194,7 @@ class Tenants(Table):
         }
         kwargs: dict[str, Any] = {
             "TableName": self._table,
-            "Key": to_item({"PK": tenant_pk(tenant_id), "SK": cred_sk(credential)}),
+            "Key": to_item(ref.key),
             "UpdateExpression": "SET lastCheck = :check",
             "ConditionExpression": "secretVersionId = :version",
         }
@@ -208,15 +214,15 @@ class Tenants(Table):
             raise
         return True
 
-    def mark_notified(self, tenant_id: str, credential: CredentialName, status: str) -> None:
+    def mark_notified(self, ref: CredentialRef, status: str) -> None:
         """Remember, on the tenant item, the status the app was last told about."""
         try:
             self.dynamodb.update_item(
                 TableName=self._table,
-                Key=self._tenant_key(tenant_id),
+                Key=self._tenant_key(ref.tenant_id),
                 UpdateExpression="SET #notified = :status",
                 ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeNames={"#notified": notified_attribute(credential)},
+                ExpressionAttributeNames={"#notified": ref.kind.notified_attribute},
                 ExpressionAttributeValues=to_item({":status": status}),
             )
         except ClientError as exc:
@@ -256,15 +262,9 @@ class Tenants(Table):
         }
 
 
-def notified_attribute(credential: CredentialName) -> str:
-    """The tenant item's attribute that holds the status the app was last told about for a credential."""
-    return f"{credential}NotifiedStatus"
-
-
-def _notified(tenant_item: dict[str, Any]) -> dict[str, str]:
-    names: tuple[CredentialName, ...] = ("apiKey", "apiToken")
+def _notified(tenant_item: dict[str, Any]) -> dict[CredentialKind, str]:
     return {
-        name: str(tenant_item[notified_attribute(name)])
-        for name in names
-        if notified_attribute(name) in tenant_item
+        kind: str(tenant_item[kind.notified_attribute])
+        for kind in kinds()
+        if kind.notified_attribute in tenant_item
     }

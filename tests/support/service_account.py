@@ -1,0 +1,71 @@
+"""A third kind of credential, for tests only: an Atlassian service account's OAuth client credentials.
+
+It is what docs/DESIGN.md "Adding a credential kind" asks of a new kind, in one module: its names, its
+request, answer and page models, its secret's fields, its validation and refusal, its links. Nothing
+else of the service names it: registering it (`register(SERVICE_ACCOUNT)`) is all it takes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from api_info.credentials.kind import CredentialKind, Facts, Secret
+from api_info.errors import CredentialRejected
+from api_info.models import (
+    Answer,
+    ChangeRequest,
+    CredentialInfo,
+    CredentialRecord,
+    Organization,
+    Tenant,
+)
+from api_info.models import (
+    Secret as SecretField,
+)
+
+if TYPE_CHECKING:
+    from api_info.atlassian import AtlassianClient
+
+
+class ChangeServiceAccountRequest(ChangeRequest):
+    client_id: str = Field(min_length=1, max_length=128)
+    service_account: SecretField  # the client secret
+
+
+class ServiceAccountInfo(CredentialInfo):
+    organization: Organization | None
+
+
+class ChangeServiceAccountResponse(Answer):
+    service_account: ServiceAccountInfo = Field(alias="serviceAccount")
+
+
+class ServiceAccount(CredentialKind):
+    """Client credentials, validated as the organization admin API takes a bearer (the simulated
+    Atlassian accepts the bearers it was given as keys)."""
+
+    name = "serviceAccount"
+    label = "service account"
+    request = ChangeServiceAccountRequest
+    info_model = ServiceAccountInfo
+    response = ChangeServiceAccountResponse
+    secret_fields = ("clientId", "serviceAccount")
+    refusal = "Atlassian did not accept these client credentials. Check the client id and secret."
+
+    def validate(self, atlassian: AtlassianClient, tenant: Tenant, secret: Secret) -> Facts:
+        try:
+            facts = atlassian.validate_key(secret[self.name].get_secret_value())
+        except CredentialRejected:
+            raise CredentialRejected("service_account_invalid", self.refusal) from None  # type: ignore[arg-type]
+        return {"organization": facts.organization}
+
+    def shown(self, record: CredentialRecord | None) -> dict[str, Any]:
+        return {"organization": record.organization if record else None}
+
+    def links(self, record: CredentialRecord | None) -> dict[str, str]:
+        return {"manage_service_accounts": "https://admin.atlassian.com/"}
+
+
+SERVICE_ACCOUNT = ServiceAccount()
