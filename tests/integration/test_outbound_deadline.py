@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from api_info import atlassian, wiring
-from api_info.atlassian import AtlassianClient
+from api_info import wiring
+from api_info.atlassian import AtlassianClient, transport
 from api_info.errors import AtlassianUnavailable
 from api_info.settings import Settings
 from local.atlassian_sim import ORG_ID, ORG_NAME, TRICKLE, AtlassianSimulator
@@ -214,14 +214,14 @@ class VirtualClock:
         """Note every outbound call of the current container's client with when it started and the
         time it was allowed; an answer that comes after its deadline is a timeout, as the socket would
         have made it."""
-        http = wiring.services().atlassian._http
+        http = wiring.services().atlassian.transport.http
         send = http.send
 
         def timed_send(request: httpx.Request, **kwargs: Any) -> httpx.Response:
-            left = atlassian._time_left()
+            left = transport._time_left()
             self.calls.append((request.url.path, self.now(), float("inf") if left is None else left))
             answer = send(request, **kwargs)
-            late = atlassian._time_left()
+            late = transport._time_left()
             if late is not None and late <= 0:
                 answer.close()
                 raise httpx.ReadTimeout("answered after the deadline", request=request)
@@ -240,7 +240,7 @@ def virtual(
     monkeypatch.setenv("ATLASSIAN_TIMEOUT_SECONDS", "5")
     api.new_container()
     clock = VirtualClock()
-    monkeypatch.setattr(atlassian, "_clock", clock.now)
+    monkeypatch.setattr(transport, "_clock", clock.now)
     received = simulator._record
 
     def slow(method: str, path: str) -> None:

@@ -34,7 +34,7 @@ def spy_on_outbound_calls() -> list[str]:
     (FORGE_JWKS_URL, a setting, which the client fetches too), the one URL no token or body names."""
     sent: list[str] = []
     svc = wiring.services()
-    http, jwks = svc.atlassian._http, svc.settings.forge_jwks_url
+    http, jwks = svc.atlassian.transport.http, svc.settings.forge_jwks_url
     original = http.send
 
     def spy(request: httpx.Request, **kwargs: Any) -> httpx.Response:

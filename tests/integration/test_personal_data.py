@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from api_info import privacy
-from api_info.atlassian import AtlassianClient
+from api_info.atlassian import Transport
 from api_info.credentials import API_KEY, API_TOKEN
 from api_info.models import HistoryEvent
 from api_info.store.history import PendingEvent
@@ -453,15 +453,15 @@ def slow_atlassian(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Every Atlassian call takes 2 s of the invocation's 15 s, on a clock of its own (no real waiting):
     the Lambda context's remaining time runs down with it, and a call past 15 s kills the function."""
     used = [0.0]
-    send = AtlassianClient.send
+    send = Transport.send
 
-    def slow_send(self: AtlassianClient, *args: Any, **kwargs: Any) -> Any:
+    def slow_send(self: Transport, *args: Any, **kwargs: Any) -> Any:
         used[0] += 2.0
         if used[0] > 15.0:
             raise Killed()
         return send(self, *args, **kwargs)
 
-    monkeypatch.setattr(AtlassianClient, "send", slow_send)
+    monkeypatch.setattr(Transport, "send", slow_send)
     monkeypatch.setattr(LambdaContext, "get_remaining_time_in_millis", lambda _: int((15.0 - used[0]) * 1000))
     return used
 

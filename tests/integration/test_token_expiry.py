@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from api_info import expiry
+from api_info.atlassian import api_access
 from api_info.checks import AFTER_EXPIRY_LOOKUP_SECONDS
 from local.atlassian_sim import (
     ERROR,
@@ -156,7 +157,7 @@ def test_a_listing_that_does_not_end_within_its_page_limit_learns_nothing(
 ) -> None:
     # Given a page limit of 2 and Max's token on the listing's third page (a `next` that never ends
     # looks the same to the service: more pages than it will read)
-    monkeypatch.setattr(expiry, "MAX_PAGES", 2)
+    monkeypatch.setattr(api_access, "MAX_PAGES", 2)
     listing[:0] = fillers(250)
     save_key(api)
     simulator.reset()

@@ -10,7 +10,6 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from api_info import atlassian
 from api_info.answers import (
     MAX_BODY_BYTES,
     MAX_TEXT_CHARS,
@@ -19,7 +18,7 @@ from api_info.answers import (
     header_number,
     wait_seconds,
 )
-from api_info.atlassian import AtlassianClient, deadline, retry_after, within_deadline
+from api_info.atlassian import AtlassianClient, deadline, retry_after, transport, within_deadline
 from api_info.errors import AtlassianError, AtlassianUnavailable
 from api_info.models import Account, Actor, Organization
 from api_info.settings import Settings
@@ -114,7 +113,7 @@ def test_a_429_s_wait_is_read_with_the_one_parser(headers: dict[str, str], wait:
     answer = httpx.Response(429, headers={k: v.encode() for k, v in headers.items()}, content=b"{}")
 
     with pytest.raises(AtlassianUnavailable) as raised:
-        atlassian.read_json(answer)
+        transport.read_json(answer)
 
     assert raised.value.retry_after == wait == retry_after(answer)
 
@@ -165,9 +164,9 @@ def test_every_model_that_keeps_atlassian_text_cleans_it() -> None:
 
 def answering(content: bytes, headers: dict[str, str] | None = None) -> AtlassianClient:
     """A client whose every exchange is answered 200 with `content` (no network)."""
-    transport = httpx.MockTransport(lambda _: httpx.Response(200, content=content, headers=headers))
+    mock = httpx.MockTransport(lambda _: httpx.Response(200, content=content, headers=headers))
     settings = Settings(forge_app_id="x", allow_insecure_loopback=True)
-    return AtlassianClient(settings, http=httpx.Client(transport=transport))
+    return AtlassianClient(settings, http=httpx.Client(transport=mock))
 
 
 def test_a_body_up_to_1_mib_is_read() -> None:
@@ -198,7 +197,7 @@ def test_a_body_past_1_mib_or_unreadable_is_atlassian_error(
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     now = [1000.0]
-    monkeypatch.setattr(atlassian, "_clock", lambda: now[0])
+    monkeypatch.setattr(transport, "_clock", lambda: now[0])
     return now
 
 
@@ -207,16 +206,16 @@ def test_each_call_gets_at_most_its_own_deadline_and_never_more_than_the_budget_
 ) -> None:
     with deadline(12):  # the request's budget
         with deadline(5):  # the first call: its 5 s
-            assert atlassian._time_left() == 5
+            assert transport._time_left() == 5
             clock[0] += 5
         with deadline(5):  # the second: its 5 s
-            assert atlassian._time_left() == 5
+            assert transport._time_left() == 5
             clock[0] += 5
         with deadline(5):  # the third: only the 2 s the budget has left
-            assert atlassian._time_left() == 2
+            assert transport._time_left() == 2
             clock[0] += 2
         with deadline(5):  # the budget is spent: a call ends at once
-            left = atlassian._time_left()
+            left = transport._time_left()
             assert left is not None and left <= 0
 
 
@@ -225,7 +224,7 @@ def test_calls_side_by_side_share_the_request_s_budget(clock: list[float]) -> No
 
     def call(_: int) -> float | None:
         with deadline(5):
-            return atlassian._time_left()
+            return transport._time_left()
 
     with ThreadPoolExecutor(max_workers=2) as pool, deadline(12):
         clock[0] += 10

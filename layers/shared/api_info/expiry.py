@@ -10,19 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
-from urllib.parse import quote, urlsplit
 
 from pydantic import SecretStr
 
-from api_info.atlassian import AtlassianClient, deadline, read_json
+from api_info.atlassian import AtlassianClient, IncompleteListing, Refused, deadline
 from api_info.errors import AtlassianError, AtlassianUnavailable, UnsafeUrl
 from api_info.models import CredentialRecord
 from api_info.observability import logger
 from api_info.settings import Settings
 
-PAGE_LIMIT = 100  # the listing's largest page
-MAX_PAGES = 50  # 5,000 tokens; a `next` that loops cannot spin past it (nor past the deadline)
 RECENT_USE = timedelta(hours=24)  # "the one in use": the owner's token last active within this
 
 
@@ -62,7 +58,6 @@ def learn_token_expiry(
     limit = settings.atlassian_timeout_seconds
     return token_expiry(
         client,
-        settings.atlassian_api_url,
         api_key=api_key,
         org_id=key.organization.id,
         account_id=account_id,
@@ -72,7 +67,6 @@ def learn_token_expiry(
 
 def token_expiry(
     client: AtlassianClient,
-    api_url: str,
     *,
     api_key: str,
     org_id: str,
@@ -86,10 +80,10 @@ def token_expiry(
         if seconds <= 0:
             raise NotLearnt("no time left")
         with deadline(seconds):
-            listed = _owner_tokens(client, api_url.rstrip("/"), api_key, org_id, account_id)
+            listed = _owner_tokens(client, api_key, org_id, account_id)
         when = now or datetime.now(UTC)
         expires = pick([t for t in listed if t.expires_at > when], when)
-    except NotLearnt as exc:
+    except (NotLearnt, IncompleteListing) as exc:
         logger.info("The token's expiry was not learnt from Atlassian", extra={"reason": str(exc)})
         return None
     except (AtlassianError, AtlassianUnavailable, UnsafeUrl) as exc:
@@ -119,66 +113,14 @@ def pick(live: list[Listed], now: datetime) -> str:
     return chosen.expires_at.astimezone(UTC).date().isoformat()
 
 
-def _owner_tokens(
-    client: AtlassianClient, api_url: str, api_key: str, org_id: str, account_id: str
-) -> list[Listed]:
-    """The account's tokens (expired ones too) over every page of the listing. An incomplete listing
-    (a `next` link elsewhere, or too many pages) learns nothing: a later page could hold another."""
-    first = f"{api_url}/admin/api-access/v1/orgs/{quote(org_id, safe='')}/api-tokens"
-    url: str = first
-    params: dict[str, str] | None = {"limit": str(PAGE_LIMIT)}
-    auth = {"Authorization": f"Bearer {api_key}"}
-    found: list[Listed] = []
-    for _ in range(MAX_PAGES):
-        answer = client.send("GET", url, params=params, headers=auth)
-        if answer.status_code in (401, 403):
-            # 403: a key with scopes, which may not list tokens.
-            raise NotLearnt(f"the key may not list the organization's tokens ({answer.status_code})")
-        body = read_json(answer)
-        data = body.get("data")
-        if not isinstance(data, list):
-            raise AtlassianError()
-        found += [t for t in (_owned(item, account_id) for item in data) if t is not None]
-        links = body.get("links")
-        following = links.get("next") if isinstance(links, dict) else None
-        if not isinstance(following, str) or not following:
-            return found
-        url, params = _next_page(client, api_url, first, following)
-    raise NotLearnt("the listing did not end within its page limit")
-
-
-def _next_page(
-    client: AtlassianClient, api_url: str, first: str, following: str
-) -> tuple[str, dict[str, str] | None]:
-    """Where `links.next` points: an opaque cursor is sent back as `cursor=`; an absolute URL is
-    followed only on the host of ATLASSIAN_API_URL (the key goes with it)."""
-    if "://" not in following:
-        return first, {"limit": str(PAGE_LIMIT), "cursor": following}
-    parts, home = urlsplit(following), urlsplit(api_url)
-    same_origin = (parts.scheme, parts.hostname, parts.port) == (home.scheme, home.hostname, home.port)
-    if not same_origin:
-        raise NotLearnt("the listing's next page is on another host")
-    client.vet_url(parts._replace(query="").geturl())  # the outbound rules, on all but the cursor
-    return following, None  # its own query holds the cursor (httpx would drop it for params={})
-
-
-def _owned(item: Any, account_id: str) -> Listed | None:
-    """A listed token of the account, or None (another owner's, or no readable expiry)."""
-    if not isinstance(item, dict):
-        return None
-    user = item.get("user")
-    if not isinstance(user, dict) or user.get("id") != account_id:
-        return None
-    expires = _instant(item.get("expiresAt"))
-    return None if expires is None else Listed(expires, _instant(item.get("lastActiveAt")))
-
-
-def _instant(value: Any) -> datetime | None:
-    """An ISO 8601 instant of the listing (`2026-12-08T10:00:00.000Z`); a time without a zone is UTC."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def _owner_tokens(client: AtlassianClient, api_key: str, org_id: str, account_id: str) -> list[Listed]:
+    """The account's tokens with a readable expiry (expired ones too), over every page of the listing."""
+    listed = client.api_access.api_tokens(api_key, org_id)
+    if isinstance(listed, Refused):
+        # 403: a key with scopes, which may not list tokens.
+        raise NotLearnt(f"the key may not list the organization's tokens ({listed.status})")
+    return [
+        Listed(t.expires_at, t.last_active_at)
+        for t in listed
+        if t.owner_id == account_id and t.expires_at is not None
+    ]

@@ -1,4 +1,5 @@
-"""The Atlassian client: the only code that talks HTTP to Atlassian, and where outbound URLs are vetted."""
+"""The one transport to Atlassian: the per-thread httpx client, the outbound URL rules, the deadline of
+each exchange within the request's budget, the body cap and the mapping of failures to errors."""
 
 from __future__ import annotations
 
@@ -10,12 +11,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeGuard, TypeVar
-from urllib.parse import quote, urlsplit
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
+from urllib.parse import urlsplit
 
-from api_info.answers import MAX_BODY_BYTES, clean_text, wait_seconds
-from api_info.errors import AtlassianError, AtlassianUnavailable, CredentialRejected, UnsafeUrl
-from api_info.models import Account, Organization
+from api_info.answers import MAX_BODY_BYTES, wait_seconds
+from api_info.errors import AtlassianError, AtlassianUnavailable, UnsafeUrl
 from api_info.observability import logger, trace_httpx
 from api_info.settings import Settings
 
@@ -26,9 +26,7 @@ if TYPE_CHECKING:
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost"}
 _ENCODING_HEADERS = {b"content-encoding", b"content-length", b"transfer-encoding"}
-AdminAnswer = Literal["administrator", "no", "app_refused"]
 MAX_ID_CHARS = 255  # Atlassian's ids are far shorter (an account id is at most 128 characters)
-NAME_LOOKUP_SECONDS = 2.0  # the contract's deadline for the saving administrator's display name
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 # When the current Atlassian exchange (or group of exchanges) must be over, on time.monotonic()'s clock.
 # Each thread has its own value: the check worker's threads each run their own exchanges.
@@ -38,17 +36,19 @@ _R = TypeVar("_R")
 
 
 @dataclass(frozen=True)
-class KeyFacts:
-    organization: Organization
+class Accepted:
+    """Atlassian accepted the credential (it answered 200)."""
 
 
 @dataclass(frozen=True)
-class TokenFacts:
-    account: Account
+class Refused:
+    """Atlassian refused the credential; `status` is what it answered (401, 403, ...)."""
+
+    status: int
 
 
-class AtlassianClient:
-    """Validates keys and tokens and asks Jira about permissions, over httpx.
+class Transport:
+    """Every exchange with Atlassian, over httpx.
 
     httpx is imported, and a client (with its TLS context) made, on the first call: a container
     whose requests never reach Atlassian (the operators' routes, a cached administrator answer on a
@@ -56,16 +56,16 @@ class AtlassianClient:
     """
 
     def __init__(self, settings: Settings, http: httpx.Client | None = None) -> None:
-        self._settings = settings
-        self._api_url = settings.atlassian_api_url.rstrip("/")
-        self._api_host = (urlsplit(self._api_url).hostname or "").lower()
+        self.settings = settings
+        self.api_url = settings.atlassian_api_url.rstrip("/")
+        self._api_host = (urlsplit(self.api_url).hostname or "").lower()
         self._given = http
         self._local = threading.local()
         self._tls: ssl.SSLContext | None = None
         self._tls_lock = threading.Lock()
 
     @property
-    def _http(self) -> httpx.Client:
+    def http(self) -> httpx.Client:
         """This thread's client. The check worker's threads each keep their own connection, so no
         request waits on the others in a shared pool; they share one TLS context."""
         if self._given is not None:
@@ -82,15 +82,13 @@ class AtlassianClient:
                     self._tls = httpx.create_ssl_context()
             # No redirects: a 3xx could point at an internal address. No proxies from the environment.
             client = httpx.Client(
-                timeout=self._settings.atlassian_timeout_seconds,
+                timeout=self.settings.atlassian_timeout_seconds,
                 follow_redirects=False,
                 trust_env=False,
                 transport=deadline_transport(self._tls, _time_left),
             )
             self._local.client = client
         return client
-
-    # --- outbound URL rules ---------------------------------------------------------------------
 
     def vet_url(self, url: str) -> str:
         """Return a token-supplied site or API base URL if the contract allows calling it, else raise."""
@@ -113,7 +111,7 @@ class AtlassianClient:
         except ValueError:
             raise UnsafeUrl() from None
         if (
-            self._settings.allow_insecure_loopback
+            self.settings.allow_insecure_loopback
             and host in LOOPBACK_HOSTS
             and parts.scheme in ("http", "https")
         ):
@@ -122,139 +120,21 @@ class AtlassianClient:
             raise UnsafeUrl()
         if host != self._api_host and not any(
             host.endswith(suffix if suffix.startswith(".") else "." + suffix)
-            for suffix in self._settings.atlassian_site_hosts
+            for suffix in self.settings.atlassian_site_hosts
         ):
             raise UnsafeUrl()
         return url.rstrip("/")
 
-    # --- the calls ------------------------------------------------------------------------------
-
-    def validate_key(self, api_key: str) -> KeyFacts:
-        """Check an org Admin API key: it must reach an organization and be a key without scopes."""
-        if not header_safe(api_key):
-            # Atlassian's keys are printable ASCII; anything else cannot even be sent as a header.
-            raise CredentialRejected("api_key_invalid")
-        with deadline(self._settings.atlassian_timeout_seconds):  # both exchanges together
-            return self._validate_key(api_key)
-
-    def _validate_key(self, api_key: str) -> KeyFacts:
-        auth = {"Authorization": f"Bearer {api_key}"}
-        orgs = self.send("GET", f"{self._api_url}/admin/v1/orgs", headers=auth)
-        if orgs.status_code in (401, 403):
-            raise CredentialRejected("api_key_invalid")
-        data = read_json(orgs).get("data")
-        if not isinstance(data, list):
-            raise AtlassianError()
-        if not data:
-            raise CredentialRejected("api_key_no_organization")
-        first = data[0] if isinstance(data[0], dict) else {}
-        org_id = first.get("id")
-        if not _is_id(org_id):
-            raise AtlassianError()
-        attributes = first.get("attributes") if isinstance(first.get("attributes"), dict) else {}
-        name = attributes.get("name") if isinstance(attributes, dict) else None
-        # User management has no scopes, so a key created with scopes is refused here.
-        users = self.send(
-            "GET", f"{self._api_url}/admin/v1/orgs/{quote(org_id, safe='')}/users?limit=1", headers=auth
-        )
-        if users.status_code == 403:
-            raise CredentialRejected("api_key_has_scopes")
-        if users.status_code == 401:
-            raise CredentialRejected("api_key_invalid")
-        read_json(users)
-        return KeyFacts(Organization(id=org_id, name=clean_text(name)))
-
-    def validate_token(self, *, site_url: str, cloud_id: str, email: str, api_token: str) -> TokenFacts:
-        """Check a user API token with its email against the Jira site, then tell scoped tokens apart."""
-        site = self.vet_url(site_url)
-        with deadline(self._settings.atlassian_timeout_seconds):  # both exchanges together
-            return self._validate_token(site, cloud_id, email, api_token)
-
-    def _validate_token(self, site: str, cloud_id: str, email: str, api_token: str) -> TokenFacts:
-        import httpx
-
-        auth = httpx.BasicAuth(email, api_token)
-        answer = self.send("GET", f"{site}/rest/api/3/myself", auth=auth)
-        refused = "AUTHENTICATED_FAILED" in answer.headers.get("x-seraph-loginreason", "")
-        if answer.status_code == 200 and not refused:
-            me = read_json(answer)
-            account_id = me.get("accountId")
-            if not _is_id(account_id):
-                raise AtlassianError()
-            if me.get("active") is False:
-                raise CredentialRejected("api_token_account_inactive")
-            address = me.get("emailAddress")
-            if isinstance(address, str) and address.casefold() != email.casefold():
-                raise CredentialRejected("api_token_email_mismatch")
-            return TokenFacts(Account(account_id=account_id, display_name=clean_text(me.get("displayName"))))
-        if answer.status_code not in (200, 401, 403):
-            read_json(answer)  # raises the right error for 5xx, 429 and other surprises
-            raise AtlassianError()
-        gateway = self.send(
-            "GET", f"{self._api_url}/ex/jira/{quote(cloud_id, safe='')}/rest/api/3/myself", auth=auth
-        )
-        if gateway.status_code == 200:
-            raise CredentialRejected("api_token_has_scopes")
-        if gateway.status_code >= 500 or gateway.status_code == 429:
-            read_json(gateway)
-        raise CredentialRejected("api_token_invalid")
-
-    def admin_answer(self, *, api_base_url: str, system_token: str, account_id: str) -> AdminAnswer:
-        """Ask Jira whether the account holds the global ADMINISTER permission.
-
-        "app_refused" when Jira refuses the app's system token itself (401/403: the app is no longer
-        installed); any other doubt (an error, an unreadable answer, a URL we never call) is "no".
-        """
-        if not header_safe(system_token):
-            logger.warning("Administrator check failed closed", extra={"reason": "UnsendableSystemToken"})
-            return "no"
-        try:
-            base = self.vet_url(api_base_url)
-            answer = self.send(
-                "POST",
-                f"{base}/rest/api/3/permissions/check",
-                headers={"Authorization": f"Bearer {system_token}"},
-                json={"accountId": account_id, "globalPermissions": ["ADMINISTER"]},
-            )
-            if answer.status_code in (401, 403):
-                return "app_refused"
-            granted = read_json(answer).get("globalPermissions")
-        except (AtlassianError, AtlassianUnavailable, UnsafeUrl) as exc:
-            logger.warning("Administrator check failed closed", extra={"reason": type(exc).__name__})
-            return "no"
-        return "administrator" if isinstance(granted, list) and "ADMINISTER" in granted else "no"
-
-    def display_name(self, *, api_base_url: str, system_token: str, account_id: str) -> str | None:
-        """The account's Jira display name, or None: a best effort within NAME_LOOKUP_SECONDS."""
-        if not header_safe(system_token):
-            return None
-        try:
-            base = self.vet_url(api_base_url)
-            with deadline(NAME_LOOKUP_SECONDS):
-                answer = self.send(
-                    "GET",
-                    f"{base}/rest/api/3/user",
-                    params={"accountId": account_id},
-                    headers={"Authorization": f"Bearer {system_token}"},
-                )
-            name = read_json(answer).get("displayName")
-        except (AtlassianError, AtlassianUnavailable, UnsafeUrl) as exc:
-            logger.info("The display name was not looked up", extra={"reason": type(exc).__name__})
-            return None
-        return clean_text(name)
-
-    # --- plumbing -------------------------------------------------------------------------------
-
     def send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """One exchange with Atlassian within the current deadline (at most ATLASSIAN_TIMEOUT_SECONDS);
         a timeout or a network failure is AtlassianUnavailable, a body past MAX_BODY_BYTES is
-        AtlassianError. For the calls of other modules too."""
+        AtlassianError."""
         import httpx
 
         try:
             with (
-                deadline(self._settings.atlassian_timeout_seconds),
-                self._http.stream(method, url, **kwargs) as streamed,
+                deadline(self.settings.atlassian_timeout_seconds),
+                self.http.stream(method, url, **kwargs) as streamed,
             ):
                 body = _read_capped(streamed)
         except httpx.TimeoutException:
@@ -289,7 +169,7 @@ def _read_capped(streamed: httpx.Response) -> bytes:
 def deadline(seconds: float) -> Iterator[None]:
     """One deadline, `seconds` away, for the exchanges inside; an enclosing one that ends sooner still
     holds. The outermost is the request's outbound budget (`api.serve`, contract 2a: 12 s); each
-    exchange gets at most ATLASSIAN_TIMEOUT_SECONDS of it (`AtlassianClient.send`), and a key or token
+    exchange gets at most ATLASSIAN_TIMEOUT_SECONDS of it (`Transport.send`), and a key or token
     validation shares one such deadline between its two calls."""
     ends = _clock() + seconds
     outer = _ENDS.get()
@@ -350,7 +230,7 @@ def retry_after(answer: httpx.Response) -> int | None:
     return wait if wait is not None else wait_seconds(answer.headers.get("x-ratelimit-reset"))
 
 
-def _is_id(value: Any) -> TypeGuard[str]:
+def is_id(value: Any) -> TypeGuard[str]:
     """Whether an id in Atlassian's answer (an organization's, an account's) is one the service can keep
     and send back: 1 to MAX_ID_CHARS printable ASCII characters without spaces. Anything else is an
     unreadable answer, never an item too large to store."""

@@ -1,0 +1,93 @@
+"""The Atlassian client's APIs answer what Atlassian said, as plain results, and make only the calls
+their answers call for (httpx's mock transport, no network)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from api_info.atlassian import Accepted, AtlassianClient, Myself, Refused
+from api_info.errors import AtlassianError, AtlassianUnavailable, CredentialRejected
+from api_info.settings import Settings
+
+SITE = "https://acme.atlassian.net"
+SITE_MYSELF = "acme.atlassian.net/rest/api/3/myself"
+ORGS = {"data": [{"id": "org-1", "attributes": {"name": "Acme"}}]}
+ME = {"accountId": "acc-1", "displayName": "Ada", "emailAddress": "ada@acme.test"}
+
+
+def client(answer: Callable[[httpx.Request], httpx.Response], seen: list[str]) -> AtlassianClient:
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.url.host}{request.url.path}")
+        return answer(request)
+
+    settings = Settings(forge_app_id="x", atlassian_api_url="https://api.atlassian.com")
+    return AtlassianClient(settings, http=httpx.Client(transport=httpx.MockTransport(record)))
+
+
+def test_the_user_management_probe_reports_a_403_as_refused_and_the_key_as_one_with_scopes() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(403 if request.url.path.endswith("/users") else 200, json=ORGS)
+
+    seen: list[str] = []
+    atlassian = client(answer, seen)
+
+    assert atlassian.org_admin.probe_user_management("key", "org-1") == Refused(403)
+    with pytest.raises(CredentialRejected) as rejected:
+        atlassian.validate_key("key")
+    assert rejected.value.code == "api_key_has_scopes"
+
+
+def test_the_organizations_are_read_and_an_unusable_id_is_an_unreadable_answer() -> None:
+    seen: list[str] = []
+    organizations = client(lambda _: httpx.Response(200, json=ORGS), seen).org_admin.organizations("key")
+    assert isinstance(organizations, list)
+    assert [(o.id, o.name) for o in organizations] == [("org-1", "Acme")]
+
+    broken = client(lambda _: httpx.Response(200, json={"data": [{"id": " "}]}), seen)
+    with pytest.raises(AtlassianError):
+        broken.org_admin.organizations("key")
+
+
+def test_the_gateway_is_asked_only_when_the_site_refused_the_token() -> None:
+    seen: list[str] = []
+    atlassian = client(lambda _: httpx.Response(200, json=ME), seen)
+
+    me = atlassian.jira.myself(SITE, "ada@acme.test", "token")
+
+    assert isinstance(me, Myself) and (me.account.account_id, me.active) == ("acc-1", True)
+    facts = atlassian.validate_token(site_url=SITE, cloud_id="c-1", email="ada@acme.test", api_token="t")
+
+    assert facts.account.display_name == "Ada"
+    assert seen == [SITE_MYSELF] * 2  # the gateway never
+
+
+@pytest.mark.parametrize(("gateway", "code"), [(200, "api_token_has_scopes"), (401, "api_token_invalid")])
+def test_a_token_the_site_refuses_is_told_apart_by_the_gateway(gateway: int, code: str) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(gateway if request.url.host == "api.atlassian.com" else 401, json={})
+
+    seen: list[str] = []
+    atlassian = client(answer, seen)
+
+    assert atlassian.jira.myself(SITE, "ada@acme.test", "token") == Refused(401)
+    assert atlassian.jira.myself_through_gateway("c-1", "ada@acme.test", "token") == (
+        Accepted() if gateway == 200 else Refused(401)
+    )
+    with pytest.raises(CredentialRejected) as rejected:
+        atlassian.validate_token(site_url=SITE, cloud_id="c-1", email="ada@acme.test", api_token="token")
+    assert rejected.value.code == code
+    assert seen[-2:] == [
+        "acme.atlassian.net/rest/api/3/myself",
+        "api.atlassian.com/ex/jira/c-1/rest/api/3/myself",
+    ]
+
+
+def test_a_busy_gateway_is_unavailable_never_a_refusal() -> None:
+    seen: list[str] = []
+    atlassian = client(lambda _: httpx.Response(429, json={}), seen)
+
+    with pytest.raises(AtlassianUnavailable):
+        atlassian.jira.myself_through_gateway("c-1", "ada@acme.test", "token")
