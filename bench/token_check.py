@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from api_info.atlassian import AtlassianClient
+from api_info.atlassian import Transport
 from api_info.auth import TokenVerifier
 from api_info.settings import Settings
 from local.api_client import APP_ID, JwksServer
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         api_base_url=f"https://api.atlassian.com/ex/jira/{ids['cloudId']}",
         ttl_seconds=3600,
     )
-    http = AtlassianClient(Settings(forge_app_id=APP_ID, allow_insecure_loopback=True))
+    http = Transport(Settings(forge_app_id=APP_ID, allow_insecure_loopback=True))
     verifier = TokenVerifier(jwks_url=jwks.url, app_id=APP_ID, http=http)
     verifier.verify(token)  # the key set is fetched and cached
     kid = issuer.kid

@@ -24,6 +24,7 @@ from urllib.parse import unquote
 from moto.server import ThreadedMotoServer
 
 from api_info import pre_traffic, privacy
+from api_info.credentials import API_KEY, API_TOKEN
 from api_info.wiring import services
 from local.atlassian_sim import ORG_ID, ORG_NAME, AtlassianSimulator
 from local.dev_issuer import DevTokenIssuer
@@ -570,7 +571,7 @@ def ops_personal_data_erases_an_account(w: World) -> None:
 @flow
 def race_uninstall_overtakes_a_first_key_save(w: World) -> None:
     w.api.call("get_info", tenant="race-key")
-    undo = w.uninstall_before(services().atlassian, "validate_key", "race-key")
+    undo = w.uninstall_before(API_KEY, "validate", "race-key")
     try:
         answer = w.api.call("change_key", body={"apiKey": KEY}, tenant="race-key")
     finally:
@@ -582,7 +583,7 @@ def race_uninstall_overtakes_a_first_key_save(w: World) -> None:
 @flow
 def race_uninstall_overtakes_a_first_token_save(w: World) -> None:
     w.api.call("get_info", tenant="race-token")
-    undo = w.uninstall_before(services().atlassian, "validate_token", "race-token")
+    undo = w.uninstall_before(API_TOKEN, "validate", "race-token")
     try:
         answer = w.api.call("change_token", body=TOKEN, tenant="race-token")
     finally:
@@ -605,7 +606,7 @@ def race_uninstall_overtakes_a_delete(w: World) -> None:
 @flow
 def race_uninstall_overtakes_a_rejected_change(w: World) -> None:
     w.api.call("get_info", tenant="race-rejected")
-    undo = w.uninstall_before(services().atlassian, "validate_key", "race-rejected")
+    undo = w.uninstall_before(API_KEY, "validate", "race-rejected")
     try:
         answer = w.api.call("change_key", body={"apiKey": "sim-admin-key-wrong-XXXX"}, tenant="race-rejected")
     finally:

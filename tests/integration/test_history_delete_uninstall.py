@@ -193,7 +193,7 @@ def test_a_change_refused_while_the_app_is_uninstalled_is_still_answered_422(
     api: Api, aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     acme = tenant_id(api)
-    uninstall_before(api, monkeypatch, services().atlassian, "validate_key")
+    uninstall_before(api, monkeypatch, API_KEY, "validate")
 
     answer = api.call("change_key", body={"apiKey": "sim-admin-key-wrong-XXXX"})
 
@@ -205,7 +205,7 @@ def test_a_first_save_overtaken_by_the_uninstall_leaves_no_secret_behind(
     api: Api, aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     acme = tenant_id(api)
-    uninstall_before(api, monkeypatch, services().atlassian, "validate_key")
+    uninstall_before(api, monkeypatch, API_KEY, "validate")
 
     answer = api.call("change_key", body=KEY)
 
@@ -234,7 +234,7 @@ def test_a_check_now_overtaken_by_the_uninstall_leaves_nothing_behind(
     # Given a stored key, and an uninstall landing while Atlassian is asked about it
     api.call("change_key", body=KEY)
     acme = tenant_id(api)
-    uninstall_before(api, monkeypatch, services().atlassian, "validate_key")
+    uninstall_before(api, monkeypatch, API_KEY, "validate")
 
     # When the administrator checks now
     answer = api.call("check_now")
@@ -252,7 +252,7 @@ def test_a_scheduled_check_overtaken_by_the_uninstall_leaves_nothing_behind(
     api.call("change_key", body=KEY)
     api.call("change_token", body=TOKEN)
     acme = tenant_id(api)
-    uninstall_before(api, monkeypatch, services().atlassian, "validate_key")
+    uninstall_before(api, monkeypatch, API_KEY, "validate")
 
     assert checks.run("acme") == {"batchItemFailures": []}
 

@@ -14,10 +14,14 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from api_info import wiring
 from api_info.atlassian import AtlassianClient, transport
+from api_info.credentials import API_KEY
+from api_info.credentials.kind import Facts
 from api_info.errors import AtlassianUnavailable
+from api_info.models import Tenant
 from api_info.settings import Settings
 from local.atlassian_sim import ORG_ID, ORG_NAME, TRICKLE, AtlassianSimulator
 from local.dev_issuer import installation
@@ -39,6 +43,11 @@ TRICKLING = {
 def trickle(simulator: AtlassianSimulator, monkeypatch: pytest.MonkeyPatch) -> None:
     """A byte of the answer every 0.2 s: no read waits as long as the 1 s timeout, the whole takes 15 s."""
     monkeypatch.setattr(simulator, "trickle_seconds", 0.2)
+
+
+def validate_key(atlassian: AtlassianClient, api_key: str) -> Facts:
+    """The key's validation, as a change or a check makes it."""
+    return API_KEY.validate(atlassian, Tenant(installation_id="t"), {API_KEY.name: SecretStr(api_key)})
 
 
 def client(url: str) -> AtlassianClient:
@@ -67,7 +76,7 @@ def timed(call: Any) -> tuple[BaseException | None, float]:
 def test_an_answer_body_that_trickles_in_ends_at_the_deadline(
     simulator: AtlassianSimulator, trickle: None
 ) -> None:
-    error, took = timed(lambda: client(simulator.url).validate_key("sim-admin-key-trickle-DRIP"))
+    error, took = timed(lambda: validate_key(client(simulator.url), "sim-admin-key-trickle-DRIP"))
 
     assert isinstance(error, AtlassianUnavailable)
     assert DEADLINE - 0.1 < took < DEADLINE + SLACK
@@ -104,7 +113,7 @@ def trickling_server() -> Iterator[str]:
 
 def test_the_deadline_covers_the_status_line_and_headers_too(trickling_server: str) -> None:
     # The 78 bytes before the body alone would take 7.8 s.
-    error, took = timed(lambda: client(trickling_server).validate_key("sim-admin-key-any-KEY1"))
+    error, took = timed(lambda: validate_key(client(trickling_server), "sim-admin-key-any-KEY1"))
 
     assert isinstance(error, AtlassianUnavailable)
     assert took < DEADLINE + SLACK
@@ -117,7 +126,7 @@ def test_a_validation_s_two_calls_share_one_deadline(
     monkeypatch.setattr(simulator, "slow_seconds", 0.6)
 
     # When it is validated
-    error, took = timed(lambda: client(simulator.url).validate_key("sim-admin-key-slow-SLOW"))
+    error, took = timed(lambda: validate_key(client(simulator.url), "sim-admin-key-slow-SLOW"))
 
     # Then the second call gets only what the first left: the administrator check and one validation
     # are all a change waits for Atlassian (2 x 5 s in production, within the contract's 12 s)
@@ -130,10 +139,10 @@ def test_a_fresh_exchange_gets_a_whole_deadline_on_a_kept_alive_connection(
 ) -> None:
     # The deadline is the exchange's, not the connection's: a reused connection is not already late.
     atlassian = client(simulator.url)
-    atlassian.validate_key("sim-admin-key-unscoped-GOOD1")
+    validate_key(atlassian, "sim-admin-key-unscoped-GOOD1")
     time.sleep(DEADLINE + 0.1)
 
-    assert atlassian.validate_key("sim-admin-key-unscoped-GOOD1").organization.id == "sim-org-acme"
+    assert validate_key(atlassian, "sim-admin-key-unscoped-GOOD1")["organization"].id == "sim-org-acme"
 
 
 # --- a change through its handler -----------------------------------------------------------------

@@ -7,12 +7,11 @@ else of the service names it: registering it (`register(SERVICE_ACCOUNT)`) is al
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
 from api_info.credentials.kind import CredentialKind, Facts, Secret
-from api_info.errors import CredentialRejected
 from api_info.models import (
     Answer,
     ChangeRequest,
@@ -52,14 +51,17 @@ class ServiceAccount(CredentialKind):
     info_model = ServiceAccountInfo
     response = ChangeServiceAccountResponse
     secret_fields = ("clientId", "serviceAccount")
-    refusal = "Atlassian did not accept these client credentials. Check the client id and secret."
+    refusals: ClassVar[dict[str, str]] = {
+        "service_account_invalid": "Atlassian did not accept these client credentials. Check them both."
+    }
 
     def validate(self, atlassian: AtlassianClient, tenant: Tenant, secret: Secret) -> Facts:
-        try:
-            facts = atlassian.validate_key(secret[self.name].get_secret_value())
-        except CredentialRejected:
-            raise CredentialRejected("service_account_invalid", self.refusal) from None  # type: ignore[arg-type]
-        return {"organization": facts.organization}
+        from api_info.atlassian import Refused
+
+        organizations = atlassian.org_admin.organizations(secret[self.name].get_secret_value())
+        if isinstance(organizations, Refused) or not organizations:
+            raise self.refused("service_account_invalid")
+        return {"organization": organizations[0]}
 
     def shown(self, record: CredentialRecord | None) -> dict[str, Any]:
         return {"organization": record.organization if record else None}

@@ -18,7 +18,7 @@ from api_info.answers import (
     header_number,
     wait_seconds,
 )
-from api_info.atlassian import AtlassianClient, deadline, retry_after, transport, within_deadline
+from api_info.atlassian import Transport, deadline, retry_after, transport, within_deadline
 from api_info.errors import AtlassianError, AtlassianUnavailable
 from api_info.models import Account, Actor, Organization
 from api_info.settings import Settings
@@ -162,11 +162,11 @@ def test_every_model_that_keeps_atlassian_text_cleans_it() -> None:
 # --- size ----------------------------------------------------------------------------------------
 
 
-def answering(content: bytes, headers: dict[str, str] | None = None) -> AtlassianClient:
+def answering(content: bytes, headers: dict[str, str] | None = None) -> Transport:
     """A client whose every exchange is answered 200 with `content` (no network)."""
     mock = httpx.MockTransport(lambda _: httpx.Response(200, content=content, headers=headers))
     settings = Settings(forge_app_id="x", allow_insecure_loopback=True)
-    return AtlassianClient(settings, http=httpx.Client(transport=mock))
+    return Transport(settings, http=httpx.Client(transport=mock))
 
 
 def test_a_body_up_to_1_mib_is_read() -> None:

@@ -7,9 +7,13 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from api_info.atlassian import Accepted, AtlassianClient, Myself, Refused
+from api_info.credentials import API_KEY, API_TOKEN
+from api_info.credentials.kind import Facts
 from api_info.errors import AtlassianError, AtlassianUnavailable, CredentialRejected
+from api_info.models import Tenant
 from api_info.settings import Settings
 
 SITE = "https://acme.atlassian.net"
@@ -27,6 +31,14 @@ def client(answer: Callable[[httpx.Request], httpx.Response], seen: list[str]) -
     return AtlassianClient(settings, http=httpx.Client(transport=httpx.MockTransport(record)))
 
 
+TENANT = Tenant(installation_id="t-1", cloud_id="c-1", site_url=SITE)
+
+
+def validate_token(atlassian: AtlassianClient, token: str) -> Facts:
+    secret = {"email": SecretStr("ada@acme.test"), API_TOKEN.name: SecretStr(token)}
+    return API_TOKEN.validate(atlassian, TENANT, secret)
+
+
 def test_the_user_management_probe_reports_a_403_as_refused_and_the_key_as_one_with_scopes() -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         return httpx.Response(403 if request.url.path.endswith("/users") else 200, json=ORGS)
@@ -36,7 +48,7 @@ def test_the_user_management_probe_reports_a_403_as_refused_and_the_key_as_one_w
 
     assert atlassian.org_admin.probe_user_management("key", "org-1") == Refused(403)
     with pytest.raises(CredentialRejected) as rejected:
-        atlassian.validate_key("key")
+        API_KEY.validate(atlassian, TENANT, {API_KEY.name: SecretStr("key")})
     assert rejected.value.code == "api_key_has_scopes"
 
 
@@ -58,9 +70,9 @@ def test_the_gateway_is_asked_only_when_the_site_refused_the_token() -> None:
     me = atlassian.jira.myself(SITE, "ada@acme.test", "token")
 
     assert isinstance(me, Myself) and (me.account.account_id, me.active) == ("acc-1", True)
-    facts = atlassian.validate_token(site_url=SITE, cloud_id="c-1", email="ada@acme.test", api_token="t")
+    facts = validate_token(atlassian, "t")
 
-    assert facts.account.display_name == "Ada"
+    assert facts["account"].display_name == "Ada"
     assert seen == [SITE_MYSELF] * 2  # the gateway never
 
 
@@ -77,7 +89,7 @@ def test_a_token_the_site_refuses_is_told_apart_by_the_gateway(gateway: int, cod
         Accepted() if gateway == 200 else Refused(401)
     )
     with pytest.raises(CredentialRejected) as rejected:
-        atlassian.validate_token(site_url=SITE, cloud_id="c-1", email="ada@acme.test", api_token="token")
+        validate_token(atlassian, "token")
     assert rejected.value.code == code
     assert seen[-2:] == [
         "acme.atlassian.net/rest/api/3/myself",

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, get_args
+from typing import Any
 
 import pytest
 
 from api_info import errors
+from api_info.credentials import kinds
 from api_info.settings import Settings
 from local.cfn import functions, gateway_responses, load_template
 from tests.support.docs import OUTSIDE_REFERENCES, code_spans, read, section, table_rows
@@ -61,7 +62,7 @@ def function_errors() -> set[tuple[int, str]]:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())
         if cls is errors.CredentialRejected:
-            found |= {(cls.status, code) for code in get_args(errors.RejectionCode)}
+            found |= {(cls.status, code) for kind in kinds() for code in kind.refusals}
         else:
             found.add((cls.status, cls.code))
     return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api_info.atlassian import AtlassianClient
+from api_info.atlassian import Transport
 from api_info.errors import UnsafeUrl
 from api_info.settings import Settings
 from api_info.wiring import dynamodb_client, secrets_client
@@ -55,8 +55,8 @@ def test_the_app_id_is_required() -> None:
         Settings.from_env({})
 
 
-def client(loopback: bool = False) -> AtlassianClient:
-    return AtlassianClient(Settings(forge_app_id="x", allow_insecure_loopback=loopback))
+def client(loopback: bool = False) -> Transport:
+    return Transport(Settings(forge_app_id="x", allow_insecure_loopback=loopback))
 
 
 @pytest.mark.parametrize(

@@ -238,7 +238,7 @@ def _vetted_site(svc: Services, caller: Caller, lifecycle: bool) -> Caller:
         return caller
     if lifecycle:
         return replace(caller, tenant=caller.tenant.model_copy(update={"site_url": None}))
-    svc.atlassian.vet_url(site_url)  # UnsafeUrl: 403
+    svc.atlassian.transport.vet_url(site_url)  # UnsafeUrl: 403
     return caller
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from api_info.atlassian import AtlassianClient, read_json
+from api_info.atlassian import AtlassianClient, Transport, read_json
 from api_info.errors import AtlassianError, AtlassianUnavailable, Forbidden, Unauthenticated
 from api_info.models import Actor, Tenant
 from api_info.observability import logger
@@ -65,7 +65,7 @@ class TokenVerifier:
     operators' IAM routes never need them.
     """
 
-    def __init__(self, *, jwks_url: str, app_id: str, http: AtlassianClient) -> None:
+    def __init__(self, *, jwks_url: str, app_id: str, http: Transport) -> None:
         self._app_id = app_id
         self._jwks_url = jwks_url
         self._http = http
@@ -186,12 +186,12 @@ class AdminCheck:
         # the call to Jira, never these. A cached yes once let `.../ex/jira/\x01` through.
         if not system_token or not api_base_url:
             raise Forbidden()
-        self._atlassian.vet_url(api_base_url)  # UnsafeUrl: 403 (docs/API.md §1)
+        self._atlassian.transport.vet_url(api_base_url)  # UnsafeUrl: 403 (docs/API.md §1)
         key = (tenant_id, account_id)
         now = time.monotonic()
         if self._granted.get(key, 0.0) > now:
             return
-        answer = self._atlassian.admin_answer(
+        answer = self._atlassian.jira.admin_answer(
             api_base_url=api_base_url, system_token=system_token, account_id=account_id
         )
         if answer == "app_refused" and app_gone_suffices:

@@ -190,7 +190,7 @@ def _with_display_name(svc: Services, change: Change) -> Change:
         return change  # an operator (IAM) has no Jira name
     if not caller.api_base_url or not caller.system_token:
         return change
-    name = svc.atlassian.display_name(
+    name = svc.atlassian.jira.display_name(
         api_base_url=caller.api_base_url, system_token=caller.system_token, account_id=actor.account_id
     )
     if not name:

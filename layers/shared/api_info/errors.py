@@ -2,32 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
-
-RejectionCode = Literal[
-    "api_key_invalid",
-    "api_key_has_scopes",
-    "api_key_no_organization",
-    "api_token_invalid",
-    "api_token_has_scopes",
-    "api_token_email_mismatch",
-    "api_token_account_inactive",
-]
-# What a Jira admin is told for each of Atlassian's refusals: what to do, never what was sent.
-REFUSALS: dict[str, str] = {
-    "api_key_invalid": "Atlassian did not accept this API key. Check that you copied all of it.",
-    "api_key_has_scopes": "This API key was created with scopes. Create the key with the "
-    "'API key without scopes' option and save it again.",
-    "api_key_no_organization": "This API key does not belong to any organization. "
-    "Create it in Atlassian Administration.",
-    "api_token_invalid": "Atlassian did not accept this email and API token. Check both and try again.",
-    "api_token_has_scopes": "This API token was created with scopes. Create the token with the "
-    "'Create API token' button and save it again.",
-    "api_token_email_mismatch": "This API token belongs to another email address. "
-    "Enter the email address of the token's account.",
-    "api_token_account_inactive": "The Atlassian account of this API token is deactivated. "
-    "Use a token of an active account.",
-}
+from typing import ClassVar
 
 
 class ApiError(Exception):
@@ -99,12 +74,13 @@ class ValidationFailed(ApiError):
 
 
 class CredentialRejected(ApiError):
-    """Atlassian said no to the key or token being saved (or checked)."""
+    """Atlassian said no to a credential being saved (or checked): its kind's code and what it means
+    (credentials/: each kind declares its refusals)."""
 
     status = 422
 
-    def __init__(self, code: RejectionCode, message: str | None = None) -> None:
-        super().__init__(message or REFUSALS[code])
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
         self.code = code
 
 

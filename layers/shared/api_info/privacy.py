@@ -81,7 +81,7 @@ def report_cycle(
                 )
                 break
             batch = {a: cycle.held.accounts[a] for a in due[start : start + BATCH_LIMIT]}
-            answer = report_accounts(svc.atlassian, svc.settings.atlassian_api_url, token, batch, seconds)
+            answer = report_accounts(svc.atlassian.transport, token, batch, seconds)
             cycle.erase({a for a, s in answer.statuses.items() if s == "closed"})
             cycle.reported.update(dict.fromkeys(batch, cycle.now_iso))
             cycle.reported_now += len(batch)
@@ -256,7 +256,7 @@ class Cycle:
         caller = self.caller
         if not caller.api_base_url or not caller.system_token:
             return None  # an operator has no system token: the next trigger refreshes it
-        return self.svc.atlassian.display_name(
+        return self.svc.atlassian.jira.display_name(
             api_base_url=caller.api_base_url, system_token=caller.system_token, account_id=account_id
         )
 

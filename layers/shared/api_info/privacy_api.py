@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from api_info.answers import cycle_period_days
-from api_info.atlassian import AtlassianClient, deadline, read_json
+from api_info.atlassian import Transport, deadline, read_json
 from api_info.errors import AtlassianError
 
 BATCH_LIMIT = 90  # "Each request allows up to 90 accounts to be reported on."
@@ -28,7 +28,7 @@ class ReportAnswer:
 
 
 def report_accounts(
-    client: AtlassianClient, api_url: str, system_token: str, accounts: Mapping[str, str], seconds: float
+    client: Transport, system_token: str, accounts: Mapping[str, str], seconds: float
 ) -> ReportAnswer:
     """Report one batch (accountId -> updatedAt); AtlassianUnavailable on 429 (with its Retry-After)
     or a timeout, AtlassianError on anything else unexpected."""
@@ -38,7 +38,7 @@ def report_accounts(
     with deadline(seconds):
         answer = client.send(
             "POST",
-            f"{api_url.rstrip('/')}/app/report-accounts/",
+            f"{client.api_url}/app/report-accounts/",
             headers={"Authorization": f"Bearer {system_token}"},
             json=body,
         )

@@ -85,7 +85,7 @@ def services() -> Services:
         secrets=secrets,
         atlassian=atlassian,
         verifier=TokenVerifier(
-            jwks_url=settings.forge_jwks_url, app_id=settings.forge_app_id, http=atlassian
+            jwks_url=settings.forge_jwks_url, app_id=settings.forge_app_id, http=atlassian.transport
         ),
         admin_check=AdminCheck(atlassian, settings.admin_cache_seconds),
         reader=CredentialReader(records, secrets, settings.credential_cache_seconds),

@@ -3,7 +3,7 @@ to it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from api_info.credentials.api_key import API_KEY
 from api_info.credentials.kind import CredentialKind, ExpiryLookup, Facts, Secret
@@ -30,23 +30,40 @@ class ApiToken(CredentialKind):
     response = ChangeTokenResponse
     secret_fields = ("email", "apiToken")
     erased_with_owner = True  # its secret holds its owner's email
+    refusals: ClassVar[dict[str, str]] = {
+        "api_token_invalid": "Atlassian did not accept this email and API token. Check both and try again.",
+        "api_token_has_scopes": "This API token was created with scopes. Create the token with the "
+        "'Create API token' button and save it again.",
+        "api_token_email_mismatch": "This API token belongs to another email address. "
+        "Enter the email address of the token's account.",
+        "api_token_account_inactive": "The Atlassian account of this API token is deactivated. "
+        "Use a token of an active account.",
+    }
 
     def prepare(self, atlassian: AtlassianClient, tenant: Tenant) -> None:
         if not tenant.site_url or not tenant.cloud_id:
             raise BadRequest("The Jira site of this installation is not known yet. Reopen the app from Jira.")
-        atlassian.vet_url(tenant.site_url)  # a site we never call is refused (403)
+        atlassian.transport.vet_url(tenant.site_url)  # a site we never call is refused (403)
 
     def validate(self, atlassian: AtlassianClient, tenant: Tenant, secret: Secret) -> Facts:
+        """It must sign its email in to the tenant's Jira site; refused there, the API gateway tells a
+        token created with scopes (which it accepts) from a wrong one."""
+        from api_info.atlassian import Accepted, Refused, deadline  # a read path never loads it
+
         if not tenant.site_url or not tenant.cloud_id:
             raise ApiError("The Jira site of this installation is not known.")
-        email = secret["email"].get_secret_value()
-        facts = atlassian.validate_token(
-            site_url=tenant.site_url,
-            cloud_id=tenant.cloud_id,
-            email=email,
-            api_token=secret[self.name].get_secret_value(),
-        )
-        return {"email": email, "account": facts.account}
+        email, token = secret["email"].get_secret_value(), secret[self.name].get_secret_value()
+        with deadline(atlassian.transport.settings.atlassian_timeout_seconds):  # both calls together
+            me = atlassian.jira.myself(tenant.site_url, email, token)
+            if isinstance(me, Refused):
+                gateway = atlassian.jira.myself_through_gateway(tenant.cloud_id, email, token)
+                scoped = isinstance(gateway, Accepted)
+                raise self.refused("api_token_has_scopes" if scoped else "api_token_invalid")
+        if not me.active:
+            raise self.refused("api_token_account_inactive")
+        if me.email_address is not None and me.email_address.casefold() != email.casefold():
+            raise self.refused("api_token_email_mismatch")
+        return {"email": email, "account": me.account}
 
     def learn_expiry(self, lookup: ExpiryLookup, facts: Facts) -> str | None:
         # Imported here: only a token's change or check lists tokens.

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import SecretStr
 
+from api_info.errors import CredentialRejected
 from api_info.models import Answer, ChangeRequest, CredentialInfo, CredentialRecord, Tenant
 from api_info.status import common_info, mask
 
@@ -58,6 +59,9 @@ class CredentialKind:
     secret_fields: ClassVar[tuple[str, ...]]  # what its secret holds: the value (`name`) and the rest
     # Whether its secret names a person (the token's owner): erased when their account is closed.
     erased_with_owner: ClassVar[bool] = False
+    # What each of Atlassian's refusals means, in words a Jira administrator can act on (never what was
+    # sent): the error codes its validation answers with (422).
+    refusals: ClassVar[dict[str, str]]
 
     def __repr__(self) -> str:
         return f"<credential kind {self.name}>"
@@ -77,6 +81,10 @@ class CredentialKind:
                 if field in self.secret_fields
             }
         )
+
+    def refused(self, code: str) -> CredentialRejected:
+        """The refusal of this code (a KeyError for a code the kind does not declare)."""
+        return CredentialRejected(code, self.refusals[code])
 
     def masked(self, secret: Secret) -> str:
         """All that is ever shown of the value."""
