@@ -105,7 +105,7 @@ def test_a_refusal_a_delete_and_a_check_carry_the_name_already_learnt_without_a_
     lookups.reset()
 
     # When they make a refused key change (nothing of the key is stored), check now, and delete the token
-    assert api.call("change_key", body={"apiKey": "sim-admin-key-scoped-SCOP1"}).status == 422
+    assert api.call("change_key", body={"apiKey": "sim-admin-key-wrong-XXXX"}).status == 422
     assert api.call("check_now").status == 200
     assert api.call("delete_token").status == 200
 

@@ -119,19 +119,19 @@ def test_the_deadline_covers_the_status_line_and_headers_too(trickling_server: s
     assert took < DEADLINE + SLACK
 
 
-def test_a_validation_s_two_calls_share_one_deadline(
+def test_each_call_of_a_validation_keeps_its_own_deadline(
     simulator: AtlassianSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a key whose two calls (orgs, then users) each answer within the deadline, but not both
+    # Given a key whose calls (orgs, then users and the workspace search) each answer within the
+    # deadline, though not all of them within one
     monkeypatch.setattr(simulator, "slow_seconds", 0.6)
 
     # When it is validated
-    error, took = timed(lambda: validate_key(client(simulator.url), "sim-admin-key-slow-SLOW"))
+    error, _ = timed(lambda: validate_key(client(simulator.url), "sim-admin-key-slow-SLOW"))
 
-    # Then the second call gets only what the first left: the administrator check and one validation
-    # are all a change waits for Atlassian (2 x 5 s in production, within the contract's 12 s)
-    assert isinstance(error, AtlassianUnavailable)
-    assert took < DEADLINE + SLACK
+    # Then no call is cut short by the time the others took: the key is validated (the request's own
+    # budget, 12 s in production, still bounds them all together)
+    assert error is None
 
 
 def test_a_fresh_exchange_gets_a_whole_deadline_on_a_kept_alive_connection(
@@ -263,8 +263,8 @@ def virtual(
 def test_each_call_gets_at_most_5_s_and_never_more_than_is_left_of_the_request_s_12_s(
     api: Api, virtual: VirtualClock
 ) -> None:
-    # Given a saved key, so that a token change makes four calls in a row: the administrator check,
-    # the validation, the token listing and the name lookup (4 s each here)
+    # Given a saved key, so that a token change makes the administrator check, the validation, then the
+    # token listing and the name lookup side by side (4 s each here)
     assert api.call("change_key", body=KEY).status == 200
     api.new_container()  # no administrator answer cached
     virtual.watch()
@@ -278,10 +278,8 @@ def test_each_call_gets_at_most_5_s_and_never_more_than_is_left_of_the_request_s
     for path, start, allowed in virtual.calls:
         assert allowed <= 5.0 + 1e-6, path
         assert start + allowed <= started + 12.0 + SLACK, path
-    # the listing ran out of budget (nothing learnt), the name lookup had none left, the change stands
+    # and the change stands (what the listing and the name lookup did not get in time is left out)
     assert answer.status == 200, answer.body
-    assert answer.body["apiToken"]["expiresOnSource"] is None
-    assert answer.body["apiToken"]["createdBy"]["displayName"] is None
 
 
 def test_a_change_whose_budget_runs_out_is_503_frees_the_credential_and_is_recorded(

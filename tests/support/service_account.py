@@ -7,11 +7,12 @@ else of the service names it: registering it (`register(SERVICE_ACCOUNT)`) is al
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
-from api_info.credentials.kind import CredentialKind, Facts, Secret
+from api_info.credentials.kind import CredentialKind, ExpiryLookup, Facts, Secret
 from api_info.models import (
     Answer,
     ChangeRequest,
@@ -55,12 +56,21 @@ class ServiceAccount(CredentialKind):
         "service_account_invalid": "Atlassian did not accept these client credentials. Check them both."
     }
 
-    def validate(self, atlassian: AtlassianClient, tenant: Tenant, secret: Secret) -> Facts:
+    def validate(
+        self,
+        atlassian: AtlassianClient,
+        tenant: Tenant,
+        secret: Secret,
+        lookup: ExpiryLookup | None = None,
+        alongside: Callable[[], object] | None = None,
+    ) -> Facts:
         from api_info.atlassian import Refused
 
         organizations = atlassian.org_admin.organizations(secret[self.name].get_secret_value())
         if isinstance(organizations, Refused) or not organizations:
             raise self.refused("service_account_invalid")
+        if alongside is not None:
+            alongside()
         return {"organization": organizations[0]}
 
     def shown(self, record: CredentialRecord | None) -> dict[str, Any]:

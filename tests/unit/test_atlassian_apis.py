@@ -3,13 +3,14 @@ their answers call for (httpx's mock transport, no network)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import httpx
 import pytest
 from pydantic import SecretStr
 
-from api_info.atlassian import Accepted, AtlassianClient, Myself, Refused
+from api_info.atlassian import Accepted, AtlassianClient, Myself, Refused, same_site
 from api_info.credentials import API_KEY, API_TOKEN
 from api_info.credentials.kind import Facts
 from api_info.errors import AtlassianError, AtlassianUnavailable, CredentialRejected
@@ -103,3 +104,43 @@ def test_a_busy_gateway_is_unavailable_never_a_refusal() -> None:
 
     with pytest.raises(AtlassianUnavailable):
         atlassian.jira.myself_through_gateway("c-1", "ada@acme.test", "token")
+
+
+def test_the_workspace_search_reads_page_after_page_until_one_holds_the_site() -> None:
+    # Given an organization whose second page of workspaces holds the site
+    pages = [
+        {"data": [{"id": "ari:cloud:jira::site/a", "attributes": {"hostUrl": "https://a.atlassian.net"}}]}
+        | {"links": {"next": "page-2"}},
+        {"data": [{"id": "ari:cloud:jira::site/c-1", "attributes": {"hostUrl": None}}], "links": {}},
+    ]
+    bodies: list[bytes] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        bodies.append(request.content)
+        return httpx.Response(200, json=pages[1 if b"cursor" in request.content else 0])
+
+    atlassian = client(answer, [])
+
+    # When it is searched for the site's cloud id
+    found = atlassian.org_admin.find_workspace("key", "org-1", lambda w: w.id.endswith("/c-1"))
+
+    # Then the second page's workspace is found, asked for with the first page's cursor
+    assert found is not None and not isinstance(found, Refused) and found.id.endswith("/c-1")
+    assert [json.loads(b) for b in bodies] == [{"limit": 100}, {"cursor": "page-2"}]
+    # and a site no page holds is None, once every page was read
+    assert atlassian.org_admin.find_workspace("key", "org-1", lambda w: False) is None
+    assert len(bodies) == 4
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "same"),
+    [
+        ("https://Acme.atlassian.net", "HTTPS://acme.ATLASSIAN.net/", True),
+        ("https://acme.atlassian.net", "https://acme.atlassian.net:8443", False),
+        ("https://acme.atlassian.net", None, False),
+    ],
+)
+def test_sites_are_the_same_by_scheme_and_host_whatever_the_case(
+    one: str, other: str | None, same: bool
+) -> None:
+    assert same_site(one, other) is same

@@ -101,8 +101,10 @@ def _change(
         return previous
     created = False
     try:
-        facts = _validate(svc, change, lambda_context)  # test: Atlassian accepts the new value
-        change = _with_display_name(svc, change)
+        # Test: Atlassian accepts the new value; its administrator's name is looked up alongside.
+        name = NameLookup(svc, change)
+        facts = _validate(svc, change, lambda_context, name)
+        change = _named(change, name.found)
         created = True  # from here the secret may exist, even if the call's answer is lost
         svc.secrets.create(staged, ref, change.secret, change_id)  # stage
         former = {svc.secrets.name_of(ref, previous)} if previous else set()
@@ -133,12 +135,11 @@ def _change(
     return record
 
 
-def _validate(svc: Services, change: Change, lambda_context: LambdaContext | None) -> Facts:
+def _validate(svc: Services, change: Change, lambda_context: LambdaContext | None, name: NameLookup) -> Facts:
     """What Atlassian tells of the new value (CredentialRejected if it refuses it), with the expiry it
     lists, if any: that lookup never fails the change."""
-    facts = change.kind.validate(svc.atlassian, change.caller.tenant, change.secret)
-    learnt = change.kind.learn_expiry(_expiry_lookup(svc, change.ref.tenant_id, lambda_context), facts)
-    return facts | {"expiresOn": learnt, "expiresOnSource": "atlassian"} if learnt else facts
+    lookup = _expiry_lookup(svc, change.ref.tenant_id, lambda_context)
+    return change.kind.validate(svc.atlassian, change.caller.tenant, change.secret, lookup, name)
 
 
 def _expiry_lookup(svc: Services, tenant_id: str, lambda_context: LambdaContext | None) -> ExpiryLookup:
@@ -182,20 +183,32 @@ def _delete_uncommitted(svc: Services, ref: CredentialRef, staged: str) -> bool:
     return True
 
 
-def _with_display_name(svc: Services, change: Change) -> Change:
-    """The change, its administrator named as Jira names them (looked up once per change, best effort:
-    without a name the change goes on, and the page shows the account id)."""
-    caller, actor = change.caller, change.caller.actor
-    if actor.type != "atlassian" or not actor.account_id:
-        return change  # an operator (IAM) has no Jira name
-    if not caller.api_base_url or not caller.system_token:
-        return change
-    name = svc.atlassian.jira.display_name(
-        api_base_url=caller.api_base_url, system_token=caller.system_token, account_id=actor.account_id
-    )
+@dataclass
+class NameLookup:
+    """The administrator's name as Jira has it, looked up once per change alongside the validation (best
+    effort within its own 2 s: None leaves the account id on the page); an operator (IAM) has none."""
+
+    svc: Services
+    change: Change
+    found: str | None = None
+
+    def __call__(self) -> None:
+        caller, actor = self.change.caller, self.change.caller.actor
+        if actor.type != "atlassian" or not actor.account_id:
+            return
+        if not caller.api_base_url or not caller.system_token:
+            return
+        self.found = self.svc.atlassian.jira.display_name(
+            api_base_url=caller.api_base_url, system_token=caller.system_token, account_id=actor.account_id
+        )
+
+
+def _named(change: Change, name: str | None) -> Change:
+    """The change, its administrator named (the history and the record say who saved it)."""
     if not name:
         return change
-    return replace(change, caller=replace(caller, actor=actor.model_copy(update={"display_name": name})))
+    actor = change.caller.actor.model_copy(update={"display_name": name})
+    return replace(change, caller=replace(change.caller, actor=actor))
 
 
 def _count_attempt(svc: Services, change: Change) -> None:

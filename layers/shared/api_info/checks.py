@@ -136,10 +136,9 @@ def check_credential(
     try:
         if secret is None:
             secret = core.secrets.read(ref, record)
-        facts = kind.validate(core.atlassian, tenant, secret)
+        facts = kind.validate(core.atlassian, tenant, secret, lookup)
         outcome, stored = "ok", "valid"
-        if lookup is not None:
-            learnt = kind.learn_expiry(lookup, facts)
+        learnt = facts.get("expiresOn")
     except SecretGone:
         # Replaced (its former secret deleted) or erased since it was loaded: the change won, and it
         # validated the value in use. Nothing to check or record.

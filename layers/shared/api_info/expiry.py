@@ -1,5 +1,5 @@
-"""A user API token's expiry, read from Atlassian (docs/API.md §4): the organization's listing of its
-users' API tokens (API Access REST API), authorised by the tenant's org Admin API key.
+"""A credential's expiry, read from Atlassian (docs/API.md §4): the organization's listing of its users'
+API tokens, or of its Admin API keys (API Access REST API), authorised by the tenant's org Admin API key.
 
 Best effort: every failure is logged with a reason (never the key, an email or a name) and learns
 nothing; nothing here raises into a change or a check.
@@ -76,23 +76,39 @@ def token_expiry(
 ) -> str | None:
     """The expiry date (YYYY-MM-DD, UTC) of the account's API token as the organization lists it, or
     None when it cannot be told (see `pick`); the whole listing within one deadline of `seconds`."""
+    return _learnt("token", lambda: _owner_tokens(client, api_key, org_id, account_id), seconds, now)
+
+
+def key_expiry(
+    client: AtlassianClient, *, api_key: str, org_id: str, seconds: float, now: datetime | None = None
+) -> str | None:
+    """The expiry date of the organization's Admin API key in use, as the organization lists its keys
+    (those with no scopes and not revoked are candidates, chosen as `pick` says), or None."""
+    return _learnt("key", lambda: _live_keys(client, api_key, org_id), seconds, now)
+
+
+def _learnt(
+    what: str, listing: Callable[[], list[Listed]], seconds: float, now: datetime | None
+) -> str | None:
+    """The date `pick` chooses among the listing's live entries, or None, logged with the reason."""
     try:
         if seconds <= 0:
             raise NotLearnt("no time left")
         with deadline(seconds):
-            listed = _owner_tokens(client, api_key, org_id, account_id)
+            listed = listing()
         when = now or datetime.now(UTC)
         expires = pick([t for t in listed if t.expires_at > when], when)
     except (NotLearnt, IncompleteListing) as exc:
-        logger.info("The token's expiry was not learnt from Atlassian", extra={"reason": str(exc)})
+        logger.info(f"The {what}'s expiry was not learnt from Atlassian", extra={"reason": str(exc)})
         return None
     except (AtlassianError, AtlassianUnavailable, UnsafeUrl) as exc:
-        logger.info("The token's expiry was not learnt from Atlassian", extra={"reason": type(exc).__name__})
+        reason = type(exc).__name__
+        logger.info(f"The {what}'s expiry was not learnt from Atlassian", extra={"reason": reason})
         return None
     except Exception:  # best effort: a surprise must not fail the change or check around it
-        logger.exception("Reading the token's expiry from Atlassian failed")
+        logger.exception(f"Reading the {what}'s expiry from Atlassian failed")
         return None
-    logger.info("The token's expiry was learnt from Atlassian", extra={"expiresOn": expires})
+    logger.info(f"The {what}'s expiry was learnt from Atlassian", extra={"expiresOn": expires})
     return expires
 
 
@@ -119,8 +135,21 @@ def _owner_tokens(client: AtlassianClient, api_key: str, org_id: str, account_id
     if isinstance(listed, Refused):
         # 403: a key with scopes, which may not list tokens.
         raise NotLearnt(f"the key may not list the organization's tokens ({listed.status})")
+    # Only a token Atlassian allows counts: a revoked or blocked one is never the one in use.
     return [
         Listed(t.expires_at, t.last_active_at)
         for t in listed
-        if t.owner_id == account_id and t.expires_at is not None
+        if t.owner_id == account_id and t.expires_at is not None and t.status in (None, "ALLOWED")
+    ]
+
+
+def _live_keys(client: AtlassianClient, api_key: str, org_id: str) -> list[Listed]:
+    """The organization's keys that could be the one in use: no scopes, not revoked, a readable expiry."""
+    listed = client.api_access.api_keys(api_key, org_id)
+    if isinstance(listed, Refused):
+        raise NotLearnt(f"the key may not list the organization's keys ({listed.status})")
+    return [
+        Listed(k.expires_at, k.last_active_at)
+        for k in listed
+        if k.expires_at is not None and not k.scoped and not k.revoked
     ]

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from api_info.atlassian.api_access import ApiAccess, ApiToken, IncompleteListing
+from api_info.atlassian.api_access import ApiAccess, ApiKey, ApiToken, IncompleteListing
 from api_info.atlassian.jira import NAME_LOOKUP_SECONDS, AdminAnswer, Jira, Myself
-from api_info.atlassian.org_admin import OrgAdmin
+from api_info.atlassian.org_admin import OrgAdmin, Workspace, same_site
 from api_info.atlassian.transport import (
     Accepted,
     Refused,
@@ -18,6 +18,7 @@ from api_info.atlassian.transport import (
     is_id,
     read_json,
     retry_after,
+    together,
     within_deadline,
 )
 from api_info.settings import Settings
@@ -30,6 +31,7 @@ __all__ = [
     "Accepted",
     "AdminAnswer",
     "ApiAccess",
+    "ApiKey",
     "ApiToken",
     "AtlassianClient",
     "IncompleteListing",
@@ -38,11 +40,14 @@ __all__ = [
     "OrgAdmin",
     "Refused",
     "Transport",
+    "Workspace",
     "deadline",
     "header_safe",
     "is_id",
     "read_json",
     "retry_after",
+    "same_site",
+    "together",
     "within_deadline",
 ]
 

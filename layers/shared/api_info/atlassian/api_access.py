@@ -1,6 +1,6 @@
-"""The API access API: an organization's listing of its users' API tokens
-(`GET {ATLASSIAN_API_URL}/admin/api-access/v1/orgs/{orgId}/api-tokens`), authorised by an org Admin
-API key."""
+"""The API access API: an organization's listings of its users' API tokens and of its Admin API keys
+(`GET {ATLASSIAN_API_URL}/admin/api-access/v1/orgs/{orgId}/api-tokens` and `.../api-keys`), authorised
+by an org Admin API key."""
 
 from __future__ import annotations
 
@@ -22,15 +22,27 @@ class IncompleteListing(Exception):
 
 @dataclass(frozen=True)
 class ApiToken:
-    """One listed token: its owner's account id and its instants, each None when unreadable."""
+    """One listed token: its owner's account id, its status and its instants, each None when unreadable."""
 
     owner_id: str | None
     expires_at: datetime | None
     last_active_at: datetime | None
+    status: str | None = None  # ALLOWED, REVOKED, BLOCKED...
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """One listed Admin API key: its instants (None when unreadable), whether it has scopes, whether it
+    was revoked."""
+
+    expires_at: datetime | None
+    last_active_at: datetime | None
+    scoped: bool
+    revoked: bool
 
 
 class ApiAccess:
-    """The organization's API tokens, every page of them."""
+    """The organization's API tokens and Admin API keys, every page of them."""
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
@@ -39,12 +51,22 @@ class ApiAccess:
         """Every token the organization lists (expired ones too), or Refused (401/403: 403 is a key with
         scopes). A listing that cannot be read to its end (a `next` link elsewhere, more than MAX_PAGES)
         is IncompleteListing: a later page could hold another token."""
+        listed = self._every_page(api_key, org_id, "api-tokens")
+        return listed if isinstance(listed, Refused) else [_token(item) for item in listed]
+
+    def api_keys(self, api_key: str, org_id: str) -> list[ApiKey] | Refused:
+        """Every Admin API key the organization lists (expired and revoked ones too), or Refused
+        (401/403); IncompleteListing as for the tokens."""
+        listed = self._every_page(api_key, org_id, "api-keys")
+        return listed if isinstance(listed, Refused) else [_key(item) for item in listed]
+
+    def _every_page(self, api_key: str, org_id: str, listing: str) -> list[dict[str, Any]] | Refused:
         api_url = self._transport.api_url
-        first = f"{api_url}/admin/api-access/v1/orgs/{quote(org_id, safe='')}/api-tokens"
+        first = f"{api_url}/admin/api-access/v1/orgs/{quote(org_id, safe='')}/{listing}"
         url: str = first
         params: dict[str, str] | None = {"limit": str(PAGE_LIMIT)}
         auth = {"Authorization": f"Bearer {api_key}"}
-        found: list[ApiToken] = []
+        found: list[dict[str, Any]] = []
         for _ in range(MAX_PAGES):
             answer = self._transport.send("GET", url, params=params, headers=auth)
             if answer.status_code in (401, 403):
@@ -53,7 +75,7 @@ class ApiAccess:
             data = body.get("data")
             if not isinstance(data, list):
                 raise AtlassianError()
-            found += [_token(item) for item in data if isinstance(item, dict)]
+            found += [item for item in data if isinstance(item, dict)]
             links = body.get("links")
             following = links.get("next") if isinstance(links, dict) else None
             if not isinstance(following, str) or not following:
@@ -79,10 +101,22 @@ class ApiAccess:
 def _token(item: dict[str, Any]) -> ApiToken:
     user = item.get("user")
     owner = user.get("id") if isinstance(user, dict) else None
+    status = item.get("status")
     return ApiToken(
         owner if isinstance(owner, str) else None,
         _instant(item.get("expiresAt")),
         _instant(item.get("lastActiveAt")),
+        status if isinstance(status, str) else None,
+    )
+
+
+def _key(item: dict[str, Any]) -> ApiKey:
+    scopes = item.get("scopes")
+    return ApiKey(
+        _instant(item.get("expiresAt")),
+        _instant(item.get("lastActiveAt")),
+        scoped=bool(scopes) if isinstance(scopes, list) else scopes is not None,
+        revoked=item.get("revocationDate") is not None or item.get("revokedBy") is not None,
     )
 
 

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from api_info.answers import clean_text
 from api_info.atlassian.transport import Accepted, Refused, Transport, is_id, read_json
 from api_info.errors import AtlassianError
 from api_info.models import Organization
+
+MAX_WORKSPACE_PAGES = 50  # 5,000 workspaces; a `next` that loops cannot spin past it
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """One of the organization's workspaces (a product's site): its id and its address."""
+
+    id: str
+    host_url: str | None
 
 
 class OrgAdmin:
@@ -39,6 +51,47 @@ class OrgAdmin:
             return Refused(answer.status_code)
         read_json(answer)
         return Accepted()
+
+    def find_workspace(
+        self, api_key: str, org_id: str, wanted: Callable[[Workspace], bool]
+    ) -> Workspace | Refused | None:
+        """POST /admin/v2/orgs/{id}/workspaces, page after page: the first workspace `wanted`, None when no
+        page holds one, or Refused (400, 401, 403, 404: the search could not be made)."""
+        url = f"{self._transport.api_url}/admin/v2/orgs/{quote(org_id, safe='')}/workspaces"
+        body: dict[str, Any] = {"limit": 100}
+        for _ in range(MAX_WORKSPACE_PAGES):
+            answer = self._transport.send("POST", url, headers=_auth(api_key), json=body)
+            if answer.status_code in (400, 401, 403, 404):
+                return Refused(answer.status_code)
+            page = read_json(answer)
+            data = page.get("data")
+            if not isinstance(data, list):
+                raise AtlassianError()
+            found = next((w for w in map(_workspace, data) if w is not None and wanted(w)), None)
+            if found is not None:
+                return found
+            links = page.get("links")
+            following = links.get("next") if isinstance(links, dict) else None
+            if not isinstance(following, str) or not following:
+                return None
+            body = {"cursor": following}
+        raise AtlassianError()  # a search that does not end cannot tell
+
+
+def same_site(url: str | None, other: str | None) -> bool:
+    """Whether two site addresses name the same site: scheme and host compared case-insensitively."""
+    if not url or not other:
+        return False
+    a, b = urlsplit(url.strip()), urlsplit(other.strip())
+    return (a.scheme.lower(), (a.hostname or ""), a.port) == (b.scheme.lower(), (b.hostname or ""), b.port)
+
+
+def _workspace(entry: Any) -> Workspace | None:
+    if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+        return None
+    attributes = entry.get("attributes")
+    host = attributes.get("hostUrl") if isinstance(attributes, dict) else None
+    return Workspace(entry["id"], host if isinstance(host, str) else None)
 
 
 def _auth(api_key: str) -> dict[str, str]:

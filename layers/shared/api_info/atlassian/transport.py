@@ -8,6 +8,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -193,6 +194,39 @@ def within_deadline(func: Callable[[_T], _R]) -> Callable[[_T], _R]:
             _ENDS.reset(token)
 
     return run
+
+
+_SIDE_BY_SIDE = 4  # threads for the calls a save makes side by side (one save at a time per container)
+_side_pool: ThreadPoolExecutor | None = None
+_side_pool_lock = threading.Lock()
+
+
+def together(*calls: Callable[[], Any]) -> list[Future[Any]]:
+    """Start independent calls side by side under the deadline in force here: the first on this thread,
+    the rest on a small pool of the container's; their futures, in order (`.result()` raises what a call
+    raised). Off the invocation's own thread (the check worker's, which run many checks at once) they run
+    in a row, each still to its end, so that the answers and errors are the same."""
+    if threading.current_thread() is not threading.main_thread():
+        return [_done(call) for call in calls]
+    global _side_pool
+    with _side_pool_lock:
+        if _side_pool is None:
+            _side_pool = ThreadPoolExecutor(max_workers=_SIDE_BY_SIDE, thread_name_prefix="atlassian")
+    started = [_side_pool.submit(within_deadline(_call), call) for call in calls[1:]]
+    return [_done(calls[0]), *started] if calls else []
+
+
+def _call(call: Callable[[], Any]) -> Any:
+    return call()
+
+
+def _done(call: Callable[[], Any]) -> Future[Any]:
+    future: Future[Any] = Future()
+    try:
+        future.set_result(call())
+    except Exception as exc:
+        future.set_exception(exc)
+    return future
 
 
 def read_json(answer: httpx.Response) -> dict[str, Any]:

@@ -3,6 +3,7 @@ to it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from api_info.credentials.api_key import API_KEY
@@ -45,27 +46,46 @@ class ApiToken(CredentialKind):
             raise BadRequest("The Jira site of this installation is not known yet. Reopen the app from Jira.")
         atlassian.transport.vet_url(tenant.site_url)  # a site we never call is refused (403)
 
-    def validate(self, atlassian: AtlassianClient, tenant: Tenant, secret: Secret) -> Facts:
+    def validate(
+        self,
+        atlassian: AtlassianClient,
+        tenant: Tenant,
+        secret: Secret,
+        lookup: ExpiryLookup | None = None,
+        alongside: Callable[[], object] | None = None,
+    ) -> Facts:
         """It must sign its email in to the tenant's Jira site; refused there, the API gateway tells a
-        token created with scopes (which it accepts) from a wrong one."""
-        from api_info.atlassian import Accepted, Refused, deadline  # a read path never loads it
+        token created with scopes (which it accepts) from a wrong one. Then its expiry, as the
+        organization of the tenant's API key lists its tokens."""
+        from api_info.atlassian import Accepted, Refused, deadline, together  # a read path never loads it
 
         if not tenant.site_url or not tenant.cloud_id:
             raise ApiError("The Jira site of this installation is not known.")
         email, token = secret["email"].get_secret_value(), secret[self.name].get_secret_value()
-        with deadline(atlassian.transport.settings.atlassian_timeout_seconds):  # both calls together
+        seconds = atlassian.transport.settings.atlassian_timeout_seconds
+        with deadline(seconds):
             me = atlassian.jira.myself(tenant.site_url, email, token)
-            if isinstance(me, Refused):
+        if isinstance(me, Refused):
+            with deadline(seconds):
                 gateway = atlassian.jira.myself_through_gateway(tenant.cloud_id, email, token)
-                scoped = isinstance(gateway, Accepted)
-                raise self.refused("api_token_has_scopes" if scoped else "api_token_invalid")
+            scoped = isinstance(gateway, Accepted)
+            raise self.refused("api_token_has_scopes" if scoped else "api_token_invalid")
         if not me.active:
             raise self.refused("api_token_account_inactive")
         if me.email_address is not None and me.email_address.casefold() != email.casefold():
             raise self.refused("api_token_email_mismatch")
-        return {"email": email, "account": me.account}
+        facts: Facts = {"email": email, "account": me.account}
+        account_id = me.account.account_id
+        listing, other = together(lambda: self._listed_expiry(lookup, account_id), alongside or _nothing)
+        other.result()
+        if learnt := listing.result():
+            facts |= {"expiresOn": learnt, "expiresOnSource": "atlassian"}
+        return facts
 
-    def learn_expiry(self, lookup: ExpiryLookup, facts: Facts) -> str | None:
+    def _listed_expiry(self, lookup: ExpiryLookup | None, account_id: str) -> str | None:
+        """The token's expiry as the organization of the tenant's API key lists it (never raises)."""
+        if lookup is None:
+            return None
         # Imported here: only a token's change or check lists tokens.
         from api_info.expiry import learn_token_expiry
 
@@ -73,7 +93,6 @@ class ApiToken(CredentialKind):
             return lookup.secret(API_KEY, record)[API_KEY.name]
 
         key = lookup.stored(API_KEY)
-        account_id = facts["account"].account_id
         seconds = lookup.seconds()  # asked now, after the validation
         return learn_token_expiry(lookup.atlassian, lookup.settings, key, read_key, account_id, seconds)
 
@@ -85,3 +104,7 @@ class ApiToken(CredentialKind):
 
 
 API_TOKEN = ApiToken()
+
+
+def _nothing() -> None:
+    return None

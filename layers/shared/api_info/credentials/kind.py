@@ -82,9 +82,10 @@ class CredentialKind:
             }
         )
 
-    def refused(self, code: str) -> CredentialRejected:
-        """The refusal of this code (a KeyError for a code the kind does not declare)."""
-        return CredentialRejected(code, self.refusals[code])
+    def refused(self, code: str, **fields: str) -> CredentialRejected:
+        """The refusal of this code, its message filled with `fields` (a KeyError for a code the kind
+        does not declare)."""
+        return CredentialRejected(code, self.refusals[code].format(**fields))
 
     def masked(self, secret: Secret) -> str:
         """All that is ever shown of the value."""
@@ -93,13 +94,19 @@ class CredentialKind:
     def prepare(self, atlassian: AtlassianClient, tenant: Tenant) -> None:
         """Refuse a change that cannot be validated, before anything is recorded (nothing by default)."""
 
-    def validate(self, atlassian: AtlassianClient, tenant: Tenant, secret: Secret) -> Facts:
-        """Test a value with Atlassian: its facts, or CredentialRejected with what the refusal means."""
+    def validate(
+        self,
+        atlassian: AtlassianClient,
+        tenant: Tenant,
+        secret: Secret,
+        lookup: ExpiryLookup | None = None,
+        alongside: Callable[[], object] | None = None,
+    ) -> Facts:
+        """Test a value with Atlassian: its facts, or CredentialRejected with what the refusal means. With
+        `lookup`, also the expiry Atlassian lists for it (`expiresOn`, `expiresOnSource`), when it can be
+        told: that part never fails the validation. `alongside` (the change's name lookup) runs side by
+        side with the calls that follow the first answer, and is done when a validation passes."""
         raise NotImplementedError
-
-    def learn_expiry(self, lookup: ExpiryLookup, facts: Facts) -> str | None:
-        """The value's expiry as Atlassian lists it (YYYY-MM-DD), or None; never raises (none by default)."""
-        return None
 
     def shown(self, record: CredentialRecord | None) -> dict[str, Any]:
         """What the page shows of this kind beyond every credential's status, mask, dates and people."""
