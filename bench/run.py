@@ -33,9 +33,10 @@ FUNCTION_CODE_LIMIT = 50 * 1024
 # (DynamoDB, Secrets Manager, Atlassian), warm: known tenant, administrator check cached.
 CALL_BUDGET = {
     "GET /api-info": ((1, 1), (0, 0), (0, 0)),  # exactly
-    # A key save: the organizations, the user-management probe, the saver's display name (history);
-    # six DynamoDB calls since each value has a secret of its own (the former one's name leaves the record).
-    "PUT /api-info/key": ((0, 6), (0, 3), (0, 3)),  # at most
+    # A key save: the organizations, then side by side the user-management probe, the workspace search,
+    # the organization's key listing and the saver's display name (history); six DynamoDB calls since
+    # each value has a secret of its own (the former one's name leaves the record).
+    "PUT /api-info/key": ((0, 6), (0, 3), (0, 5)),  # at most
     # With a valid key stored, the token's expiry lookup (docs/API.md §4) adds the key's record (GetItem),
     # its secret (GetSecretValue) and a page of the organization's API tokens.
     "PUT /api-info/token": ((0, 7), (0, 3), (0, 3)),

@@ -196,6 +196,33 @@ class Stack:
         self.router.get(url__regex=rf"^{API_URL}/admin/v1/orgs/org-1/users").mock(
             return_value=httpx.Response(200, json={"data": [], "links": {}})
         )
+        # The key's organization holds the site (one page of workspaces), and lists the key (one page).
+        self.router.post(url__regex=rf"^{API_URL}/admin/v2/orgs/org-1/workspaces").mock(
+            return_value=httpx.Response(
+                200,
+                json={
+                    "data": [{"id": f"ari:cloud:jira::site/{cloud}", "attributes": {"hostUrl": SITE_URL}}],
+                    "links": {},
+                },
+            )
+        )
+        self.router.get(url__regex=rf"^{API_URL}/admin/api-access/v1/orgs/org-1/api-keys").mock(
+            return_value=httpx.Response(
+                200,
+                json={
+                    "data": [
+                        {
+                            "id": "key-1",
+                            "expiresAt": "2027-06-01T00:00:00.000Z",
+                            "lastActiveAt": "2026-12-01T00:00:00.000Z",
+                            "scopes": [],
+                            "revocationDate": None,
+                        }
+                    ],
+                    "links": {},
+                },
+            )
+        )
         # The change path's display-name lookup of the administrator who saved (the history's "By").
         self.router.get(f"{API_URL}/ex/jira/{cloud}/rest/api/3/user").mock(
             return_value=httpx.Response(200, json={"accountId": ADMIN, "displayName": "Ada Admin"})
