@@ -60,3 +60,11 @@ def test_the_token_check_benchmark_runs_and_prints_both_lookups() -> None:
 
     for figure in ("A: kid cache:", "B: JWKS client:", "whole token check:", "key lookup, B / A:"):
         assert figure in report, report
+
+
+def test_the_atlassian_delay_benchmark_runs_and_prints_both_saves() -> None:
+    report = bench("bench.atlassian_delay", "--rounds", "1", "--delay-ms", "20")
+
+    for save in ("PUT /api-info/key", "PUT /api-info/token"):
+        (line,) = [line for line in report.splitlines() if line.strip().startswith(save)]
+        assert re.search(r"\d+\.\d\dx +\d+\.\d\dx", line), report

@@ -4,7 +4,10 @@ to it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import SecretStr
 
 from api_info.credentials.api_key import API_KEY
 from api_info.credentials.kind import CredentialKind, ExpiryLookup, Facts, Secret
@@ -64,7 +67,12 @@ class ApiToken(CredentialKind):
         email, token = secret["email"].get_secret_value(), secret[self.name].get_secret_value()
         seconds = atlassian.transport.settings.atlassian_timeout_seconds
         with deadline(seconds):
-            me = atlassian.jira.myself(tenant.site_url, email, token)
+            # The tenant's stored key, for the listing that follows, is read while Jira answers.
+            asked, stored = together(
+                lambda: atlassian.jira.myself(tenant.site_url or "", email, token),
+                lambda: _stored_key(lookup),
+            )
+            me = asked.result()
         if isinstance(me, Refused):
             with deadline(seconds):
                 gateway = atlassian.jira.myself_through_gateway(tenant.cloud_id, email, token)
@@ -76,13 +84,17 @@ class ApiToken(CredentialKind):
             raise self.refused("api_token_email_mismatch")
         facts: Facts = {"email": email, "account": me.account}
         account_id = me.account.account_id
-        listing, other = together(lambda: self._listed_expiry(lookup, account_id), alongside or _nothing)
+        listing, other = together(
+            lambda: self._listed_expiry(lookup, stored, account_id), alongside or _nothing
+        )
         other.result()
         if learnt := listing.result():
             facts |= {"expiresOn": learnt, "expiresOnSource": "atlassian"}
         return facts
 
-    def _listed_expiry(self, lookup: ExpiryLookup | None, account_id: str) -> str | None:
+    def _listed_expiry(
+        self, lookup: ExpiryLookup | None, stored: Future[StoredKey], account_id: str
+    ) -> str | None:
         """The token's expiry as the organization of the tenant's API key lists it (never raises)."""
         if lookup is None:
             return None
@@ -90,9 +102,9 @@ class ApiToken(CredentialKind):
         from api_info.expiry import learn_token_expiry
 
         def read_key(record: CredentialRecord) -> Any:
-            return lookup.secret(API_KEY, record)[API_KEY.name]
+            return stored.result()[1]  # what reading it raised, learn_token_expiry logs
 
-        key = lookup.stored(API_KEY)
+        key = stored.result()[0] if stored.exception() is None else lookup.stored(API_KEY)
         seconds = lookup.seconds()  # asked now, after the validation
         return learn_token_expiry(lookup.atlassian, lookup.settings, key, read_key, account_id, seconds)
 
@@ -108,3 +120,14 @@ API_TOKEN = ApiToken()
 
 def _nothing() -> None:
     return None
+
+
+StoredKey = tuple[CredentialRecord | None, SecretStr | None]
+
+
+def _stored_key(lookup: ExpiryLookup | None) -> StoredKey:
+    """The tenant's API key record, and its value when it is one the token listing can use."""
+    key = lookup.stored(API_KEY) if lookup else None
+    if lookup is None or key is None or key.status != "valid" or key.organization is None:
+        return key, None
+    return key, lookup.secret(API_KEY, key)[API_KEY.name]
