@@ -38,6 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 BATCH_SIZE = 100  # the worker's SQS BatchSize in template.yaml
 KEY = "sim-admin-key-unscoped-GOOD1"
 TOKEN = ("ada@acme.test", "sim-token-classic-GOOD2")
+CHECK_BUDGET = 6  # Atlassian requests per tenant's check, one page per listing
 
 
 # --- the simulator and moto, each in a process of its own (their CPU is not the worker's) ---------
@@ -260,6 +261,7 @@ class WorkerRun:
     failed: int
     max_in_flight: int
     invocation_seconds: list[float]
+    requests: int = 0  # Atlassian requests the simulator answered
 
     @property
     def rate(self) -> float:
@@ -277,13 +279,15 @@ def run_worker(worker: ModuleType, batches: list[dict[str, Any]], simulator: Chi
             answer = worker.lambda_handler(event, context())
         each.append(time.perf_counter() - t)
         failed += len(answer["batchItemFailures"])
+    stats = simulator.ask("stats")
     return WorkerRun(
         tenants=sum(len(b["Records"]) for b in batches),
         seconds=time.perf_counter() - started,
         cpu_seconds=time.process_time() - cpu,
         failed=failed,
-        max_in_flight=simulator.ask("stats")["max_in_flight"],
+        max_in_flight=stats["max_in_flight"],
         invocation_seconds=sorted(each),
+        requests=stats["requests"],
     )
 
 
@@ -487,6 +491,10 @@ def _run(args: argparse.Namespace, simulator: Child, moto: Child | None) -> int:
         f"failed items {baseline.failed})",
         f"ratio: {ratio:.1f}x",
         f"Atlassian requests in flight at most: {built.max_in_flight} (baseline {baseline.max_in_flight})",
+        # The budget of a check: the key's organizations, user-management probe, workspace search and key
+        # listing; the token's /myself and token listing (one page each here).
+        f"Atlassian requests per tenant: {built.requests / built.tenants:.1f} (budget {CHECK_BUDGET} "
+        f"{'met' if built.requests <= CHECK_BUDGET * built.tenants else 'NOT met'})",
         f"peak memory: {peak_rss_mb:.0f} MB RSS of the benchmark process ({aws_memory}); "
         f"one worker invocation allocated at most {traced_peak / 2**20:.1f} MB",
         "targets: ratio >= 20x {}; in flight <= 25 {}; dispatcher DynamoDB calls <= 20 {}".format(
