@@ -13,7 +13,7 @@ import logging
 import re
 import threading
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from local.serving import BackgroundServer, OneEntryHandler
@@ -35,20 +35,32 @@ from local.sim_credentials import (  # noqa: F401 - the simulator's names, as ca
     TRICKLE,
     UNREADABLE,
     USER_ACCOUNT,
+    KeyOptions,
     SimKey,
     SimToken,
     default_keys,
     default_tokens,
 )
+from local.sim_orgs import SimOrgs
 from local.sim_privacy import REPORT_PATH, SimPrivacy
 
 log = logging.getLogger(__name__)
 
 _ORG_USERS = re.compile(r"^/admin/v1/orgs/([^/]+)/users$")
 _ORG_API_TOKENS = re.compile(r"^/admin/api-access/v1/orgs/([^/]+)/api-tokens$")
+_ORG_API_KEYS = re.compile(r"^/admin/api-access/v1/orgs/([^/]+)/api-keys$")
+_ORG_WORKSPACES = re.compile(r"^/admin/v2/orgs/([^/]+)/workspaces$")
 _GATEWAY_MYSELF = re.compile(r"^/ex/jira/([^/]+)/rest/api/3/myself$")
 _GATEWAY_USER = re.compile(r"^/ex/jira/([^/]+)/rest/api/3/user$")
 _GATEWAY_PERMISSIONS = re.compile(r"^/ex/jira/([^/]+)/rest/api/3/permissions/check$")
+# What the user-management probe reads: one user of the organization.
+_ORG_USER = {
+    "account_id": ADMIN_ACCOUNT,
+    "account_type": "atlassian",
+    "account_status": "active",
+    "name": "Ada Admin",
+    "email": "ada@acme.test",
+}
 
 
 class AtlassianSimulator(BackgroundServer):
@@ -73,6 +85,8 @@ class AtlassianSimulator(BackgroundServer):
         self.listed_tokens = default_listed_tokens()
         # When set, the listing's `links.next` is an absolute URL on this origin instead of a cursor.
         self.api_tokens_next_origin: str | None = None
+        # The organizations' sites and api-keys listings (local/sim_orgs.py): what tests set, reset() undoes.
+        self.orgs = SimOrgs()
         self.admins = {ADMIN_ACCOUNT}
         # Jira's display names of its accounts (GET /rest/api/3/user), and how that call behaves.
         self.names = dict(DISPLAY_NAMES)
@@ -97,12 +111,14 @@ class AtlassianSimulator(BackgroundServer):
         super().stop()
 
     def reset(self) -> None:
-        """Forget the recorded requests; the reporting API back to its defaults."""
+        """Forget the recorded requests; the reporting API and the organizations' sites and listed keys
+        back to their defaults (the keys and tokens added stay)."""
         with self._lock:
             self.requests.clear()
             self.privacy = SimPrivacy()
             self.max_in_flight = self.in_flight
             self.forced = []
+            self.orgs = SimOrgs()
 
     def force(
         self, method: str, path: str, status: int, payload: Any, headers: dict[str, str] | None = None
@@ -119,12 +135,11 @@ class AtlassianSimulator(BackgroundServer):
         org_name: str | None,
         scoped: bool = False,
         behaviour: str = OK,
-        *,
-        tokens_behaviour: str = OK,
+        **more: Unpack[KeyOptions],
     ) -> None:
-        """Accept another Admin API key; org_id None makes a key without organization;
-        tokens_behaviour is how its listing of the organization's API tokens alone answers."""
-        self.keys[key] = SimKey(org_id, org_name, scoped, behaviour, tokens_behaviour)
+        """Accept another Admin API key; org_id None makes a key without organization; `more`: how its
+        listings answer and show it (KeyOptions)."""
+        self.keys[key] = SimKey(org_id, org_name, scoped, behaviour, **more)
 
     def add_token(
         self,
@@ -231,6 +246,10 @@ class _Handler(OneEntryHandler):
             return self._org_users(unquote(m.group(1)))
         if method == "GET" and (m := _ORG_API_TOKENS.match(path)):
             return self._api_tokens(unquote(m.group(1)))
+        if method == "GET" and (m := _ORG_API_KEYS.match(path)):
+            return self._api_keys(unquote(m.group(1)))
+        if method == "POST" and (m := _ORG_WORKSPACES.match(path)):
+            return self._workspaces(unquote(m.group(1)), body)
         if method == "GET" and path == "/rest/api/3/myself":
             return self._myself(via_gateway=False)
         if method == "GET" and _GATEWAY_MYSELF.match(path):
@@ -248,7 +267,8 @@ class _Handler(OneEntryHandler):
 
     def _key(self) -> SimKey | None:
         scheme, _, value = (self.headers.get("Authorization") or "").partition(" ")
-        return self.sim.keys.get(value.strip()) if scheme.lower() == "bearer" else None
+        key = self.sim.keys.get(value.strip()) if scheme.lower() == "bearer" else None
+        return None if key is None or key.revoked else key
 
     def _orgs(self) -> Answer:
         key = self._key()
@@ -262,37 +282,38 @@ class _Handler(OneEntryHandler):
         return 200, {"data": data, "links": {}}, {}
 
     def _org_users(self, org_id: str) -> Answer:
-        key = self._key()
-        if key is None:
-            return 401, {"code": 401, "message": "Unauthorized"}, {}
-        if (trouble := self._behave(key.behaviour)) is not None:
-            return trouble
-        if key.org_id != org_id:
-            return 404, {"code": 404, "message": "Organization not found"}, {}
-        if key.scoped:
-            # User management has no scopes, so a key created with scopes may not read it.
-            return 403, {"code": 403, "message": "Forbidden: the key lacks the required scopes"}, {}
-        user = {
-            "account_id": ADMIN_ACCOUNT,
-            "account_type": "atlassian",
-            "account_status": "active",
-            "name": "Ada Admin",
-            "email": "ada@acme.test",
-        }
-        return 200, {"data": [user], "links": {}}, {}
+        # User management has no scopes, so a key created with scopes may not read it.
+        return self._refusal(org_id) or (200, {"data": [_ORG_USER], "links": {}}, {})
 
-    def _api_tokens(self, org_id: str) -> Answer:
+    def _refusal(self, org_id: str, call: str | None = None, *, scopes_may: bool = False) -> Answer | None:
+        """What the key gets instead of reading its organization `org_id` (`call`: the name of the key's
+        own behaviour there), or None when it may; a key with scopes may read only when `scopes_may`."""
         key = self._key()
         if key is None:
             return 401, {"code": 401, "message": "Unauthorized"}, {}
-        for behaviour in (key.behaviour, key.tokens_behaviour):
+        for behaviour in (key.behaviour, getattr(key, call) if call else OK):
             if (trouble := self._behave(behaviour)) is not None:
                 return trouble
         if key.org_id != org_id:
             return 404, {"code": 404, "message": "Organization not found"}, {}
-        if key.scoped:
+        if key.scoped and not scopes_may:
             return 403, {"code": 403, "message": "Forbidden: the key lacks the required scopes"}, {}
-        return api_tokens_page(self.sim.listed_tokens, org_id, self.query, self.sim.api_tokens_next_origin)
+        return None
+
+    def _api_tokens(self, org_id: str) -> Answer:
+        return self._refusal(org_id, "tokens_behaviour") or api_tokens_page(
+            self.sim.listed_tokens, org_id, self.query, self.sim.api_tokens_next_origin
+        )
+
+    def _api_keys(self, org_id: str) -> Answer:
+        return self._refusal(org_id, "keys_behaviour") or self.sim.orgs.api_keys(
+            org_id, self.sim.keys, self.query
+        )
+
+    def _workspaces(self, org_id: str, body: bytes) -> Answer:
+        # The search has a scope of its own (read:workspaces:admin): a key with scopes may use it.
+        refusal = self._refusal(org_id, "workspaces_behaviour", scopes_may=True)
+        return refusal or self.sim.orgs.search_workspaces(org_id, self.sim.url, body)
 
     # --- Jira -----------------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 `GET /admin/api-access/v1/orgs/{orgId}/api-tokens`: each token with its owner, `expiresAt` and
 `lastActiveAt`, paged with an opaque cursor in `links.next`. Times are relative to the moment of the
-request, so that each case (docs/LOCAL_STACK.md) stays true whenever it runs.
+request, so that each case (docs/LOCAL_STACK.md) stays true whenever it runs. The organization's
+listing of API keys (local/sim_orgs.py) pages the same way.
 """
 
 from __future__ import annotations
@@ -29,13 +30,17 @@ class SimListedToken:
     created_days_ago: int
     expires_in_days: float  # negative: expired
     last_active_hours_ago: float | None  # None: never used
+    # ALLOWED, REVOKED, BLOCKED (or EXPIRED) as a test sets it; None: ALLOWED until expiresAt, then EXPIRED.
+    status: str | None = None
 
 
 def default_listed_tokens() -> list[SimListedToken]:
-    """The listing's cases: Eve's single token, Max's several (one just used, on page 2), Tia's tie."""
+    """The listing's cases: Eve's single token, Max's several (one just used, on page 2), Tia's tie,
+    Rex's one allowed token beside a revoked and a blocked one used since."""
     eve = ("sim-account-eve", "Eve Expiring", "eve@acme.test")
     max_ = ("sim-account-max", "Max Many", "max@acme.test")
     tia = ("sim-account-tia", "Tia Tied", "tia@acme.test")
+    rex = ("sim-account-rex", "Rex Revoked", "rex@acme.test")
     # Other managed accounts' tokens, so that the listing takes more than one page at the default limit.
     others = [
         SimListedToken(
@@ -62,6 +67,10 @@ def default_listed_tokens() -> list[SimListedToken]:
         # Tia: two tokens, neither used within the last 24 h, so neither is the one in use.
         SimListedToken("tok-tia-1", "ci", *tia, 50, 20, 30.0),
         SimListedToken("tok-tia-2", "laptop", *tia, 40, 25, 30.0),
+        # Rex: the live token used last is revoked, the next blocked; only the older one is allowed.
+        SimListedToken("tok-rex-1", "api-info", *rex, 320, 45, 30.0),
+        SimListedToken("tok-rex-2", "leaked", *rex, 10, 90, 1.0, status="REVOKED"),
+        SimListedToken("tok-rex-3", "suspicious", *rex, 5, 120, 2.0, status="BLOCKED"),
     ]
 
 
@@ -69,7 +78,8 @@ API_TOKENS_DEFAULT_LIMIT = 20
 API_TOKENS_MAX_LIMIT = 100
 
 
-def _iso(moment: datetime) -> str:
+def iso(moment: datetime) -> str:
+    """A time as Atlassian's API Access answers write it: UTC, milliseconds, Z."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
@@ -86,24 +96,55 @@ def _offset(cursor: str) -> int | None:
     return int(number) if head == "offset" and number.isdigit() else None
 
 
+def paging(query: dict[str, list[str]]) -> tuple[int, int] | None:
+    """The (offset, limit) a listing's `limit` and `cursor` query parameters ask for; None when invalid."""
+    raw_limit = (query.get("limit") or [str(API_TOKENS_DEFAULT_LIMIT)])[0]
+    cursors = query.get("cursor")
+    offset = 0 if not cursors else _offset(cursors[0])
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= API_TOKENS_MAX_LIMIT or offset is None:
+        return None
+    return offset, int(raw_limit)
+
+
+BAD_PAGING: Answer = (400, {"code": 400, "message": "Invalid limit or cursor"}, {})
+
+
+def page_of(
+    rows: list[dict[str, Any]], offset: int, limit: int, path: str, next_origin: str | None = None
+) -> Answer:
+    """One page of an API Access listing: `links.next` a bare cursor, or with `next_origin` an absolute
+    URL of `path` carrying it."""
+    links: dict[str, str | None] = {"self": _cursor(offset), "next": None, "prev": None}
+    if offset + limit < len(rows):
+        links["next"] = _cursor(offset + limit)
+        if next_origin is not None:
+            links["next"] = f"{next_origin}{path}?{urlencode({'limit': limit, 'cursor': links['next']})}"
+    if offset > 0:
+        links["prev"] = _cursor(max(0, offset - limit))
+    return 200, {"data": rows[offset : offset + limit], "links": links}, {}
+
+
+def token_status(token: SimListedToken, expires: datetime, now: datetime) -> str:
+    """The status a test gave the token, else ALLOWED until it expires, then EXPIRED."""
+    if token.status is not None:
+        return token.status
+    return "ALLOWED" if expires > now else "EXPIRED"
+
+
 def api_tokens_page(
     listed: list[SimListedToken], org_id: str, query: dict[str, list[str]], next_origin: str | None = None
 ) -> Answer:
     """One page of the organization's user API tokens, filtered by `q` and `status`, paged by cursor
     (`links.next` a bare cursor, or with `next_origin` an absolute URL carrying it)."""
-    raw_limit = (query.get("limit") or [str(API_TOKENS_DEFAULT_LIMIT)])[0]
-    cursors = query.get("cursor")
-    offset = 0 if not cursors else _offset(cursors[0])
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= API_TOKENS_MAX_LIMIT or offset is None:
-        return 400, {"code": 400, "message": "Invalid limit or cursor"}, {}
-    limit = int(raw_limit)
+    if (position := paging(query)) is None:
+        return BAD_PAGING
     now = datetime.now(UTC)
     wanted_q = (query.get("q") or [""])[0].lower()
     wanted_status = (query.get("status") or [""])[0].upper()
     rows = []
     for t in listed:
         expires = now + timedelta(days=t.expires_in_days)
-        status = "ALLOWED" if expires > now else "EXPIRED"
+        status = token_status(t, expires, now)
         if wanted_q and not any(wanted_q in v.lower() for v in (t.label, t.name, t.email)):
             continue
         if wanted_status and status != wanted_status:
@@ -114,19 +155,10 @@ def api_tokens_page(
                 "id": t.id,
                 "label": t.label,
                 "status": status,
-                "createdAt": _iso(now - timedelta(days=t.created_days_ago)),
-                "expiresAt": _iso(expires),
-                "lastActiveAt": None if last is None else _iso(last),
+                "createdAt": iso(now - timedelta(days=t.created_days_ago)),
+                "expiresAt": iso(expires),
+                "lastActiveAt": None if last is None else iso(last),
                 "user": {"id": t.account_id, "orgId": org_id, "name": t.name, "email": t.email},
             }
         )
-    page = rows[offset : offset + limit]
-    links: dict[str, str | None] = {"self": _cursor(offset), "next": None, "prev": None}
-    if offset + limit < len(rows):
-        links["next"] = _cursor(offset + limit)
-        if next_origin is not None:
-            path = f"/admin/api-access/v1/orgs/{org_id}/api-tokens"
-            links["next"] = f"{next_origin}{path}?{urlencode({'limit': limit, 'cursor': links['next']})}"
-    if offset > 0:
-        links["prev"] = _cursor(max(0, offset - limit))
-    return 200, {"data": page, "links": links}, {}
+    return page_of(rows, *position, f"/admin/api-access/v1/orgs/{org_id}/api-tokens", next_origin)

@@ -4,6 +4,7 @@ import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -440,3 +441,29 @@ def test_api_tokens_filter_by_q_and_status(http: httpx.Client) -> None:
     assert {t["id"] for t in found} == {"tok-max-old", "tok-max-1", "tok-max-2", "tok-max-3"}
     expired = http.get(API_TOKENS, params={"status": "EXPIRED"}, headers=key).json()["data"]
     assert [t["id"] for t in expired] == ["tok-max-old"]
+
+
+def test_a_token_status_set_by_a_test_is_listed_and_filtered(
+    sim: AtlassianSimulator, http: httpx.Client
+) -> None:
+    # Rex: his live token used last is REVOKED, the next BLOCKED; only the older one is ALLOWED
+    tokens, _ = list_all(http, "sim-admin-key-unscoped-GOOD1")
+    rex = {t["id"]: t["status"] for t in live_of(tokens, "sim-account-rex")}
+    assert rex == {"tok-rex-1": "ALLOWED", "tok-rex-2": "REVOKED", "tok-rex-3": "BLOCKED"}
+    (allowed,) = [t for t in tokens if t["id"] == "tok-rex-1"]
+    assert all(
+        t["lastActiveAt"] > allowed["lastActiveAt"] for t in tokens if t["id"] in ("tok-rex-2", "tok-rex-3")
+    )
+    me = http.get("/rest/api/3/myself", auth=("rex@acme.test", "sim-token-expiry-status-EXP5")).json()
+    assert me["accountId"] == "sim-account-rex"
+    key = bearer("sim-admin-key-unscoped-GOOD1")
+    blocked = http.get(API_TOKENS, params={"status": "BLOCKED"}, headers=key).json()["data"]
+    assert [t["id"] for t in blocked] == ["tok-rex-3"]
+    # a test sets any token's status
+    listed = sim.listed_tokens
+    sim.listed_tokens = [replace(t, status="REVOKED") if t.id == "tok-eve-1" else t for t in listed]
+    try:
+        (eve,) = [t for t in list_all(http, "sim-admin-key-unscoped-GOOD1")[0] if t["id"] == "tok-eve-1"]
+    finally:
+        sim.listed_tokens = listed
+    assert eve["status"] == "REVOKED"
