@@ -1,6 +1,7 @@
 // Builds the Custom UI resource of manifest.yml (static/api-information/) from the reference page in
 // local/page/: the page's files as they are, plus @forge/bridge bundled by esbuild into one ES module,
-// vendor/forge-bridge.js, which transport.js imports when the page runs inside Forge. Nothing is fetched
+// vendor/forge-bridge.js, which transport.js imports when the page runs inside Forge (invokeRemote for every
+// call, view.theme.enable() to follow Jira's light or dark theme). Nothing is fetched
 // at run time and no CDN is involved. Run it with `make forge-resource` (or `npm run build` here).
 import { cpSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
@@ -18,7 +19,7 @@ for (const name of readdirSync(page)) {
 }
 
 await build({
-  stdin: { contents: "export { invokeRemote } from '@forge/bridge';", resolveDir: here, loader: "js" },
+  stdin: { contents: "export { invokeRemote, view } from '@forge/bridge';", resolveDir: here, loader: "js" },
   bundle: true,
   format: "esm",
   platform: "browser",

@@ -31,7 +31,12 @@ const en = {
   "outcome.error": "Atlassian could not be asked",
 
   "field.expiresOn": "Expiry date (optional)",
-  "field.expiresOn.hint": "When the credential stops working; the page warns you before that day.",
+  "key.expiresOn.hint":
+    "When the key stops working; you may leave it empty. Atlassian's date for the key, when the service " +
+    "can read it, replaces one entered here.",
+  "token.expiresOn.hint":
+    "When the token stops working; you may leave it empty. While a valid API key is saved, Atlassian's " +
+    "date for the token replaces one entered here.",
   "button.save": "Save",
   "button.saving": "Saving…",
   "button.cancel": "Cancel",
@@ -158,8 +163,10 @@ const en = {
     "Create the key with the ‘API key without scopes’ option and save it again.",
   "code.api_key_no_organization":
     "This API key does not belong to any organization. Create it in Atlassian Administration.",
+  "site.this": "this Jira site",
   "code.api_key_other_organization":
-    "This API key's organization does not hold this Jira site. Create the key in the organization that does.",
+    "This API key belongs to another organization, one that does not hold this Jira site. " +
+    "Create the key in the organization that holds {site}, then save it here.",
   "code.api_token_invalid": "Atlassian did not accept this email and API token. Check both and try again.",
   "code.api_token_has_scopes":
     "This API token was created with scopes. " +
@@ -209,7 +216,12 @@ const ko = {
   "outcome.error": "Atlassian에 확인할 수 없음",
 
   "field.expiresOn": "만료일 (선택 사항)",
-  "field.expiresOn.hint": "자격 증명이 더 이상 작동하지 않는 날짜입니다. 그 전에 페이지에서 미리 알려 드립니다.",
+  "key.expiresOn.hint":
+    "키가 더 이상 작동하지 않는 날짜이며, 비워 두어도 됩니다. 서비스가 Atlassian에서 키의 만료일을 읽으면 " +
+    "여기에 입력한 날짜 대신 그 날짜를 사용합니다.",
+  "token.expiresOn.hint":
+    "토큰이 더 이상 작동하지 않는 날짜이며, 비워 두어도 됩니다. 유효한 API 키가 저장되어 있으면 " +
+    "Atlassian이 알려 준 토큰의 만료일을 여기에 입력한 날짜 대신 사용합니다.",
   "button.save": "저장",
   "button.saving": "저장 중…",
   "button.cancel": "취소",
@@ -313,8 +325,10 @@ const ko = {
   "error.other": "요청을 처리하지 못했습니다. 페이지를 새로 고친 뒤 다시 시도하세요.",
   // The API writes its messages in English; these are the Korean ones for its error codes (docs/API.md).
   "code.bad_answer": "서비스의 응답을 읽을 수 없습니다. 몇 분 후 다시 시도하세요.",
+  "site.this": "이 Jira",
   "code.api_key_other_organization":
-    "이 API 키의 조직에는 이 Jira 사이트가 없습니다. 이 사이트가 속한 조직에서 키를 만드세요.",
+    "이 API 키는 이 Jira 사이트가 없는 다른 조직의 키입니다. " +
+    "{site} 사이트가 속한 조직에서 키를 만든 뒤 여기에 저장하세요.",
   "code.bad_request": "요청을 읽을 수 없습니다. 페이지를 새로 고친 뒤 다시 시도하세요.",
   "code.unauthenticated":
     "로그인 상태를 확인할 수 없습니다. Jira에서 앱을 다시 연 뒤 시도하세요. " +

@@ -10,6 +10,10 @@
 //   `make forge-resource` (forge/build.mjs). It is imported only here: it needs the `window.__bridge`
 //   Forge gives a Custom UI iframe, and the local stack serves no such file.
 //
+// Inside Forge, `followJiraTheme` asks Jira for its theme (@forge/bridge's view.theme.enable()): Jira then
+// marks <html> with data-color-mode="light"|"dark" and gives the page its design tokens, which theme.css
+// reads. On the local stack the system's preference (prefers-color-scheme) decides, in theme.css alone.
+//
 // Either way `call` resolves to {status, headers, body}; it never rejects. A failure to reach the API at
 // all comes back as status 0 with the error body {error: {code: "network", ...}}.
 
@@ -65,6 +69,18 @@ async function viaLocalStack(method, path, { body, headers = {} }) {
 }
 
 let bridge = null;
+
+/** Follow the theme Jira is in (Forge only). Never fails: without it the page keeps its own theme. */
+export async function followJiraTheme() {
+  if (mode !== "forge") return;
+  try {
+    bridge ??= import("./vendor/forge-bridge.js");
+    const { view } = await bridge;
+    await view.theme.enable();
+  } catch {
+    // An older Jira or a refused call: the page stays in the theme the browser prefers.
+  }
+}
 
 async function viaForge(method, path, { body, headers = {} }) {
   bridge ??= import("./vendor/forge-bridge.js");

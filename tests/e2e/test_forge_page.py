@@ -31,6 +31,7 @@ from tests.e2e.test_settings_page import (
     save_key_through_the_api,
     token_section,
 )
+from tests.support.contrast import page_background_luminance, text_contrasts
 from tests.support.forge import build_resource
 
 FORGE_ORIGIN = "https://api-information.cdn.forge.example"
@@ -50,6 +51,13 @@ document.addEventListener("securitypolicyviolation", (event) => {
 });
 window.__bridge = {
   async callBridge(name, payload) {
+    if (name === "enableTheming") {
+      // What Jira does for view.theme.enable(): it marks <html> with the theme it is in.
+      const mode = await window.forgeColorMode();
+      document.documentElement.setAttribute("data-color-mode", mode);
+      document.documentElement.setAttribute("data-theme", `light:light dark:dark`);
+      return undefined;
+    }
     if (name !== "invoke" || payload.invokeType !== "ui-remote-fetch") {
       throw new Error(`the test's Forge host does not serve ${name} ${payload && payload.invokeType}`);
     }
@@ -81,6 +89,8 @@ class Forge:
     delivers: bool = True  # False: Forge cannot deliver the call, and answers with its own error
     account: str = "admin"
     index_html: str | None = None  # serve this instead of the resource's index.html
+    color_mode: str = "light"  # the theme Jira is in
+    theme_requests: int = 0  # calls of view.theme.enable()
     invocations: list[str] = field(default_factory=list)
     page_requests: list[str] = field(default_factory=list)
 
@@ -114,6 +124,10 @@ class Forge:
             "body": answer.text if self.bodies_as_text else answer.json() if answer.content else None,
         }
 
+    def theme(self, _source: Any) -> str:
+        self.theme_requests += 1
+        return self.color_mode
+
     def open_page(self, *, refusals_expected: bool = False) -> Page:
         """The admin page as Forge shows it, once it has loaded; it must log no error (the browser logs
         what the policy refuses as one, unless `refusals_expected`)."""
@@ -139,6 +153,7 @@ def forge(browser: Browser, stack: Stack, site: str, resource: Path) -> Iterator
     host = Forge(stack, site, resource, context)
     context.add_init_script(FORGE_HOST)
     context.expose_binding("forgeRemote", host.invoke_remote)
+    context.expose_binding("forgeColorMode", host.theme)
     context.route(f"{FORGE_ORIGIN}/**", host.serve)
     yield host
     context.close()
@@ -274,3 +289,26 @@ def test_the_policy_check_notices_inline_script_and_style(forge: Forge, resource
     assert any(v.startswith("script-src") for v in violations), violations
     assert any(v.startswith("style-src") for v in violations), violations
     assert page.title() != "inline"
+
+
+def test_through_forge_the_page_follows_jiras_theme(forge: Forge, stack: Stack, site: str) -> None:
+    # Jira is dark while the system prefers light: Jira's theme wins.
+    save_key_through_the_api(stack, site)
+    forge.color_mode = "dark"
+    page = forge.open_page()
+    expect(page.locator("html")).to_have_attribute("data-color-mode", "dark")
+    assert forge.theme_requests == 1
+    assert page_background_luminance(page) < 0.05
+    expect(key_section(page).locator(".card-heading .status")).to_have_text("✓Valid")
+    low = [found for found in text_contrasts(page) if found["ratio"] < 4.5]
+    assert not low, low
+    screenshot(page, "forge-05-dark")
+    assert_obeys_the_policy(page)
+
+    # Jira is light while the system prefers dark: light again.
+    forge.color_mode = "light"
+    page.emulate_media(color_scheme="dark")
+    page.reload()
+    expect(page.locator("html")).to_have_attribute("data-color-mode", "light")
+    expect(page.locator("#content")).to_have_attribute("aria-busy", "false")
+    assert page_background_luminance(page) > 0.8
