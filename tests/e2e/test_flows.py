@@ -33,12 +33,16 @@ def test_the_readme_first_steps_work_as_written(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert done.stderr == ""
     assert done.stdout.count('"status": "not_configured"') == 2
-    # Both valid on the page after the saves; then the key alone (Eve's token is expiring) on the page
-    # after her token is saved, and after the check
-    assert done.stdout.count('"status": "valid"') == 4
-    assert done.stdout.count('"status": "expiring"') == 2
-    assert done.stdout.count('"expiresOnSource": "atlassian"') == 2  # Eve's date, read from Atlassian
-    assert "OOD1" in done.stdout and "OOD2" in done.stdout and "EXP1" in done.stdout
+    # Both valid on the page after the saves; then the key alone (Eve's token is expiring) on the pages
+    # after her token is saved, after the dated-by-Atlassian key is saved, and after the check
+    assert done.stdout.count('"status": "valid"') == 5
+    assert done.stdout.count('"status": "expiring"') == 3
+    # Eve's date, read from Atlassian, on three pages; the EXP20 key's on the last two
+    assert done.stdout.count('"expiresOnSource": "atlassian"') == 5
+    assert "OOD1" in done.stdout and "OOD2" in done.stdout and "EXP1" in done.stdout and "XP20" in done.stdout
+    # The key of an organization that does not hold the site is refused, naming the site to create it in
+    assert '"code": "api_key_other_organization"' in done.stdout
+    assert "Create the key in the organization that holds http://127.0.0.1:" in done.stdout
     assert "HTTP/1.1 429" in done.stdout and "retry-after" in done.stdout.lower()
 
 

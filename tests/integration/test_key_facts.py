@@ -12,6 +12,7 @@ import pytest
 
 from local.atlassian_sim import AtlassianSimulator
 from local.dev_issuer import installation
+from local.sim_orgs import SimWorkspace, sim_site
 from tests.support.checks import Checks
 from tests.support.harness import Api
 
@@ -206,3 +207,76 @@ def test_a_revoked_or_blocked_token_in_the_listing_is_never_taken_for_the_saved_
 
     # Then the allowed one gives the date
     assert (info["expiresOn"], info["expiresOnSource"]) == (day(50.5), "atlassian")
+
+
+# --- against the simulator's own organizations, listings and paging -------------------------------
+
+
+def test_the_other_organization_s_key_is_refused_after_every_page_of_its_workspaces(
+    api: Api, simulator: AtlassianSimulator
+) -> None:
+    # Given Globex's sites one per page: none of them the simulated site
+    simulator.orgs.workspace_page_size = 1
+
+    answer = api.call("change_key", body={"apiKey": "sim-admin-key-other-org-OTHR"})
+
+    assert (answer.status, answer.body["error"]["code"]) == (422, "api_key_other_organization")
+    assert "Globex (simulated)" in answer.body["error"]["message"]
+    searched = [path for method, path in simulator.requests if method == "POST" and "workspaces" in path]
+    assert len(searched) == len(simulator.orgs.workspaces_of("sim-org-globex")) > 1
+
+
+def test_a_site_found_on_a_later_page_holds_the_key(api: Api, simulator: AtlassianSimulator) -> None:
+    elsewhere = [SimWorkspace(f"site-{i}", f"other {i}", f"https://other{i}.atlassian.net") for i in range(3)]
+    simulator.orgs.set_workspaces("sim-org-acme", [*elsewhere, sim_site()])
+    simulator.orgs.workspace_page_size = 2
+
+    assert api.call("change_key", body=KEY).status == 200
+
+
+def test_the_dated_key_learns_its_date_over_pages_past_revoked_and_scoped_keys(
+    api: Api, simulator: AtlassianSimulator
+) -> None:
+    # Given Initech's listing one key a page: EXP20 beside a revoked key and a scoped one, both used later
+    simulator.orgs.key_page_size = 1
+
+    info = api.call("change_key", body={"apiKey": "sim-admin-key-expiring-EXP20"}).body["apiKey"]
+
+    assert (info["expiresOn"], info["expiresOnSource"]) == (day(20), "atlassian")
+    listed = [path for _, path in simulator.requests if path.endswith("/api-keys")]
+    assert len(listed) == len(simulator.orgs.listed_keys_of("sim-org-initech", simulator.keys)) >= 3
+
+
+def test_two_live_keys_none_used_last_within_a_day_learn_nothing(
+    api: Api, simulator: AtlassianSimulator
+) -> None:
+    # Given a second live key in Initech's listing, used more recently than EXP20 but over a day ago
+    simulator.orgs.add_listed_key(
+        "sim-org-initech", expires_at=timedelta(days=60), last_active_at=-timedelta(days=2)
+    )
+
+    answer = api.call("change_key", body={"apiKey": "sim-admin-key-expiring-EXP20", "expiresOn": day(100)})
+
+    # EXP20 was used an hour ago: strictly last and within the day, so it is still told apart
+    assert answer.body["apiKey"]["expiresOn"] == day(20)
+    # but with another key used later still, nobody can tell: the entered date stays
+    simulator.orgs.add_listed_key(
+        "sim-org-initech", expires_at=timedelta(days=70), last_active_at=-timedelta(minutes=5)
+    )
+    simulator.orgs.add_listed_key(
+        "sim-org-initech", expires_at=timedelta(days=80), last_active_at=-timedelta(minutes=5)
+    )
+    again = api.call("change_key", body={"apiKey": "sim-admin-key-expiring-EXP20", "expiresOn": day(100)})
+    assert (again.body["apiKey"]["expiresOn"], again.body["apiKey"]["expiresOnSource"]) == (day(100), "admin")
+
+
+def test_rex_s_revoked_and_blocked_tokens_are_never_taken_for_his_saved_one(
+    api: Api, simulator: AtlassianSimulator
+) -> None:
+    assert api.call("change_key", body=KEY).status == 200
+
+    info = api.call(
+        "change_token", body={"email": "rex@acme.test", "apiToken": "sim-token-expiry-status-EXP5"}
+    ).body["apiToken"]
+
+    assert (info["expiresOn"], info["expiresOnSource"]) == (day(45), "atlassian")
