@@ -8,7 +8,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -202,10 +202,11 @@ _side_pool_lock = threading.Lock()
 
 
 def together(*calls: Callable[[], Any]) -> list[Future[Any]]:
-    """Start independent calls side by side under the deadline in force here: the first on this thread,
-    the rest on a small pool of the container's; their futures, in order (`.result()` raises what a call
-    raised). Off the invocation's own thread (the check worker's, which run many checks at once) they run
-    in a row, each still to its end, so that the answers and errors are the same."""
+    """Make independent calls side by side under the deadline in force here, and return once every one
+    is done (each is bounded by its own deadline): their futures, in order (`.result()` raises what a
+    call raised). The first runs on this thread, the rest on a small pool of the container's, so that
+    nothing of a request is left running after its answer. Off the invocation's own thread (the check
+    worker's, which run many checks at once) they run in a row, with the same answers and errors."""
     if threading.current_thread() is not threading.main_thread():
         return [_done(call) for call in calls]
     global _side_pool
@@ -213,7 +214,9 @@ def together(*calls: Callable[[], Any]) -> list[Future[Any]]:
         if _side_pool is None:
             _side_pool = ThreadPoolExecutor(max_workers=_SIDE_BY_SIDE, thread_name_prefix="atlassian")
     started = [_side_pool.submit(within_deadline(_call), call) for call in calls[1:]]
-    return [_done(calls[0]), *started] if calls else []
+    first = [_done(calls[0])] if calls else []
+    wait(started)
+    return [*first, *started]
 
 
 def _call(call: Callable[[], Any]) -> Any:
