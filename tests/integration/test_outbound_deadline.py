@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from api_info import wiring
 from api_info.atlassian import AtlassianClient, transport
 from api_info.credentials import API_KEY
-from api_info.credentials.kind import Facts
+from api_info.credentials.kind import Facts, Validation
 from api_info.errors import AtlassianUnavailable
 from api_info.models import Tenant
 from api_info.settings import Settings
@@ -47,7 +47,8 @@ def trickle(simulator: AtlassianSimulator, monkeypatch: pytest.MonkeyPatch) -> N
 
 def validate_key(atlassian: AtlassianClient, api_key: str) -> Facts:
     """The key's validation, as a change or a check makes it."""
-    return API_KEY.validate(atlassian, Tenant(installation_id="t"), {API_KEY.name: SecretStr(api_key)})
+    secret = {API_KEY.name: SecretStr(api_key)}
+    return API_KEY.validate(Validation(atlassian, Tenant(installation_id="t"), secret))
 
 
 def client(url: str) -> AtlassianClient:

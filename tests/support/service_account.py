@@ -7,26 +7,24 @@ else of the service names it: registering it (`register(SERVICE_ACCOUNT)`) is al
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
-from api_info.credentials.kind import CredentialKind, ExpiryLookup, Facts, Secret
+from api_info.credentials.kind import CredentialKind, Facts, Validation
 from api_info.models import (
     Answer,
     ChangeRequest,
     CredentialInfo,
     CredentialRecord,
     Organization,
-    Tenant,
 )
 from api_info.models import (
     Secret as SecretField,
 )
 
 if TYPE_CHECKING:
-    from api_info.atlassian import AtlassianClient
+    pass
 
 
 class ChangeServiceAccountRequest(ChangeRequest):
@@ -56,21 +54,14 @@ class ServiceAccount(CredentialKind):
         "service_account_invalid": "Atlassian did not accept these client credentials. Check them both."
     }
 
-    def validate(
-        self,
-        atlassian: AtlassianClient,
-        tenant: Tenant,
-        secret: Secret,
-        lookup: ExpiryLookup | None = None,
-        alongside: Callable[[], object] | None = None,
-    ) -> Facts:
+    def validate(self, attempt: Validation) -> Facts:
         from api_info.atlassian import Refused
 
-        organizations = atlassian.org_admin.organizations(secret[self.name].get_secret_value())
+        secret = attempt.secret[self.name].get_secret_value()
+        organizations = attempt.atlassian.org_admin.organizations(secret)
         if isinstance(organizations, Refused) or not organizations:
             raise self.refused("service_account_invalid")
-        if alongside is not None:
-            alongside()
+        attempt.alongside()
         return {"organization": organizations[0]}
 
     def shown(self, record: CredentialRecord | None) -> dict[str, Any]:

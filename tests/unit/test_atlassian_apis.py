@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from api_info.atlassian import Accepted, AtlassianClient, Myself, Refused, same_site
 from api_info.credentials import API_KEY, API_TOKEN
-from api_info.credentials.kind import Facts
+from api_info.credentials.kind import Facts, Validation
 from api_info.errors import AtlassianError, AtlassianUnavailable, CredentialRejected
 from api_info.models import Tenant
 from api_info.settings import Settings
@@ -37,7 +37,7 @@ TENANT = Tenant(installation_id="t-1", cloud_id="c-1", site_url=SITE)
 
 def validate_token(atlassian: AtlassianClient, token: str) -> Facts:
     secret = {"email": SecretStr("ada@acme.test"), API_TOKEN.name: SecretStr(token)}
-    return API_TOKEN.validate(atlassian, TENANT, secret)
+    return API_TOKEN.validate(Validation(atlassian, TENANT, secret))
 
 
 def test_the_user_management_probe_reports_a_403_as_refused_and_the_key_as_one_with_scopes() -> None:
@@ -49,7 +49,7 @@ def test_the_user_management_probe_reports_a_403_as_refused_and_the_key_as_one_w
 
     assert atlassian.org_admin.probe_user_management("key", "org-1") == Refused(403)
     with pytest.raises(CredentialRejected) as rejected:
-        API_KEY.validate(atlassian, TENANT, {API_KEY.name: SecretStr("key")})
+        API_KEY.validate(Validation(atlassian, TENANT, {API_KEY.name: SecretStr("key")}))
     assert rejected.value.code == "api_key_has_scopes"
 
 

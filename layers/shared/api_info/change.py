@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from api_info.audit import history_event, record_refused
 from api_info.auth import Caller
 from api_info.credentials import CredentialKind
-from api_info.credentials.kind import ExpiryLookup, Facts, Secret
+from api_info.credentials.kind import ExpiryLookup, Facts, Secret, Validation
 from api_info.credentials.ref import CredentialRef
 from api_info.errors import ApiError, ChangeInProgress, CredentialRejected, RateLimited
 from api_info.idempotency import once
@@ -139,7 +139,7 @@ def _validate(svc: Services, change: Change, lambda_context: LambdaContext | Non
     """What Atlassian tells of the new value (CredentialRejected if it refuses it), with the expiry it
     lists, if any: that lookup never fails the change."""
     lookup = _expiry_lookup(svc, change.ref.tenant_id, lambda_context)
-    return change.kind.validate(svc.atlassian, change.caller.tenant, change.secret, lookup, name)
+    return change.kind.validate(Validation(svc.atlassian, change.caller.tenant, change.secret, lookup, name))
 
 
 def _expiry_lookup(svc: Services, tenant_id: str, lambda_context: LambdaContext | None) -> ExpiryLookup:

@@ -18,7 +18,7 @@ from api_info.audit import announce_status, history_event
 from api_info.auth import Caller
 from api_info.check_results import CheckTally, CredentialCheck, TenantCheck
 from api_info.credentials import CredentialKind, kinds
-from api_info.credentials.kind import ExpiryLookup, Secret
+from api_info.credentials.kind import ExpiryLookup, Secret, Validation
 from api_info.credentials.ref import CredentialRef
 from api_info.errors import ApiError, AtlassianError, AtlassianUnavailable, CredentialRejected
 from api_info.messaging import CheckRequest
@@ -136,7 +136,7 @@ def check_credential(
     try:
         if secret is None:
             secret = core.secrets.read(ref, record)
-        facts = kind.validate(core.atlassian, tenant, secret, lookup)
+        facts = kind.validate(Validation(core.atlassian, tenant, secret, lookup))
         outcome, stored = "ok", "valid"
         learnt = facts.get("expiresOn")
     except SecretGone:

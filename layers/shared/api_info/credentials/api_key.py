@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from api_info.credentials.kind import CredentialKind, ExpiryLookup, Facts, Secret
+from api_info.credentials.kind import CredentialKind, ExpiryLookup, Facts, Validation
 from api_info.models import ApiKeyInfo, ChangeKeyRequest, ChangeKeyResponse, CredentialRecord, Tenant
 
 if TYPE_CHECKING:
@@ -37,18 +37,13 @@ class ApiKey(CredentialKind):
         "not hold this Jira site. Create the key in the organization that holds {site}.",
     }
 
-    def validate(
-        self,
-        atlassian: AtlassianClient,
-        tenant: Tenant,
-        secret: Secret,
-        lookup: ExpiryLookup | None = None,
-        alongside: Callable[[], object] | None = None,
-    ) -> Facts:
+    def validate(self, attempt: Validation) -> Facts:
         """1. It must reach an organization; then, side by side: 2. that organization's user management,
         which a key created with scopes cannot read; 3. the organization must hold the tenant's site;
         and its expiry as the organization lists its keys. Refusals are answered in that order."""
         from api_info.atlassian import Refused, deadline, header_safe, together  # a read path never loads it
+
+        atlassian, tenant, secret, lookup = attempt.atlassian, attempt.tenant, attempt.secret, attempt.lookup
 
         api_key = secret[self.name].get_secret_value()
         if not header_safe(api_key):
@@ -66,7 +61,7 @@ class ApiKey(CredentialKind):
             lambda: _within(seconds, atlassian.org_admin.probe_user_management, api_key, organization.id),
             lambda: _within(seconds, _site_held, atlassian, api_key, organization.id, tenant),
             lambda: _listed_expiry(atlassian, api_key, organization.id, lookup),
-            alongside or _nothing,
+            attempt.alongside,
         )
         if isinstance(probed := probe.result(), Refused):
             raise self.refused("api_key_has_scopes" if probed.status == 403 else "api_key_invalid")
@@ -93,10 +88,6 @@ class ApiKey(CredentialKind):
 
 
 API_KEY = ApiKey()
-
-
-def _nothing() -> None:
-    return None
 
 
 def _within(seconds: float, call: Callable[..., _T], *args: Any) -> _T:

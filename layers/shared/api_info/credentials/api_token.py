@@ -3,14 +3,13 @@ to it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import SecretStr
 
 from api_info.credentials.api_key import API_KEY
-from api_info.credentials.kind import CredentialKind, ExpiryLookup, Facts, Secret
+from api_info.credentials.kind import CredentialKind, ExpiryLookup, Facts, Validation
 from api_info.errors import ApiError, BadRequest
 from api_info.models import ApiTokenInfo, ChangeTokenRequest, ChangeTokenResponse, CredentialRecord, Tenant
 
@@ -49,18 +48,13 @@ class ApiToken(CredentialKind):
             raise BadRequest("The Jira site of this installation is not known yet. Reopen the app from Jira.")
         atlassian.transport.vet_url(tenant.site_url)  # a site we never call is refused (403)
 
-    def validate(
-        self,
-        atlassian: AtlassianClient,
-        tenant: Tenant,
-        secret: Secret,
-        lookup: ExpiryLookup | None = None,
-        alongside: Callable[[], object] | None = None,
-    ) -> Facts:
+    def validate(self, attempt: Validation) -> Facts:
         """It must sign its email in to the tenant's Jira site; refused there, the API gateway tells a
         token created with scopes (which it accepts) from a wrong one. Then its expiry, as the
         organization of the tenant's API key lists its tokens."""
         from api_info.atlassian import Accepted, Refused, deadline, together  # a read path never loads it
+
+        atlassian, tenant, secret, lookup = attempt.atlassian, attempt.tenant, attempt.secret, attempt.lookup
 
         if not tenant.site_url or not tenant.cloud_id:
             raise ApiError("The Jira site of this installation is not known.")
@@ -84,9 +78,7 @@ class ApiToken(CredentialKind):
             raise self.refused("api_token_email_mismatch")
         facts: Facts = {"email": email, "account": me.account}
         account_id = me.account.account_id
-        listing, other = together(
-            lambda: self._listed_expiry(lookup, stored, account_id), alongside or _nothing
-        )
+        listing, other = together(lambda: self._listed_expiry(lookup, stored, account_id), attempt.alongside)
         other.result()
         if learnt := listing.result():
             facts |= {"expiresOn": learnt, "expiresOnSource": "atlassian"}
@@ -116,10 +108,6 @@ class ApiToken(CredentialKind):
 
 
 API_TOKEN = ApiToken()
-
-
-def _nothing() -> None:
-    return None
 
 
 StoredKey = tuple[CredentialRecord | None, SecretStr | None]

@@ -7,7 +7,7 @@ registry or takes a kind; none compares a kind to a string.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -46,6 +46,23 @@ class ExpiryLookup:
     stored: Callable[[CredentialKind], CredentialRecord | None]
     secret: Callable[[CredentialKind, CredentialRecord], Secret]
     seconds: Callable[[], float | None]
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Validation:
+    """A value to test with Atlassian, and what its validation may use."""
+
+    atlassian: AtlassianClient
+    tenant: Tenant
+    secret: Secret = field(repr=False)
+    lookup: ExpiryLookup | None = None  # given: learn the value's expiry too (a change, a check)
+    # Run side by side with the calls that follow the first answer (a change's name lookup); done by
+    # the time the validation returns.
+    alongside: Callable[[], object] = _nothing
 
 
 class CredentialKind:
@@ -94,18 +111,10 @@ class CredentialKind:
     def prepare(self, atlassian: AtlassianClient, tenant: Tenant) -> None:
         """Refuse a change that cannot be validated, before anything is recorded (nothing by default)."""
 
-    def validate(
-        self,
-        atlassian: AtlassianClient,
-        tenant: Tenant,
-        secret: Secret,
-        lookup: ExpiryLookup | None = None,
-        alongside: Callable[[], object] | None = None,
-    ) -> Facts:
-        """Test a value with Atlassian: its facts, or CredentialRejected with what the refusal means. With
-        `lookup`, also the expiry Atlassian lists for it (`expiresOn`, `expiresOnSource`), when it can be
-        told: that part never fails the validation. `alongside` (the change's name lookup) runs side by
-        side with the calls that follow the first answer, and is done when a validation passes."""
+    def validate(self, attempt: Validation) -> Facts:
+        """Test a value with Atlassian: its facts, or CredentialRejected with what the refusal means; with
+        the attempt's `lookup`, also the expiry Atlassian lists for it (`expiresOn`, `expiresOnSource`),
+        when it can be told: that part never fails the validation."""
         raise NotImplementedError
 
     def shown(self, record: CredentialRecord | None) -> dict[str, Any]:
