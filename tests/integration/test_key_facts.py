@@ -282,13 +282,10 @@ def test_rex_s_revoked_and_blocked_tokens_are_never_taken_for_his_saved_one(
     assert (info["expiresOn"], info["expiresOnSource"]) == (day(45), "atlassian")
 
 
-@pytest.mark.parametrize(("side_by_side", "at_once"), [("true", 4), ("false", 1)])
 def test_after_the_first_answer_a_key_save_s_calls_go_side_by_side(
-    api: Api, simulator: AtlassianSimulator, monkeypatch: pytest.MonkeyPatch, side_by_side: str, at_once: int
+    api: Api, simulator: AtlassianSimulator
 ) -> None:
     # Given a container that knows its administrator, and Atlassian answering 200 ms after each request
-    monkeypatch.setenv("ATLASSIAN_SIDE_BY_SIDE", side_by_side)
-    api.new_container()
     assert api.call("get_info").status == 200
     simulator.reset()
     simulator.latency_ms = 200
@@ -299,6 +296,5 @@ def test_after_the_first_answer_a_key_save_s_calls_go_side_by_side(
         simulator.latency_ms = 0
 
     # Then the probe, the workspace search, the key listing and the name lookup were asked at once
-    # (ATLASSIAN_SIDE_BY_SIDE, on by default; off, one after the other)
     assert answer.status == 200
-    assert simulator.max_in_flight == at_once
+    assert simulator.max_in_flight == 4

@@ -31,8 +31,6 @@ class Settings(BaseModel):
     history_retention_days: int = Field(default=400, ge=1)
     # One deadline for a whole exchange with Atlassian (the contract's outbound deadline: at most 5 s).
     atlassian_timeout_seconds: float = Field(default=5.0, gt=0, le=5)
-    # Whether a save's independent calls to Atlassian go side by side (docs/DESIGN.md); off, in a row.
-    atlassian_side_by_side: bool = True
     # What a request's outbound calls (Atlassian, Jira, the JWKS) may take together (contract 2a: 12 s).
     outbound_budget_seconds: float = Field(default=12.0, gt=0, le=12)
     admin_cache_seconds: int = Field(default=60, ge=0, le=60)

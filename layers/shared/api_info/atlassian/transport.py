@@ -201,14 +201,13 @@ _side_pool: ThreadPoolExecutor | None = None
 _side_pool_lock = threading.Lock()
 
 
-def together(*calls: Callable[[], Any], side_by_side: bool = True) -> list[Future[Any]]:
+def together(*calls: Callable[[], Any]) -> list[Future[Any]]:
     """Make independent calls side by side under the deadline in force here, and return once every one
     is done (each is bounded by its own deadline): their futures, in order (`.result()` raises what a
     call raised). The first runs on this thread, the rest on a small pool of the container's, so that
     nothing of a request is left running after its answer. Off the invocation's own thread (the check
-    worker's, which run many checks at once), or with `side_by_side` off (ATLASSIAN_SIDE_BY_SIDE), they
-    run in a row, with the same answers and errors."""
-    if not side_by_side or threading.current_thread() is not threading.main_thread():
+    worker's, which run many checks at once) they run in a row, with the same answers and errors."""
+    if threading.current_thread() is not threading.main_thread():
         return [_done(call) for call in calls]
     global _side_pool
     with _side_pool_lock:

@@ -62,7 +62,6 @@ class ApiKey(CredentialKind):
             lambda: _within(seconds, _site_held, atlassian, api_key, organization.id, tenant),
             lambda: _listed_expiry(atlassian, api_key, organization.id, lookup),
             attempt.alongside,
-            side_by_side=atlassian.transport.settings.atlassian_side_by_side,
         )
         if isinstance(probed := probe.result(), Refused):
             raise self.refused("api_key_has_scopes" if probed.status == 403 else "api_key_invalid")

@@ -65,7 +65,6 @@ class ApiToken(CredentialKind):
             asked, stored = together(
                 lambda: atlassian.jira.myself(tenant.site_url or "", email, token),
                 lambda: _stored_key(lookup),
-                side_by_side=atlassian.transport.settings.atlassian_side_by_side,
             )
             me = asked.result()
         if isinstance(me, Refused):
@@ -79,11 +78,7 @@ class ApiToken(CredentialKind):
             raise self.refused("api_token_email_mismatch")
         facts: Facts = {"email": email, "account": me.account}
         account_id = me.account.account_id
-        listing, other = together(
-            lambda: self._listed_expiry(lookup, stored, account_id),
-            attempt.alongside,
-            side_by_side=atlassian.transport.settings.atlassian_side_by_side,
-        )
+        listing, other = together(lambda: self._listed_expiry(lookup, stored, account_id), attempt.alongside)
         other.result()
         if learnt := listing.result():
             facts |= {"expiresOn": learnt, "expiresOnSource": "atlassian"}
