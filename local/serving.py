@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -23,6 +24,17 @@ class OneEntryHandler(BaseHTTPRequestHandler):
 
     def do_DELETE(self) -> None:
         self._serve()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hung up (a reset while its connection waited for the next request) is nothing
+        the server did wrong: no traceback on the terminal for it, as a real server logs none."""
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class BackgroundServer:
@@ -50,9 +62,8 @@ class BackgroundServer:
 
     def start(self) -> str:
         """Start serving in a daemon thread; returns the base URL."""
-        server_class = type("Server", (ThreadingHTTPServer,), {"request_queue_size": self.backlog})
+        server_class = type("Server", (_Server,), {"request_queue_size": self.backlog})
         self._server = server_class((self.host, self.port), self._handler())
-        self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, name=self._name, daemon=True).start()
         return self.url
