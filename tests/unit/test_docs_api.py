@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -212,12 +213,12 @@ def test_every_variable_template_yaml_gives_the_functions_is_a_setting_with_its_
 
 
 def test_every_setting_the_service_reads_is_in_the_settings_table() -> None:
-    read_from_environment = {field.upper() for field in Settings.model_fields}
+    read_from_environment = {field.name.upper() for field in fields(Settings)}
     assert read_from_environment <= set(settings_rows())
 
 
 def test_the_settings_table_names_only_variables_the_service_reads_or_the_template_sets() -> None:
-    known = {field.upper() for field in Settings.model_fields} | set(template_environment())
+    known = {field.name.upper() for field in fields(Settings)} | set(template_environment())
     assert set(settings_rows()) <= known
 
 

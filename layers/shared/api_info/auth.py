@@ -9,8 +9,6 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from api_info.atlassian import AtlassianClient, Transport, read_json
 from api_info.errors import AtlassianError, AtlassianUnavailable, Forbidden, Unauthenticated
 from api_info.models import Actor, Tenant
@@ -26,25 +24,34 @@ JWKS_COOLDOWN_SECONDS = 30
 JWKS_UNAVAILABLE = "Atlassian's token signing keys could not be fetched. Try again in a few minutes."
 
 
-class _FitApp(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    installation_id: str = Field(alias="installationId", min_length=1)
-    api_base_url: str | None = Field(default=None, alias="apiBaseUrl")
-
-
-class _FitContext(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    cloud_id: str | None = Field(default=None, alias="cloudId")
-    site_url: str | None = Field(default=None, alias="siteUrl")
-
-
-class FitClaims(BaseModel):
+@dataclass(frozen=True)
+class FitClaims:
     """The claims of a Forge Invocation Token this service reads; unknown claims are ignored."""
 
-    model_config = ConfigDict(extra="ignore")
-    app: _FitApp
+    installation_id: str  # app.installationId
+    api_base_url: str | None = None  # app.apiBaseUrl
     principal: str | None = None
-    context: _FitContext = _FitContext()
+    cloud_id: str | None = None  # context.cloudId
+    site_url: str | None = None  # context.siteUrl
+
+    @classmethod
+    def read(cls, claims: dict[str, Any]) -> FitClaims:
+        """The claims of a verified token, or ValueError when one is missing or not of its kind."""
+        app, context = claims.get("app"), claims.get("context", {})
+        if not isinstance(app, dict) or not isinstance(context, dict):
+            raise ValueError("app and context must be objects")
+        installation_id = app.get("installationId")
+        if not isinstance(installation_id, str) or not installation_id:
+            raise ValueError("app.installationId must be a non-empty string")
+        optional = (
+            app.get("apiBaseUrl"),
+            claims.get("principal"),
+            context.get("cloudId"),
+            context.get("siteUrl"),
+        )
+        if any(value is not None and not isinstance(value, str) for value in optional):
+            raise ValueError("apiBaseUrl, principal, cloudId and siteUrl must be strings")
+        return cls(installation_id, *optional)
 
 
 @dataclass(frozen=True)
@@ -140,8 +147,8 @@ class TokenVerifier:
                 leeway=LEEWAY_SECONDS,
                 options={"require": ["exp", "iat", "iss", "aud"]},
             )
-            return FitClaims.model_validate(claims)
-        except (jwt.PyJWTError, ValidationError) as exc:
+            return FitClaims.read(claims)
+        except (jwt.PyJWTError, ValueError) as exc:
             logger.info("Forge Invocation Token refused", extra={"reason": type(exc).__name__})
             raise Unauthenticated() from None
 
@@ -215,9 +222,7 @@ def forge_caller(claims: FitClaims, *, require_principal: bool, system_token: st
     if require_principal and not claims.principal:
         raise Unauthenticated()
     tenant = Tenant(
-        installation_id=claims.app.installation_id,
-        cloud_id=claims.context.cloud_id,
-        site_url=claims.context.site_url,
+        installation_id=claims.installation_id, cloud_id=claims.cloud_id, site_url=claims.site_url
     )
     actor = Actor(type="atlassian", account_id=claims.principal) if require_principal else Actor(type="forge")
-    return Caller(tenant=tenant, actor=actor, api_base_url=claims.app.api_base_url, system_token=system_token)
+    return Caller(tenant=tenant, actor=actor, api_base_url=claims.api_base_url, system_token=system_token)
