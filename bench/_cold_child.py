@@ -8,7 +8,8 @@ floor: `import boto3` and one DynamoDB client. function: import the handler modu
 LAMBDA_TASK_ROOT on sys.path) and make its first objects (the services and the DynamoDB client);
 with EVENT and REPLAY, then invoke the handler once on EVENT, AWS answered instantly from REPLAY
 (the calls that request made over moto, in order) and Atlassian by the simulator over HTTP.
-Writes {"import", "init", "first": [wall ms, cpu ms], "status"} as JSON to RESULT.
+Writes {"import", "init", "first": [wall ms, cpu ms], "status", "pydantic": [loaded after init, after
+the first request]} as JSON to RESULT.
 """
 
 import sys
@@ -38,8 +39,10 @@ def main() -> None:
         wiring.services()
         wiring.dynamodb_client()
         result["init"] = lap(START)
+        result["pydantic"] = ["pydantic" in sys.modules]
         if len(sys.argv) > 4:
             result.update(first_request(app, sys.argv[3], sys.argv[4]))
+            result["pydantic"].append("pydantic" in sys.modules)
     import json
 
     with open(result_path, "w") as handle:

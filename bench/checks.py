@@ -118,7 +118,7 @@ def seed(n: int, sim_url: str) -> list[str]:
 
     from api_info.credentials import kind_named
     from api_info.credentials.ref import CredentialRef
-    from api_info.models import CredentialRecord, LastCheck, Tenant
+    from api_info.records import CredentialRecord, LastCheck, Tenant
     from api_info.wiring import services
 
     secrets_store = services().secrets
@@ -137,7 +137,7 @@ def seed(n: int, sim_url: str) -> list[str]:
                 "PK": f"TENANT#{tenant_id}",
                 "SK": "TENANT",
                 "entity": "tenant",
-                **tenant.model_dump(by_alias=True),
+                **tenant.to_item(),
             }
         )
         for credential, value, facts in (
@@ -152,7 +152,7 @@ def seed(n: int, sim_url: str) -> list[str]:
             ref = CredentialRef(tenant_id, kind_named(credential))
             name = secrets_store.new_name(ref, version)
             secrets.create_secret(Name=name, SecretString=json.dumps(value), ClientRequestToken=version)
-            record = CredentialRecord.model_validate(
+            record = CredentialRecord.from_item(
                 {
                     "status": "valid",
                     "maskedValue": "••••••••" + KEY[-4:],
@@ -167,7 +167,7 @@ def seed(n: int, sim_url: str) -> list[str]:
             items.append(
                 {
                     **ref.key,
-                    **record.model_dump(by_alias=True, exclude_none=True),
+                    **record.to_item(),
                 }
             )
     from boto3.dynamodb.types import TypeSerializer

@@ -230,6 +230,8 @@ def run(out_dir: Path, rounds: int) -> dict[str, Any]:
             "init_wall": quartiles([s["init"][0] for s in runs]),
         }
         row["ratio"] = row["init"]["median"] / floor["median"]
+        # Whether pydantic was loaded after init, and after the first request, in any round.
+        row["pydantic"] = [any(flags) for flags in zip(*(s["pydantic"] for s in runs), strict=True)]
         if "first" in runs[0]:
             row["first"] = quartiles([s["first"][1] for s in runs])
             row["first_wall"] = quartiles([s["first"][0] for s in runs])

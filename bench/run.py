@@ -86,6 +86,9 @@ def report(warm: dict[str, Any], cold: dict[str, Any], footprint: dict[str, Any]
         target = f"<={COLD_TARGET}x {verdict(row['ratio'] <= COLD_TARGET)}" if name in COLD_TARGETED else ""
         first = spread(row["first"]) if "first" in row else "-"
         add(f"   {name:30} {spread(row['init']):>18} {row['ratio']:>5.2f}x {target:>14} {first:>18}")
+    when = {(True, True): "at init", (False, True): "on its first request", (False, False): "no"}
+    loads = [f"{n} {when[tuple(r['pydantic'])]}" for n, r in cold["functions"].items() if n in COLD_TARGETED]
+    add(f"   loads pydantic: {'; '.join(loads)}")
     add("   (first request: the invocation right after init, JWKS and administrator check over local")
     add("    HTTP, AWS answered instantly; what init leaves lazy is paid there. via /ops: the same")
     add("    function called by an operator, which needs neither PyJWT nor httpx)")

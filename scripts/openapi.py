@@ -13,9 +13,11 @@ the contract's error body.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import sys
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -128,8 +130,20 @@ RETRY_AFTER = {
 
 
 def load_app(spec: FunctionSpec) -> Any:
-    """The Powertools resolver (`app`) of one function of the template."""
-    return load_function(spec).app
+    """The Powertools resolver (`app`) of one function of the template, its routes' annotations resolved.
+
+    A function that loads no pydantic (get-info) names its answer's model only for type checkers, as a
+    string (`-> Response[InfoResponse]`); the document finds such a name in api_info.models.
+    """
+    from api_info import models
+
+    app = load_function(spec).app
+    for route in [*app._static_routes, *app._dynamic_routes]:
+        func = inspect.unwrap(route.func)
+        if any(isinstance(annotation, str) for annotation in func.__annotations__.values()):
+            names = {**vars(models), **func.__globals__}
+            func.__annotations__ = typing.get_type_hints(func, names, include_extras=True)
+    return app
 
 
 def build_spec(template_path: Path = REPO / "template.yaml") -> dict[str, Any]:

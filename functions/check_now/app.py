@@ -9,7 +9,9 @@ app = create_app()
 
 @route(app, "POST", "/api-info/check")
 def check_now() -> InfoResponse:
-    return checks.check_now(wiring.check_services(), current_caller(app), app.lambda_context)
+    return InfoResponse.model_validate(
+        checks.check_now(wiring.check_services(), current_caller(app), app.lambda_context)
+    )
 
 
 lambda_handler = handler(app)

@@ -1,10 +1,16 @@
 """GET /api-info: the API Information page of the caller's Jira site."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools.event_handler import Response
 
 from api_info import info, wiring
 from api_info.api import create_app, current_caller, handler, json_answer, route
-from api_info.models import InfoResponse
+
+if TYPE_CHECKING:  # for the OpenAPI document only (scripts/openapi.py): this function loads no pydantic
+    from api_info.models import InfoResponse
 
 app = create_app(validation=False)  # no body, no parameter: nothing for Powertools to validate
 

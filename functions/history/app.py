@@ -16,7 +16,7 @@ def history(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HistoryResponse:
-    return info.history(wiring.services(), current_caller(app), limit, cursor)
+    return HistoryResponse.model_validate(info.history(wiring.services(), current_caller(app), limit, cursor))
 
 
 lambda_handler = handler(app)

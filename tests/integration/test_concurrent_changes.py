@@ -12,7 +12,8 @@ from api_info.change import change_credential
 from api_info.credentials import API_KEY
 from api_info.credentials.ref import CredentialRef
 from api_info.errors import ApiError
-from api_info.models import Actor, ChangeKeyRequest, Tenant
+from api_info.models import ChangeKeyRequest
+from api_info.records import Actor, Tenant
 from api_info.wiring import services
 from local.atlassian_sim import AtlassianSimulator
 from local.dev_issuer import installation

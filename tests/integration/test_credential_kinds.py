@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
 from api_info import info
 from api_info.auth import Caller
@@ -23,8 +23,8 @@ from api_info.credentials import (
 )
 from api_info.credentials.ref import CredentialRef
 from api_info.errors import CredentialRejected
-from api_info.models import Actor, HistoryEvent, Tenant
-from api_info.page import credential_infos, info_page
+from api_info.page import info_page
+from api_info.records import Actor, HistoryEvent, Tenant
 from api_info.removal import delete_credential
 from api_info.wiring import check_services, services
 from local.atlassian_sim import AtlassianSimulator
@@ -57,9 +57,8 @@ def test_a_third_kind_goes_through_info_change_check_delete_and_history(
     caller = Caller(
         tenant=Tenant(installation_id=TENANT, cloud_id="c1", site_url=simulator.url), actor=OPERATOR
     )
-    assert (
-        credential_infos(svc.settings, svc.tenants.load(TENANT))["serviceAccount"].status == "not_configured"
-    )
+    state = svc.tenants.load(TENANT)
+    assert info_page(svc.settings, caller.tenant, state)["serviceAccount"]["status"] == "not_configured"
 
     # When a wrong secret is saved, Atlassian's refusal is the kind's own
     with pytest.raises(CredentialRejected) as refused:
@@ -77,13 +76,13 @@ def test_a_third_kind_goes_through_info_change_check_delete_and_history(
     assert values == [f'{{"clientId": "client-0001", "serviceAccount": "{SECRET}"}}']
     # and the page shows it beside the key and the token, which it left alone
     state = svc.tenants.load(TENANT)
-    infos = credential_infos(svc.settings, state)
-    assert [infos[k.name].status for k in (API_KEY, API_TOKEN, SERVICE_ACCOUNT)] == [
+    page = info_page(svc.settings, state.tenant or caller.tenant, state)
+    assert [page[k.name]["status"] for k in (API_KEY, API_TOKEN, SERVICE_ACCOUNT)] == [
         "not_configured",
         "not_configured",
         "valid",
     ]
-    assert info_page(svc.settings, state.tenant or caller.tenant, state).api_key.status == "not_configured"
+    assert page["links"]["manageServiceAccounts"] == "https://admin.atlassian.com/"
 
     # When Atlassian revokes it, the next check makes it invalid and tells the app
     simulator.remove_key(SECRET)
@@ -96,13 +95,13 @@ def test_a_third_kind_goes_through_info_change_check_delete_and_history(
     assert (event["detail"]["previousStatus"], event["detail"]["status"]) == ("valid", "invalid")
 
     # When it is deleted, it is not configured any more
-    deleted = delete_credential(svc, caller, SERVICE_ACCOUNT).model_dump(mode="json", by_alias=True)
+    deleted = delete_credential(svc, caller, SERVICE_ACCOUNT)
     assert deleted["serviceAccount"]["status"] == "not_configured"
     assert svc.records.load(CredentialRef(TENANT, SERVICE_ACCOUNT)) is None
 
     # Then the history tells it all, newest first
-    page = info.history(svc, caller, 10, None)
-    assert [(e.credential, e.action, e.outcome, e.code) for e in page.events] == [
+    trail = info.history(svc, caller, 10, None)
+    assert [(e["credential"], e["action"], e["outcome"], e["code"]) for e in trail["events"]] == [
         ("serviceAccount", "deleted", "succeeded", None),
         ("serviceAccount", "checked", "rejected", "service_account_invalid"),
         ("serviceAccount", "changed", "succeeded", None),
@@ -115,8 +114,8 @@ def test_an_unknown_kind_is_a_clear_error_never_a_default() -> None:
     with pytest.raises(UnknownCredential, match="serviceAccount"):
         kind_named("serviceAccount")
     # A stored event of a kind no module declares does not pass for one that does.
-    with pytest.raises(ValidationError, match="Unknown credential kind"):
-        HistoryEvent.model_validate(
+    with pytest.raises(UnknownCredential, match="apiSecret"):
+        HistoryEvent.from_item(
             {"at": "2026-12-07T10:00:00Z", "actor": {"type": "forge"}, "credential": "apiSecret"}
             | {"action": "checked", "outcome": "succeeded"}
         )

@@ -21,7 +21,7 @@ from api_info.atlassian import AtlassianClient, transport
 from api_info.credentials import API_KEY
 from api_info.credentials.kind import Facts, Validation
 from api_info.errors import AtlassianUnavailable
-from api_info.models import Tenant
+from api_info.records import Tenant
 from api_info.settings import Settings
 from local.atlassian_sim import ORG_ID, ORG_NAME, TRICKLE, AtlassianSimulator
 from local.dev_issuer import installation

@@ -14,7 +14,7 @@ import pytest
 from api_info import privacy
 from api_info.atlassian import Transport
 from api_info.credentials import API_KEY, API_TOKEN
-from api_info.models import HistoryEvent
+from api_info.records import HistoryEvent
 from api_info.store.history import PendingEvent
 from api_info.wiring import services
 from local.atlassian_sim import ADMIN_ACCOUNT, DISPLAY_NAMES, AtlassianSimulator
@@ -427,7 +427,7 @@ def add_history_actors(count: int) -> None:
     events = [
         PendingEvent(
             tenant_id,
-            HistoryEvent.model_validate(
+            HistoryEvent.from_item(
                 {
                     "at": "2026-01-01T00:00:00Z",
                     "actor": {"type": "atlassian", "accountId": f"sim-admin-h{i:03}", "displayName": None},

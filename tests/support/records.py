@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api_info.models import CredentialRecord
+from api_info.records import CredentialRecord
 
 
 def credential_record(**overrides: object) -> CredentialRecord:
@@ -15,4 +15,4 @@ def credential_record(**overrides: object) -> CredentialRecord:
         "createdBy": {"type": "atlassian", "accountId": "a"},
         **overrides,
     }
-    return CredentialRecord.model_validate(values)
+    return CredentialRecord.from_item(values)

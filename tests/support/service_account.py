@@ -7,24 +7,14 @@ else of the service names it: registering it (`register(SERVICE_ACCOUNT)`) is al
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field
 
 from api_info.credentials.kind import CredentialKind, Facts, Validation
-from api_info.models import (
-    Answer,
-    ChangeRequest,
-    CredentialInfo,
-    CredentialRecord,
-    Organization,
-)
-from api_info.models import (
-    Secret as SecretField,
-)
-
-if TYPE_CHECKING:
-    pass
+from api_info.models import Answer, ChangeRequest, CredentialInfo, Organization
+from api_info.models import Secret as SecretField
+from api_info.records import CredentialRecord
 
 
 class ChangeServiceAccountRequest(ChangeRequest):
@@ -46,9 +36,8 @@ class ServiceAccount(CredentialKind):
 
     name = "serviceAccount"
     label = "service account"
-    request = ChangeServiceAccountRequest
-    info_model = ServiceAccountInfo
-    response = ChangeServiceAccountResponse
+    request = ChangeServiceAccountRequest  # type: ignore[assignment]  # the layer's kinds import theirs lazily
+    response = ChangeServiceAccountResponse  # type: ignore[assignment]
     secret_fields = ("clientId", "serviceAccount")
     refusals: ClassVar[dict[str, str]] = {
         "service_account_invalid": "Atlassian did not accept these client credentials. Check them both."
@@ -65,10 +54,11 @@ class ServiceAccount(CredentialKind):
         return {"organization": organizations[0]}
 
     def shown(self, record: CredentialRecord | None) -> dict[str, Any]:
-        return {"organization": record.organization if record else None}
+        organization = record.organization if record else None
+        return {"organization": organization.shown() if organization else None}
 
     def links(self, record: CredentialRecord | None) -> dict[str, str]:
-        return {"manage_service_accounts": "https://admin.atlassian.com/"}
+        return {"manageServiceAccounts": "https://admin.atlassian.com/"}
 
 
 SERVICE_ACCOUNT = ServiceAccount()

@@ -10,6 +10,7 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
+from api_info import models
 from api_info.answers import (
     MAX_BODY_BYTES,
     MAX_TEXT_CHARS,
@@ -20,7 +21,7 @@ from api_info.answers import (
 )
 from api_info.atlassian import Transport, deadline, retry_after, transport, within_deadline
 from api_info.errors import AtlassianError, AtlassianUnavailable
-from api_info.models import Account, Actor, Organization
+from api_info.records import Account, Actor, Organization
 from api_info.settings import Settings
 
 NOW = datetime(2026, 12, 7, 12, 0, 0, tzinfo=UTC)
@@ -154,9 +155,17 @@ def test_every_model_that_keeps_atlassian_text_cleans_it() -> None:
     # Stored items are read through the same models: a name stored before this rule is cleaned too.
     hostile = "\u202e" + "é" * 1000
 
-    assert Account(accountId="a", displayName=hostile).display_name == "é" * MAX_TEXT_CHARS
-    assert Actor(type="atlassian", accountId="a", displayName=hostile).display_name == "é" * MAX_TEXT_CHARS
-    assert Organization(id="o", name=hostile).name == "é" * MAX_TEXT_CHARS
+    cleaned = "é" * MAX_TEXT_CHARS
+    assert Account.from_item({"accountId": "a", "displayName": hostile}).display_name == cleaned
+    assert (
+        Actor.from_item({"type": "atlassian", "accountId": "a", "displayName": hostile}).display_name
+        == cleaned
+    )
+    assert Organization.from_item({"id": "o", "name": hostile}).name == cleaned
+    assert Account(account_id="a", display_name=hostile).display_name == cleaned
+    # and so do the answers' models
+    assert models.Account(accountId="a", displayName=hostile).display_name == cleaned
+    assert models.Organization(id="o", name=hostile).name == cleaned
 
 
 # --- size ----------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from api_info.atlassian import Accepted, AtlassianClient, Myself, Refused, same_
 from api_info.credentials import API_KEY, API_TOKEN
 from api_info.credentials.kind import Facts, Validation
 from api_info.errors import AtlassianError, AtlassianUnavailable, CredentialRejected
-from api_info.models import Tenant
+from api_info.records import Tenant
 from api_info.settings import Settings
 
 SITE = "https://acme.atlassian.net"

@@ -9,8 +9,8 @@ import pytest
 from api_info.check_results import CheckTally, CredentialCheck, TenantCheck
 from api_info.credentials.api_key import API_KEY
 from api_info.credentials.api_token import API_TOKEN
-from api_info.models import CredentialRecord
 from api_info.observability import metrics
+from api_info.records import CredentialRecord
 from api_info.settings import Settings
 from api_info.status import days_left, previous_status, retry_delay
 from tests.support.records import credential_record

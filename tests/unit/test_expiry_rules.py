@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from api_info.expiry import Listed, NotLearnt, pick
-from api_info.models import Reminder
+from api_info.records import Reminder
 from api_info.reminders import due
 from api_info.settings import Settings
 

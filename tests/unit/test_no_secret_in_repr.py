@@ -16,7 +16,8 @@ from api_info.auth import Caller
 from api_info.change import Change
 from api_info.credentials import API_KEY, API_TOKEN
 from api_info.credentials.ref import CredentialRef
-from api_info.models import Actor, ChangeKeyRequest, ChangeTokenRequest, CurrentCredential, Tenant
+from api_info.models import ChangeKeyRequest, ChangeTokenRequest, CurrentCredential
+from api_info.records import Actor, Tenant
 
 KEY = "known-admin-key-SENTINEL-0001"
 TOKEN = "known-api-token-SENTINEL-0002"

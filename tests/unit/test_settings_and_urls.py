@@ -176,10 +176,10 @@ def test_a_caller_never_shows_the_app_system_token() -> None:
     # The caller travels through the request (app.context); a log line or traceback that prints it must
     # not print the token Jira accepts as the app.
     from api_info.auth import Caller
-    from api_info.models import Actor, Tenant
+    from api_info.records import Actor, Tenant
 
     caller = Caller(
-        tenant=Tenant(installationId="x"), actor=Actor(type="forge"), system_token="sim-system-token-x"
+        tenant=Tenant(installation_id="x"), actor=Actor(type="forge"), system_token="sim-system-token-x"
     )
 
     assert "sim-system-token-x" not in repr(caller)

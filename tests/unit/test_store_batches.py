@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from api_info.models import HistoryEvent
+from api_info.records import HistoryEvent
 from api_info.settings import Settings
 from api_info.store.history import History, PendingEvent
 from api_info.store.tenants import Tenants
@@ -103,7 +103,7 @@ def test_history_events_go_in_transactions_of_100_actions_and_a_gone_tenants_eve
     def event(tenant: str) -> PendingEvent:
         at = {"at": "2026-01-01T00:00:00Z", "actor": {"type": "scheduler"}, "credential": "apiKey"}
         return PendingEvent(
-            tenant, HistoryEvent.model_validate({**at, "action": "checked", "outcome": "succeeded"})
+            tenant, HistoryEvent.from_item({**at, "action": "checked", "outcome": "succeeded"})
         )
 
     client = Transactions(gone="c")

@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, TypeVar, cast
+from typing import Any
 from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -31,8 +31,8 @@ from api_info.bodies import (
     within_parse_limits,
 )
 from api_info.errors import ApiError, BadRequest, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
-from api_info.models import Actor, Answer
 from api_info.observability import logger, metrics, tracer
+from api_info.records import Actor
 from api_info.services import Services
 from api_info.wiring import services
 
@@ -56,7 +56,6 @@ OUTBOUND_BUDGET_SECONDS = 12.0  # contract 2a; the setting of the same name says
 # Marketplace security requirement 3: HSTS with at least a year's max-age on every answer.
 HSTS = "max-age=31536000; includeSubDomains"
 IAM_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$")
-AnswerT = TypeVar("AnswerT", bound=Answer)
 
 
 def create_app(*, validation: bool = True) -> APIGatewayRestResolver:
@@ -119,13 +118,10 @@ def _without_tenant_id(func: Callable[..., Any]) -> Callable[..., Any]:
     return twin
 
 
-def json_answer(answer: AnswerT) -> Response[AnswerT]:
-    """A 200 answer as Powertools' validation would serialize it (camelCase, the resolver's JSON), for
-    a route of a resolver without validation; `-> Response[Model]` still documents the model."""
-    body = answer.model_dump(mode="json", by_alias=True)
-    return cast(
-        Response[AnswerT], Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body)
-    )
+def json_answer(body: dict[str, Any]) -> Response[Any]:
+    """A 200 answer of JSON already in its model's shape (camelCase), for a route of a resolver without
+    validation; the route's `-> Response[Model]` documents the model."""
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 def handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
@@ -237,7 +233,7 @@ def _vetted_site(svc: Services, caller: Caller, lifecycle: bool) -> Caller:
     if site_url is None:
         return caller
     if lifecycle:
-        return replace(caller, tenant=caller.tenant.model_copy(update={"site_url": None}))
+        return replace(caller, tenant=replace(caller.tenant, site_url=None))
     svc.atlassian.transport.vet_url(site_url)  # UnsafeUrl: 403
     return caller
 

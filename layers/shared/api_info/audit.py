@@ -6,22 +6,17 @@ values, statuses and ids only.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from api_info.check_results import CredentialCheck
 from api_info.credentials import CredentialKind
 from api_info.credentials.ref import CredentialRef
-from api_info.messaging import CredentialStatusChanged
-from api_info.models import (
-    Actor,
-    CredentialRecord,
-    HistoryEvent,
-    LastCheck,
-    Tenant,
-    TenantInfo,
-)
 from api_info.observability import logger
+from api_info.records import Actor, CredentialRecord, HistoryEvent, LastCheck, Tenant
 from api_info.services import CheckServices, Services
 from api_info.status import now_iso
+
+if TYPE_CHECKING:
+    from api_info.check_results import CredentialCheck
 
 STATUS_CHANGED = "Credential status changed"
 
@@ -36,7 +31,7 @@ def history_event(
     at: str | None = None,
 ) -> HistoryEvent:
     """One line of the tenant's history: who did what to which credential, and how it went."""
-    return HistoryEvent.model_validate(
+    return HistoryEvent.from_item(
         {
             "at": at or now_iso(),
             "actor": actor,
@@ -67,6 +62,10 @@ def announce_status(
 ) -> None:
     """Publish a "Credential status changed" event, then remember the status told: if EventBridge fails,
     the next check announces it again."""
+    # Imported here: only a check announces, and the event's models load pydantic (a change never does).
+    from api_info.messages import CredentialStatusChanged
+    from api_info.models import TenantInfo
+
     tenant_id, kind = tenant.installation_id, result.kind
     svc.events.publish(
         STATUS_CHANGED,
@@ -77,7 +76,7 @@ def announce_status(
             status=result.status,
             expires_on=record.expires_on,
             masked_value=record.masked_value,
-            last_check=last_check,
+            last_check=last_check.shown(),  # validated into its model
         ).model_dump(mode="json", by_alias=True),
     )
     svc.core.tenants.mark_notified(CredentialRef(tenant_id, kind), result.status)

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from api_info.atlassian import AtlassianClient, Transport, read_json
 from api_info.errors import AtlassianError, AtlassianUnavailable, Forbidden, Unauthenticated
-from api_info.models import Actor, Tenant
 from api_info.observability import logger
+from api_info.records import Actor, Tenant
 
 if TYPE_CHECKING:
     import jwt

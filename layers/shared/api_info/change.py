@@ -17,9 +17,10 @@ from api_info.credentials.kind import ExpiryLookup, Facts, Secret, Validation
 from api_info.credentials.ref import CredentialRef
 from api_info.errors import ApiError, ChangeInProgress, CredentialRejected, RateLimited
 from api_info.idempotency import once
-from api_info.models import Answer, ChangeRequest, CredentialRecord, HistoryEvent, LastCheck
+from api_info.models import Answer, ChangeRequest
 from api_info.names import with_stored_name
 from api_info.observability import logger, metrics
+from api_info.records import CredentialRecord, HistoryEvent, LastCheck
 from api_info.services import Services
 from api_info.status import now_iso
 from api_info.store.records import Locked
@@ -78,7 +79,7 @@ def _change_and_answer(
 ) -> dict[str, Any]:
     """The change under `change_id`, answered as its route answers (the body Idempotency-Key replays)."""
     record = _change(svc, change, change_id, lambda_context)
-    return change.kind.answer(record, svc.settings).model_dump(mode="json", by_alias=True)
+    return change.kind.answer(record, svc.settings)
 
 
 def _change(
@@ -207,7 +208,7 @@ def _named(change: Change, name: str | None) -> Change:
     """The change, its administrator named (the history and the record say who saved it)."""
     if not name:
         return change
-    actor = change.caller.actor.model_copy(update={"display_name": name})
+    actor = replace(change.caller.actor, display_name=name)
     return replace(change, caller=replace(change.caller, actor=actor))
 
 
@@ -241,7 +242,7 @@ def _new_record(
     change: Change, version_id: str, secret_name: str, facts: Facts, retired: set[str]
 ) -> CredentialRecord:
     now = now_iso()
-    return CredentialRecord.model_validate(
+    return CredentialRecord.from_item(
         {
             "status": "valid",
             "maskedValue": change.masked,

@@ -11,8 +11,8 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from api_info.credentials import CredentialKind
-from api_info.models import CheckOutcome, Status
 from api_info.observability import metrics
+from api_info.records import CheckOutcome, Status
 from api_info.store.history import PendingEvent
 
 STATUS_METRIC = {
@@ -77,8 +77,7 @@ class TenantCheck:
         events = [c.history for c in self.credentials if c.history is not None]
         if not self.faulted:
             return events
-        failed = {"outcome": "failed", "code": "internal_error"}
-        return [replace(e, event=e.event.model_copy(update=failed)) for e in events]
+        return [replace(e, event=replace(e.event, outcome="failed", code="internal_error")) for e in events]
 
 
 class CheckIncomplete(Exception):

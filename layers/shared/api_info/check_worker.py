@@ -12,7 +12,7 @@ from api_info.check_results import CheckIncomplete, CheckTally, TenantCheck
 from api_info.checks import SCHEDULER, check_tenant
 from api_info.credentials.kind import Secret
 from api_info.credentials.ref import CredentialRef
-from api_info.messaging import CheckRequest, HistoryRewrite
+from api_info.messages import CheckRequest, HistoryRewrite
 from api_info.observability import logger
 from api_info.services import CheckServices
 from api_info.status import retry_delay

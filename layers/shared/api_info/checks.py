@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from api_info.atlassian import within_deadline
 from api_info.audit import announce_status, history_event
@@ -21,19 +21,11 @@ from api_info.credentials import CredentialKind, kinds
 from api_info.credentials.kind import ExpiryLookup, Secret, Validation
 from api_info.credentials.ref import CredentialRef
 from api_info.errors import ApiError, AtlassianError, AtlassianUnavailable, CredentialRejected
-from api_info.messaging import CheckRequest
-from api_info.models import (
-    Actor,
-    CheckOutcome,
-    CredentialRecord,
-    InfoResponse,
-    LastCheck,
-    StoredStatus,
-    Tenant,
-)
+from api_info.messages import CheckRequest
 from api_info.names import with_known_name
 from api_info.observability import logger, metrics
 from api_info.page import info_page
+from api_info.records import Actor, CheckOutcome, CredentialRecord, LastCheck, StoredStatus, Tenant
 from api_info.reminders import remind
 from api_info.services import CheckServices
 from api_info.status import now_iso, previous_status, status_of
@@ -162,7 +154,7 @@ def check_credential(
         update |= {"expires_on": learnt, "expires_on_source": "atlassian"}  # replaced or shortened
     else:
         learnt = None  # nothing new: the stored date stays
-    checked = record.model_copy(update=update)
+    checked = replace(record, **update)  # type: ignore[arg-type]
     status = status_of(checked, settings, today)
     previous = previous_status(record, notified.get(kind), settings)
     event = history_event(actor, kind, "checked", HISTORY_OUTCOME[outcome], code, record.masked_value, now)
@@ -248,7 +240,7 @@ def dispatch_checks(svc: CheckServices, requested_at: str | None = None) -> int:
 
 def check_now(
     svc: CheckServices, caller: Caller, lambda_context: LambdaContext | None = None
-) -> InfoResponse:
+) -> dict[str, Any]:
     """The on-demand check of the caller's tenant (at most once per 30 s), answered like GET /api-info."""
     core, tenant_id = svc.core, caller.tenant.installation_id
     svc.create_clients(queue=False)

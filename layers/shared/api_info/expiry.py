@@ -15,8 +15,8 @@ from pydantic import SecretStr
 
 from api_info.atlassian import AtlassianClient, IncompleteListing, Refused, deadline
 from api_info.errors import AtlassianError, AtlassianUnavailable, UnsafeUrl
-from api_info.models import CredentialRecord
 from api_info.observability import logger
+from api_info.records import CredentialRecord
 from api_info.settings import Settings
 
 RECENT_USE = timedelta(hours=24)  # "the one in use": the owner's token last active within this

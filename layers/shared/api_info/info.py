@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from api_info.auth import Caller
-from api_info.models import HistoryEntry, HistoryResponse, InfoResponse, Tenant
 from api_info.page import info_page
+from api_info.records import Tenant
 from api_info.services import Services
 from api_info.status import now_iso
 
 
-def show_info(svc: Services, caller: Caller) -> InfoResponse:
+def show_info(svc: Services, caller: Caller) -> dict[str, Any]:
     """The info page of the caller's tenant; records the tenant when it is first seen or its site moved."""
     state = svc.tenants.load(caller.tenant.installation_id)
     tenant = state.tenant
@@ -31,21 +33,7 @@ def _site_moved(stored: Tenant, seen: Tenant) -> bool:
     )
 
 
-def history(svc: Services, caller: Caller, limit: int, cursor: str | None) -> HistoryResponse:
-    """A page of the caller's tenant's audit trail, newest first."""
+def history(svc: Services, caller: Caller, limit: int, cursor: str | None) -> dict[str, Any]:
+    """A page of the caller's tenant's audit trail, newest first, as JSON (models.HistoryResponse)."""
     events, next_cursor = svc.history.page(caller.tenant.installation_id, limit, cursor)
-    return HistoryResponse(
-        events=[
-            HistoryEntry(
-                at=e.at,
-                actor=e.actor.public(),
-                credential=e.credential,
-                action=e.action,
-                outcome=e.outcome,
-                code=e.code,
-                masked_value=e.masked_value,
-            )
-            for e in events
-        ],
-        next_cursor=next_cursor,
-    )
+    return {"events": [e.shown() for e in events], "nextCursor": next_cursor}

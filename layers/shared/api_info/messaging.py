@@ -1,5 +1,5 @@
-"""The check queue (SQS) and the credential events (EventBridge): the only code that touches either,
-and the bodies of their messages and events.
+"""The check queue (SQS) and the credential events (EventBridge): the only code that touches either.
+The bodies of their messages and events are in messages.py.
 
 Messages and events carry tenant ids, statuses and masked values, never a secret.
 """
@@ -9,11 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
-
-from api_info.models import CredentialName, LastCheck, Status, TenantInfo
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
@@ -97,47 +93,3 @@ class EventPublisher:
         if answer.get("FailedEntryCount"):
             code = answer["Entries"][0].get("ErrorCode", "unknown")
             raise RuntimeError(f"EventBridge did not take the event ({code})")
-
-
-class CheckRequest(BaseModel):
-    """Body of a check queue message: one tenant whose credentials are to be checked."""
-
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    kind: Literal["check"] = "check"
-    tenant_id: str = Field(alias="tenantId", min_length=1)
-    requested_at: str | None = Field(default=None, alias="requestedAt")
-
-
-class HistoryRewrite(BaseModel):
-    """Body of a check queue message of kind `personal-data`: accounts to erase or rename in a long
-    history. No name, no email, no token: the new names wait on the tenant item."""
-
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    kind: Literal["personal-data"]  # required: a check request must never pass for one
-    tenant_id: str = Field(alias="tenantId", min_length=1)
-    closed: list[str] = []
-    updated: list[str] = []
-
-
-class CredentialStatusChanged(BaseModel):
-    """Detail of the EventBridge event sent when a credential's shown status changes (never a secret)."""
-
-    tenant: TenantInfo
-    credential: CredentialName
-    previous_status: Status = Field(serialization_alias="previousStatus")
-    status: Status
-    expires_on: str | None = Field(serialization_alias="expiresOn")
-    masked_value: str = Field(serialization_alias="maskedValue")
-    last_check: LastCheck = Field(serialization_alias="lastCheck")
-
-
-class CredentialExpiryReminder(BaseModel):
-    """Detail of the "Credential expiry reminder" event (docs/API.md §5): no secret, no masked value."""
-
-    tenant_id: str = Field(serialization_alias="tenantId")
-    credential: CredentialName
-    expires_on: str = Field(serialization_alias="expiresOn")
-    days_left: int = Field(serialization_alias="daysLeft")
-    threshold: int

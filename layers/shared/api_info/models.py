@@ -1,4 +1,5 @@
-"""Pydantic models: request bodies, answers, and the records the store keeps."""
+"""Pydantic models: request bodies and answers, which Powertools validates and documents (the records
+the store keeps are plain values: records.py)."""
 
 from __future__ import annotations
 
@@ -14,22 +15,13 @@ from pydantic import (
     Field,
     SecretStr,
     field_validator,
-    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
 from api_info.answers import clean_text
-
-Status = Literal["not_configured", "valid", "expiring", "expired", "invalid"]
-StoredStatus = Literal["valid", "invalid"]
-CheckOutcome = Literal["ok", "rejected", "error"]
-ExpirySource = Literal["atlassian", "admin"]
+from api_info.records import CheckOutcome, ExpirySource, Status
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# What replaces the account id of a closed Atlassian account wherever the service kept it.
-CLOSED_ACCOUNT = "closed-account"
-# The secretVersionId of a credential whose secret was erased (its owner's account was closed).
-ERASED_SECRET = "erased"
 
 
 def _is_text(value: str) -> bool:
@@ -127,26 +119,10 @@ class ChangeTokenRequest(ChangeRequest):
     api_token: Secret = Field(description="The user API token (created with 'Create API token')")
 
 
-# --- stored records and answers ------------------------------------------------------------------
-
-
-class Actor(BaseModel):
-    """Who did something: a Jira user, an AWS operator, Forge itself or the scheduler."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-    type: Literal["atlassian", "aws", "forge", "scheduler"]
-    account_id: str | None = Field(default=None, alias="accountId")
-    arn: str | None = None
-    display_name: AtlassianText = Field(default=None, alias="displayName")
-
-    def public(self) -> dict[str, str | None]:
-        """The actor as the contract shows it."""
-        if self.type == "atlassian":
-            return {"type": "atlassian", "accountId": self.account_id, "displayName": self.display_name}
-        if self.type == "aws":
-            return {"type": "aws", "arn": self.arn}
-        return {"type": self.type}
+# --- answers ------------------------------------------------------------------------------------
+# The records the store keeps are plain dataclasses (records.py). Organization, Account and LastCheck
+# below are how answers show them: pydantic twins of the same names, so that the OpenAPI document names
+# their schemas as before.
 
 
 class Organization(BaseModel):
@@ -165,60 +141,6 @@ class LastCheck(BaseModel):
     at: str
     outcome: CheckOutcome
     detail: str | None = None
-
-
-class Tenant(BaseModel):
-    """A Forge installation, recorded on first sight."""
-
-    installation_id: str = Field(alias="installationId")
-    cloud_id: str | None = Field(default=None, alias="cloudId")
-    site_url: str | None = Field(default=None, alias="siteUrl")
-
-    model_config = ConfigDict(populate_by_name=True)
-
-
-class Reminder(BaseModel):
-    """The expiry reminders announced for one saved value: the smallest threshold so far."""
-
-    version: str  # the secretVersionId they were announced for; a new value starts afresh
-    threshold: int
-
-
-class CredentialRecord(BaseModel):
-    """What DynamoDB holds about a stored credential: never the secret, only its masked form."""
-
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    status: StoredStatus
-    masked_value: str = Field(alias="maskedValue")
-    secret_version_id: str = Field(alias="secretVersionId")
-    # The secret that holds this value, one per saved value (absent: the tenant's former fixed secret,
-    # until its next check or change moves it); and former secrets still to be deleted.
-    secret_name: str | None = Field(default=None, alias="secretName")
-    retired_secrets: set[str] | None = Field(default=None, alias="retiredSecrets")
-    organization: Organization | None = None
-    email: str | None = None
-    account: Account | None = None
-    expires_on: str | None = Field(default=None, alias="expiresOn")
-    expires_on_source: ExpirySource | None = Field(default=None, alias="expiresOnSource")
-    last_updated_at: str = Field(alias="lastUpdatedAt")
-    created_by: Actor = Field(alias="createdBy")
-    last_check: LastCheck | None = Field(default=None, alias="lastCheck")
-    reminder: Reminder | None = None
-
-    @model_validator(mode="after")
-    def _dated_by_an_admin_unless_told(self) -> CredentialRecord:
-        # Records saved before the source was kept hold a date only an administrator could enter.
-        if self.expires_on and self.expires_on_source is None:
-            self.expires_on_source = "admin"
-        if not self.expires_on:
-            self.expires_on_source = None
-        return self
-
-    @property
-    def secret_erased(self) -> bool:
-        """Whether its secret was erased with its owner's closed account: nothing to read or check."""
-        return self.secret_version_id == ERASED_SECRET
 
 
 class Answer(BaseModel):
@@ -277,20 +199,6 @@ class ChangeKeyResponse(Answer):
 
 class ChangeTokenResponse(Answer):
     api_token: ApiTokenInfo = Field(alias="apiToken")
-
-
-class HistoryEvent(BaseModel):
-    """One line of the audit trail."""
-
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    at: str
-    actor: Actor
-    credential: CredentialName
-    action: Literal["changed", "checked", "deleted"]
-    outcome: Literal["succeeded", "rejected", "failed"]
-    code: str | None = None
-    masked_value: str | None = Field(default=None, alias="maskedValue")
 
 
 class HistoryEntry(Answer):

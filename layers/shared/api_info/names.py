@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from api_info.auth import Caller
 from api_info.credentials import kinds
 from api_info.credentials.ref import CredentialRef
-from api_info.models import Actor, CredentialRecord
 from api_info.observability import logger
+from api_info.records import Actor, CredentialRecord
 
 if TYPE_CHECKING:
     from api_info.store.records import Records
@@ -37,7 +37,7 @@ def with_known_name(actor: Actor, records: Iterable[CredentialRecord | None]) ->
     if actor.type != "atlassian" or not actor.account_id or actor.display_name:
         return actor
     name = known_name(records, actor.account_id)
-    return actor.model_copy(update={"display_name": name}) if name else actor
+    return replace(actor, display_name=name) if name else actor
 
 
 def with_stored_name(records: Records, caller: Caller) -> Caller:

@@ -16,14 +16,12 @@ from api_info.auth import Caller
 from api_info.credentials import CredentialKind, kind_named, kinds
 from api_info.credentials.ref import CRED_PREFIX, CredentialRef
 from api_info.errors import AtlassianUnavailable, Forbidden
-from api_info.messaging import CheckQueue, HistoryRewrite
-from api_info.models import (
-    LastCheck,
-    PersonalDataRequest,
-    PersonalDataResponse,
-)
+from api_info.messages import HistoryRewrite
+from api_info.messaging import CheckQueue
+from api_info.models import PersonalDataRequest, PersonalDataResponse
 from api_info.observability import logger, metrics
 from api_info.privacy_api import BATCH_LIMIT, AccountStatus, report_accounts
+from api_info.records import LastCheck
 from api_info.services import Services
 from api_info.status import previous_status
 from api_info.store.personal_data import HeldAccounts

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from api_info.credentials import CredentialKind
 from api_info.credentials.ref import CredentialRef
-from api_info.models import CurrentCredential
 
 if TYPE_CHECKING:
+    from api_info.models import CurrentCredential
     from api_info.store.records import Records
     from api_info.store.secrets import Secrets
 
@@ -47,6 +47,8 @@ class CredentialReader:
         record = self._records.load(key)
         value = None
         if record is not None and not record.secret_erased:
+            from api_info.models import CurrentCredential  # pydantic: only the code that reads a secret
+
             secret = self._secrets.read(key, record)
             email = secret.get("email")
             value = CurrentCredential(

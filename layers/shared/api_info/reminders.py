@@ -15,9 +15,9 @@ from __future__ import annotations
 from datetime import date
 
 from api_info.credentials.ref import CredentialRef
-from api_info.messaging import CredentialExpiryReminder
-from api_info.models import CredentialRecord, Reminder
+from api_info.messages import CredentialExpiryReminder
 from api_info.observability import logger
+from api_info.records import CredentialRecord, Reminder
 from api_info.services import CheckServices
 from api_info.status import days_left
 

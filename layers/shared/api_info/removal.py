@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import uuid
 from functools import partial
+from typing import Any
 
 from api_info.audit import history_event, installation_removed, record_refused
 from api_info.auth import Caller
 from api_info.credentials import CredentialKind
 from api_info.credentials.ref import CredentialRef
 from api_info.errors import ChangeInProgress
-from api_info.models import Answer, CredentialRecord, HistoryEvent
 from api_info.names import with_known_name
 from api_info.observability import logger, metrics
+from api_info.records import CredentialRecord, HistoryEvent
 from api_info.services import Services
 
 
-def delete_credential(svc: Services, caller: Caller, kind: CredentialKind) -> Answer:
-    """Remove a stored credential: its record goes now, its secret is scheduled for deletion."""
+def delete_credential(svc: Services, caller: Caller, kind: CredentialKind) -> dict[str, Any]:
+    """Remove a stored credential: its record goes now, its secret is scheduled for deletion; the answer
+    as JSON (the kind's `response`)."""
     records, ref, change_id = (
         svc.records,
         CredentialRef(caller.tenant.installation_id, kind),

@@ -1,7 +1,7 @@
 """Settings: one frozen value read from the environment once per container.
 
-A plain dataclass, not a pydantic model: every function reads its settings at init, and a route that
-validates no body (get-info) should not build a pydantic schema for them (docs/PERFORMANCE.md).
+A plain dataclass, not a pydantic model (the style guide's default): every function reads its settings
+at init, and a function that validates no body (get-info) loads no pydantic at all (docs/PERFORMANCE.md).
 """
 
 from __future__ import annotations

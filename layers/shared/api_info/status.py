@@ -8,7 +8,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast, get_args
 
-from api_info.models import CredentialRecord, Status
+from api_info.records import CredentialRecord, Status
 from api_info.settings import Settings
 
 RETRY_BASE_SECONDS = 60  # first retry of a check Atlassian could not answer; doubles each attempt
@@ -56,27 +56,27 @@ def days_left(expires_on: str | None, today: date | None = None) -> int | None:
 
 
 def common_info(record: CredentialRecord | None, settings: Settings) -> dict[str, Any]:
-    """What the page shows of every credential, whatever its kind (CredentialInfo's fields)."""
+    """What the page shows of every credential, whatever its kind, as JSON (CredentialInfo's fields)."""
     if record is None:
         return {
             "status": "not_configured",
-            "masked_value": None,
-            "expires_on": None,
-            "expires_on_source": None,
-            "days_left": None,
-            "last_updated_at": None,
-            "created_by": None,
-            "last_check": None,
+            "maskedValue": None,
+            "expiresOn": None,
+            "expiresOnSource": None,
+            "daysLeft": None,
+            "lastUpdatedAt": None,
+            "createdBy": None,
+            "lastCheck": None,
         }
     return {
         "status": status_of(record, settings),
-        "masked_value": record.masked_value,
-        "expires_on": record.expires_on,
-        "expires_on_source": record.expires_on_source,
-        "days_left": days_left(record.expires_on),
-        "last_updated_at": record.last_updated_at,
-        "created_by": record.created_by.public(),
-        "last_check": record.last_check,
+        "maskedValue": record.masked_value,
+        "expiresOn": record.expires_on,
+        "expiresOnSource": record.expires_on_source,
+        "daysLeft": days_left(record.expires_on),
+        "lastUpdatedAt": record.last_updated_at,
+        "createdBy": record.created_by.public(),
+        "lastCheck": record.last_check.shown() if record.last_check else None,
     }
 
 

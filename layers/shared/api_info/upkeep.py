@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from pydantic import SecretStr
 
 from api_info.credentials.ref import CredentialRef
-from api_info.models import CredentialRecord
 from api_info.observability import logger
+from api_info.records import CredentialRecord
 from api_info.services import Services
 
 

@@ -17,8 +17,8 @@ from api_info.atlassian.transport import (
     read_json,
 )
 from api_info.errors import AtlassianError, AtlassianUnavailable, UnsafeUrl
-from api_info.models import Account
 from api_info.observability import logger
+from api_info.records import Account
 
 AdminAnswer = Literal["administrator", "no", "app_refused"]
 NAME_LOOKUP_SECONDS = 2.0  # the contract's deadline for the saving administrator's display name

@@ -10,7 +10,7 @@ from urllib.parse import quote, urlsplit
 from api_info.answers import clean_text
 from api_info.atlassian.transport import Accepted, Refused, Transport, is_id, read_json
 from api_info.errors import AtlassianError
-from api_info.models import Organization
+from api_info.records import Organization
 
 MAX_WORKSPACE_PAGES = 50  # 5,000 workspaces; a `next` that loops cannot spin past it
 

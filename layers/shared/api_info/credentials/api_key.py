@@ -6,10 +6,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from api_info.credentials.kind import CredentialKind, ExpiryLookup, Facts, Validation
-from api_info.models import ApiKeyInfo, ChangeKeyRequest, ChangeKeyResponse, CredentialRecord, Tenant
+from api_info.records import CredentialRecord, Tenant
 
 if TYPE_CHECKING:
     from api_info.atlassian import AtlassianClient, Refused, Workspace
+    from api_info.models import ChangeKeyRequest, ChangeKeyResponse
 
 _T = TypeVar("_T")
 
@@ -23,9 +24,6 @@ class ApiKey(CredentialKind):
 
     name = "apiKey"
     label = "API key"
-    request = ChangeKeyRequest
-    info_model = ApiKeyInfo
-    response = ChangeKeyResponse
     secret_fields = ("apiKey",)
     refusals: ClassVar[dict[str, str]] = {
         "api_key_invalid": "Atlassian did not accept this API key. Check that you copied all of it.",
@@ -36,6 +34,18 @@ class ApiKey(CredentialKind):
         "api_key_other_organization": "This key belongs to the organization {organization}, which does "
         "not hold this Jira site. Create the key in the organization that holds {site}.",
     }
+
+    @property
+    def request(self) -> type[ChangeKeyRequest]:
+        from api_info.models import ChangeKeyRequest
+
+        return ChangeKeyRequest
+
+    @property
+    def response(self) -> type[ChangeKeyResponse]:
+        from api_info.models import ChangeKeyResponse
+
+        return ChangeKeyResponse
 
     def validate(self, attempt: Validation) -> Facts:
         """1. It must reach an organization; then, side by side: 2. that organization's user management,
@@ -78,13 +88,14 @@ class ApiKey(CredentialKind):
         return facts
 
     def shown(self, record: CredentialRecord | None) -> dict[str, Any]:
-        return {"organization": record.organization if record else None}
+        organization = record.organization if record else None
+        return {"organization": organization.shown() if organization else None}
 
     def links(self, record: CredentialRecord | None) -> dict[str, str]:
         organization = record.organization if record else None
         # The organization's own API keys page once the key told which it is.
         manage = f"{ADMIN_HOME}o/{organization.id}/api-keys" if organization else ADMIN_HOME
-        return {"manage_api_keys": manage, "api_key_guide": API_KEY_GUIDE}
+        return {"manageApiKeys": manage, "apiKeyGuide": API_KEY_GUIDE}
 
 
 API_KEY = ApiKey()

@@ -6,15 +6,16 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import SecretStr
-
 from api_info.credentials.api_key import API_KEY
 from api_info.credentials.kind import CredentialKind, ExpiryLookup, Facts, Validation
 from api_info.errors import ApiError, BadRequest
-from api_info.models import ApiTokenInfo, ChangeTokenRequest, ChangeTokenResponse, CredentialRecord, Tenant
+from api_info.records import CredentialRecord, Tenant
 
 if TYPE_CHECKING:
+    from pydantic import SecretStr
+
     from api_info.atlassian import AtlassianClient
+    from api_info.models import ChangeTokenRequest, ChangeTokenResponse
 
 MANAGE_API_TOKENS = "https://id.atlassian.com/manage-profile/security/api-tokens"
 API_TOKEN_GUIDE = (
@@ -28,9 +29,6 @@ class ApiToken(CredentialKind):
 
     name = "apiToken"
     label = "API token"
-    request = ChangeTokenRequest
-    info_model = ApiTokenInfo
-    response = ChangeTokenResponse
     secret_fields = ("email", "apiToken")
     erased_with_owner = True  # its secret holds its owner's email
     refusals: ClassVar[dict[str, str]] = {
@@ -42,6 +40,18 @@ class ApiToken(CredentialKind):
         "api_token_account_inactive": "The Atlassian account of this API token is deactivated. "
         "Use a token of an active account.",
     }
+
+    @property
+    def request(self) -> type[ChangeTokenRequest]:
+        from api_info.models import ChangeTokenRequest
+
+        return ChangeTokenRequest
+
+    @property
+    def response(self) -> type[ChangeTokenResponse]:
+        from api_info.models import ChangeTokenResponse
+
+        return ChangeTokenResponse
 
     def prepare(self, atlassian: AtlassianClient, tenant: Tenant) -> None:
         if not tenant.site_url or not tenant.cloud_id:
@@ -101,16 +111,17 @@ class ApiToken(CredentialKind):
         return learn_token_expiry(lookup.atlassian, lookup.settings, key, read_key, account_id, seconds)
 
     def shown(self, record: CredentialRecord | None) -> dict[str, Any]:
-        return {"email": record.email if record else None, "account": record.account if record else None}
+        account = record.account if record else None
+        return {"email": record.email if record else None, "account": account.shown() if account else None}
 
     def links(self, record: CredentialRecord | None) -> dict[str, str]:
-        return {"manage_api_tokens": MANAGE_API_TOKENS, "api_token_guide": API_TOKEN_GUIDE}
+        return {"manageApiTokens": MANAGE_API_TOKENS, "apiTokenGuide": API_TOKEN_GUIDE}
 
 
 API_TOKEN = ApiToken()
 
 
-StoredKey = tuple[CredentialRecord | None, SecretStr | None]
+StoredKey = tuple[CredentialRecord | None, "SecretStr | None"]
 
 
 def _stored_key(lookup: ExpiryLookup | None) -> StoredKey:

@@ -11,19 +11,20 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import SecretStr
-
 from api_info.errors import CredentialRejected
-from api_info.models import Answer, ChangeRequest, CredentialInfo, CredentialRecord, Tenant
+from api_info.records import CredentialRecord, Tenant
 from api_info.status import common_info, mask
 
 if TYPE_CHECKING:
+    from pydantic import SecretStr
+
     from api_info.atlassian import AtlassianClient
+    from api_info.models import Answer, ChangeRequest
     from api_info.settings import Settings
 
 # A credential's secret: its fields (the value under the kind's name, and e.g. the token's email), each
 # a SecretStr from the moment it is parsed to the one call that needs it.
-Secret = Mapping[str, SecretStr]
+Secret = Mapping[str, "SecretStr"]
 # What Atlassian told of a value when it was validated, as fields of its record (the key's organization,
 # the token's account).
 Facts = dict[str, Any]
@@ -70,9 +71,6 @@ class CredentialKind:
 
     name: ClassVar[str]  # in the API's bodies and answers, in DynamoDB (CRED#<name>), history and events
     label: ClassVar[str]  # for people and logs: "API key"
-    request: ClassVar[type[ChangeRequest]]  # the body of its change (PUT)
-    info_model: ClassVar[type[CredentialInfo]]  # how GET /api-info shows it
-    response: ClassVar[type[Answer]]  # the answer of its change and delete: {name: info}
     secret_fields: ClassVar[tuple[str, ...]]  # what its secret holds: the value (`name`) and the rest
     # Whether its secret names a person (the token's owner): erased when their account is closed.
     erased_with_owner: ClassVar[bool] = False
@@ -83,6 +81,18 @@ class CredentialKind:
     def __repr__(self) -> str:
         return f"<credential kind {self.name}>"
 
+    # The pydantic models of its change are imported when first asked for: a function that changes
+    # nothing (get-info) never loads pydantic (docs/PERFORMANCE.md, "Cold start").
+    @property
+    def request(self) -> type[ChangeRequest]:
+        """The body of its change (PUT)."""
+        raise NotImplementedError
+
+    @property
+    def response(self) -> type[Answer]:
+        """The answer of its change and delete, {name: info}, as the OpenAPI document describes it."""
+        raise NotImplementedError
+
     @property
     def notified_attribute(self) -> str:
         """The tenant item's attribute that holds the status the app was last told about."""
@@ -90,6 +100,8 @@ class CredentialKind:
 
     def secret_of(self, request: ChangeRequest) -> Secret:
         """The new secret a change request carries, every field a SecretStr, read-only."""
+        from pydantic import SecretStr
+
         values = {f.alias or n: getattr(request, n) for n, f in type(request).model_fields.items()}
         return MappingProxyType(
             {
@@ -118,17 +130,18 @@ class CredentialKind:
         raise NotImplementedError
 
     def shown(self, record: CredentialRecord | None) -> dict[str, Any]:
-        """What the page shows of this kind beyond every credential's status, mask, dates and people."""
+        """What the page shows of this kind beyond every credential's status, mask, dates and people, as
+        JSON (the fields its part of `response` adds)."""
         return {}
 
     def links(self, record: CredentialRecord | None) -> dict[str, str]:
-        """The page's links of this kind (Links' field names): where to create one, and the guide."""
+        """The page's links of this kind, as JSON (Links' names): where to create one, and the guide."""
         return {}
 
-    def info(self, record: CredentialRecord | None, settings: Settings) -> CredentialInfo:
-        """The credential as the page shows it (not configured without a record)."""
-        return self.info_model(**common_info(record, settings), **self.shown(record))
+    def info(self, record: CredentialRecord | None, settings: Settings) -> dict[str, Any]:
+        """The credential as the page shows it, as JSON (not configured without a record)."""
+        return common_info(record, settings) | self.shown(record)
 
-    def answer(self, record: CredentialRecord | None, settings: Settings) -> Answer:
-        """The answer of a change or delete of this kind."""
-        return self.response.model_validate({self.name: self.info(record, settings)})
+    def answer(self, record: CredentialRecord | None, settings: Settings) -> dict[str, Any]:
+        """The answer of a change or delete of this kind, as JSON (`response` describes it)."""
+        return {self.name: self.info(record, settings)}

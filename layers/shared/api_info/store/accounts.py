@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from api_info.models import CLOSED_ACCOUNT
+from api_info.records import CLOSED_ACCOUNT
 from api_info.store.dynamo import accounts_pk, to_item
 
 
@@ -22,7 +22,7 @@ def account_ids(*holders: Any) -> set[str]:
     for holder in holders:
         if holder is None:
             continue
-        values = holder if isinstance(holder, dict) else holder.model_dump(by_alias=True)
+        values = holder if isinstance(holder, dict) else holder.to_item()
         if values.get("type", "atlassian") != "atlassian":
             continue
         account_id = values.get("accountId")

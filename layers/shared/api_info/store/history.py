@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api_info.errors import ValidationFailed
-from api_info.models import HistoryEvent
+from api_info.records import HistoryEvent
 from api_info.store.accounts import account_ids, held_account_writes
 from api_info.store.dynamo import (
     TENANT_SK,
@@ -40,7 +40,7 @@ def event_item(
         "PK": history_pk(tenant_id),
         "SK": f"{at_ns or time.time_ns():020d}#{uuid.uuid4().hex[:8]}",  # sorts by time, newest last
         "ttl": int(time.time()) + retention_days * 86400,
-        **event.model_dump(by_alias=True, exclude_none=True),
+        **event.to_item(),
     }
     return to_item(values)
 
@@ -64,7 +64,7 @@ class History(Table):
             Limit=limit,
             **kwargs,
         )
-        events = [HistoryEvent.model_validate(from_item(item)) for item in answer.get("Items", [])]
+        events = [HistoryEvent.from_item(from_item(item)) for item in answer.get("Items", [])]
         last = answer.get("LastEvaluatedKey")
         next_cursor = _encode_cursor(str(from_item(last)["SK"])) if last else None
         return events, next_cursor

@@ -11,15 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from api_info.credentials import CredentialKind, kind_named
 from api_info.credentials.ref import CRED_PREFIX
-from api_info.messaging import HistoryRewrite
-from api_info.models import CLOSED_ACCOUNT, ERASED_SECRET, HistoryEvent, LastCheck
 from api_info.observability import logger
+from api_info.records import CLOSED_ACCOUNT, ERASED_SECRET, HistoryEvent, LastCheck
 from api_info.store.accounts import account_ids
 from api_info.store.dynamo import (
     TENANT_SK,
@@ -32,6 +31,9 @@ from api_info.store.dynamo import (
     to_item,
 )
 from api_info.store.history import event_item
+
+if TYPE_CHECKING:
+    from api_info.messages import HistoryRewrite
 
 DEFAULT_CYCLE_DAYS = 7  # Atlassian's default cycle period (docs/PRIVACY.md)
 RECORDED = "heldAccountsRecorded"  # on the tenant item: its record of held accounts is complete
@@ -262,7 +264,7 @@ class PersonalData(HeldItems):
         values: dict[str, Any] = {
             ":account": PLACEHOLDER_ACCOUNT,
             ":invalid": "invalid",
-            ":check": closed.model_dump(exclude_none=True),
+            ":check": closed.to_item(),
             ":erased": ERASED_SECRET,
             ":old": account_id,
             ":version": item["secretVersionId"],
@@ -272,7 +274,7 @@ class PersonalData(HeldItems):
         if (item.get("createdBy") or {}).get("accountId") == account_id:
             sets.append("createdBy = :placeholder")
             values[":placeholder"] = PLACEHOLDER_ACTOR
-        event = HistoryEvent.model_validate(
+        event = HistoryEvent.from_item(
             {
                 "at": closed.at,
                 "actor": {"type": "forge"},

@@ -17,8 +17,8 @@ from botocore.exceptions import ClientError
 from api_info.credentials import kind_named
 from api_info.credentials.ref import CRED_PREFIX, CredentialRef
 from api_info.errors import ChangeInProgress
-from api_info.models import CredentialRecord, HistoryEvent, Reminder
 from api_info.observability import logger
+from api_info.records import CredentialRecord, HistoryEvent, Reminder
 from api_info.store.accounts import held_account_writes
 from api_info.store.dynamo import Table, from_item, tenant_pk, to_item
 from api_info.store.history import event_item
@@ -34,7 +34,7 @@ class Locked:
 
     @classmethod
     def of(cls, item: dict[str, Any]) -> Locked:
-        record = CredentialRecord.model_validate(item) if "status" in item else None
+        record = CredentialRecord.from_item(item) if "status" in item else None
         left = set(item.get("stagedSecrets") or ()) | set(item.get("retiredSecrets") or ())
         return cls(record, frozenset(left))
 
@@ -51,7 +51,7 @@ class RecordItems(Table):
             ConsistentRead=True,
         )
         item = from_item(answer.get("Item", {}))
-        return CredentialRecord.model_validate(item) if "status" in item else None
+        return CredentialRecord.from_item(item) if "status" in item else None
 
     def holds(self, ref: CredentialRef) -> bool:
         """Whether anything is held for the credential (its record, or a change's lock), read consistently."""
@@ -166,7 +166,7 @@ class RecordItems(Table):
                 return False, None  # announced already (another check got there first), or a new value
             raise
         old = from_item(answer.get("Attributes", {})).get("reminder")
-        return True, Reminder.model_validate(old) if old else None
+        return True, Reminder.from_item(old) if old else None
 
     def give_back_reminder(
         self,
@@ -180,7 +180,7 @@ class RecordItems(Table):
         values: dict[str, Any] = {":version": version_id, ":threshold": threshold}
         update = "REMOVE #reminder"
         if previous is not None:
-            update, values[":previous"] = "SET #reminder = :previous", previous.model_dump()
+            update, values[":previous"] = "SET #reminder = :previous", previous.to_item()
         try:
             self.dynamodb.update_item(
                 TableName=self._table,
@@ -252,7 +252,7 @@ class Records(RecordItems):
         """Record the staged version as the one the app uses, with its event, in one transaction."""
         item = {
             **ref.key,
-            **record.model_dump(by_alias=True, exclude_none=True),
+            **record.to_item(),
         }
         put = {"TableName": self._table, "Item": to_item(item), **self._held(change_id)}
         held = self._accounts(ref.tenant_id, event, record.created_by, record.account)

@@ -18,15 +18,15 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
-from pydantic import SecretStr
 
 from api_info.credentials.ref import CredentialRef
-from api_info.models import CredentialRecord
+from api_info.records import CredentialRecord
 from api_info.settings import Settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
     from mypy_boto3_secretsmanager.client import SecretsManagerClient
+    from pydantic import SecretStr
 
 SECRET_CACHE_SECONDS = 300
 DELETION_RECOVERY_DAYS = 7
@@ -151,5 +151,7 @@ def _secrets_provider(client: SecretsManagerClient) -> SecretsProvider:
 
 
 def _secret_fields(secret_string: str) -> dict[str, SecretStr]:
+    from pydantic import SecretStr  # only where a secret is read: GET /api-info reads none
+
     values = json.loads(secret_string)
     return {name: SecretStr(value) for name, value in values.items() if isinstance(value, str)}

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from api_info.credentials import CredentialKind, kind_named, kinds
 from api_info.credentials.ref import CRED_PREFIX, CredentialRef
 from api_info.errors import RateLimited
-from api_info.models import CredentialRecord, LastCheck, StoredStatus, Tenant
+from api_info.records import CredentialRecord, LastCheck, StoredStatus, Tenant
 from api_info.store.dynamo import (
     TENANT_SK,
     Table,
@@ -50,11 +50,11 @@ class TenantState:
     def add(self, item: dict[str, Any]) -> None:
         """Take in one item of the tenant's partition (deserialised)."""
         if item["SK"] == TENANT_SK:
-            self.tenant = Tenant.model_validate(item)
+            self.tenant = Tenant.from_item(item)
             self.notified = _notified(item)
         elif item["SK"].startswith(CRED_PREFIX) and "status" in item:
             kind = kind_named(item["SK"].removeprefix(CRED_PREFIX))
-            self.credentials[kind] = CredentialRecord.model_validate(item)
+            self.credentials[kind] = CredentialRecord.from_item(item)
 
 
 class Tenants(Table):
@@ -79,7 +79,7 @@ class Tenants(Table):
             TableName=self._table, Key=self._tenant_key(tenant_id), ConsistentRead=True
         )
         item = answer.get("Item")
-        return Tenant.model_validate(from_item(item)) if item else None
+        return Tenant.from_item(from_item(item)) if item else None
 
     def record(self, tenant: Tenant, now: str) -> None:
         """Record an installation the first time it is seen; later sightings take a new site URL or
@@ -189,7 +189,7 @@ class Tenants(Table):
         """Write a check's result unless the credential was changed meanwhile (then the change wins);
         `expires_on`: a date the check learnt from Atlassian."""
         values: dict[str, Any] = {
-            ":check": last_check.model_dump(exclude_none=True),
+            ":check": last_check.to_item(),
             ":version": version_id,
         }
         kwargs: dict[str, Any] = {
