@@ -1,5 +1,8 @@
 """PUT /api-info/key: validate a new organization Admin API key with Atlassian, then store it."""
 
+import api_info.startup  # noqa: F401 - first: no cycle collection while the function loads
+
+# isort: split
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header

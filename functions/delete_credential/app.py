@@ -1,5 +1,8 @@
 """DELETE /api-info/key and /api-info/token: remove a stored credential."""
 
+import api_info.startup  # noqa: F401 - first: no cycle collection while the function loads
+
+# isort: split
 from api_info import removal, wiring
 from api_info.api import create_app, current_caller, handler, route
 from api_info.credentials.api_key import API_KEY

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import api_info.startup  # noqa: F401 - first: no cycle collection while the function loads
+
+# isort: split
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.event_handler import Response

@@ -1,5 +1,8 @@
 """GET /api-info/history: the audit trail of the caller's site, newest first."""
 
+import api_info.startup  # noqa: F401 - first: no cycle collection while the function loads
+
+# isort: split
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query

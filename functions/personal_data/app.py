@@ -3,6 +3,9 @@
 Its operators' twin, POST /ops/tenants/{tenantId}/personal-data, acts on one account an operator names.
 """
 
+import api_info.startup  # noqa: F401 - first: no cycle collection while the function loads
+
+# isort: split
 from aws_lambda_powertools.event_handler import Response, content_types
 
 from api_info import privacy, wiring

@@ -1,5 +1,8 @@
 """POST /lifecycle/uninstalled: Forge tells us the app was uninstalled; forget everything of that site."""
 
+import api_info.startup  # noqa: F401 - first: no cycle collection while the function loads
+
+# isort: split
 from aws_lambda_powertools.event_handler import Response
 
 from api_info import removal, wiring

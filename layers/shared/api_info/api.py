@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from api_info import snapstart
+from api_info import snapstart, startup
 from api_info.atlassian import deadline
 from api_info.auth import Caller, bearer_token, forge_caller
 from api_info.bodies import (
@@ -125,7 +125,9 @@ def json_answer(body: dict[str, Any]) -> Response[Any]:
 
 
 def handler(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """A function's Lambda handler: Powertools' logger context, tracing and metrics around `serve`."""
+    """A function's Lambda handler: Powertools' logger context, tracing and metrics around `serve`; the
+    end of the function's init (`startup.ready()`)."""
+    startup.ready()
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
     @tracer.capture_lambda_handler
