@@ -15,6 +15,12 @@ are set and tracing is on, so Powertools Tracer patches as it would in Lambda. N
 
 Rounds interleave floor and functions so that a busy machine slows all of them alike. Figures are
 CPU time (user + system) of the process, the median over the rounds, with the quartiles.
+
+`--against COMMIT` compares get-info, change-key and change-token with COMMIT's (its functions, layer
+code and template from `git archive`, its layer built by its own layers/shared/Makefile from the same
+dependencies), both in every round: init and init plus the first request beyond the floor of the same
+round, before -> after, and the median of the round-by-round differences. The replays are this
+checkout's (bench/warm.py): a commit whose first requests make other AWS calls cannot be compared.
 """
 
 from __future__ import annotations
@@ -52,13 +58,13 @@ PROFILED = ("GetInfoFunction", "ChangeKeyFunction", "ChangeTokenFunction")
 LAYER_SRC = REPO / "layers" / "shared"
 
 
-def _make(target: str, artifacts: Path) -> None:
+def _make(target: str, artifacts: Path, source: Path = LAYER_SRC) -> None:
     done = subprocess.run(
         [
             "make",
             "--no-print-directory",
             "-C",
-            str(LAYER_SRC),
+            str(source),
             target,
             f"ARTIFACTS_DIR={artifacts}",
             f"PYTHON={sys.executable}",
@@ -72,9 +78,10 @@ def _make(target: str, artifacts: Path) -> None:
         raise RuntimeError(f"make {target} failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
 
 
-def build_layout() -> tuple[Path, Path]:
+def build_layout(source: Path = REPO, name: str = "layer") -> tuple[Path, Path]:
     """The layer (layers/shared/Makefile, for this interpreter) and the runtime's boto3, cached by the
-    requirements they come from; the layer's own code is rebuilt every run."""
+    requirements they come from; the layer's own code (`source`'s) is rebuilt every run, into
+    .bench/<name>."""
     sources = ("requirements.lock", "requirements-no-deps.lock", "Makefile")
     requirements = "".join((LAYER_SRC / name).read_text() for name in sources)
     key = hashlib.sha256(f"{sys.version}{requirements}".encode()).hexdigest()[:12]
@@ -99,15 +106,16 @@ def build_layout() -> tuple[Path, Path]:
             check=True,
             capture_output=True,
         )  # fmt: skip
-    layer = BENCH_DIR / "layer"
+    layer = BENCH_DIR / name
     shutil.rmtree(layer, ignore_errors=True)
     shutil.copytree(deps, layer, symlinks=True)
-    _make("code", layer)
+    _make("code", layer, source / "layers" / "shared")
     return layer / "python", runtime
 
 
-def function_dirs(tmp: Path) -> dict[str, tuple[Path, str | None]]:
-    """Each function's logical id -> (a copy of its code without bytecode, the sample event it serves)."""
+def function_dirs(tmp: Path, source: Path = REPO) -> dict[str, tuple[Path, str | None]]:
+    """Each function's logical id -> (a copy of its code without bytecode, the sample event it serves);
+    the functions and their code are `source`'s (a checkout), the sample events this one's."""
     from local.cfn import functions, load_template
 
     samples = {}
@@ -117,10 +125,10 @@ def function_dirs(tmp: Path) -> dict[str, tuple[Path, str | None]]:
         event = json.loads((REPO / "events" / f"{case.sample}.json").read_text())
         samples.setdefault((event["httpMethod"], event["resource"]), case.sample)
     out = {}
-    for spec in functions(load_template(REPO / "template.yaml")):
+    for spec in functions(load_template(source / "template.yaml")):
         task = tmp / "task" / spec.logical_id
         shutil.copytree(
-            REPO / spec.code_uri, task, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
+            source / spec.code_uri, task, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
         )
         served = [samples[(r.method, r.path)] for r in spec.routes if (r.method, r.path) in samples]
         sample = served[0] if served else None
@@ -133,90 +141,128 @@ def quartiles(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "p25": q[0], "p75": q[2], "n": len(values)}
 
 
-def run(out_dir: Path, rounds: int) -> dict[str, Any]:
-    from local.api_client import JwksServer
-    from local.atlassian_sim import ADMIN_ACCOUNT, AtlassianSimulator
-    from local.dev_issuer import DevTokenIssuer, installation
+class _Stage:
+    """What every child's first request needs: the JWKS and Atlassian servers, the tokens, and what
+    bench/warm.py recorded (the functions' variables and each first request's AWS calls)."""
 
-    warm = json.loads((out_dir / "warm.json").read_text())
-    with open(out_dir / "replays.pickle", "rb") as handle:
-        replays: dict[str, dict[str, Recording]] = pickle.load(handle)  # noqa: S301 - written by bench/warm.py
-    layer, runtime = build_layout()
-    issuer = DevTokenIssuer(APP_ID)
-    jwks = JwksServer(issuer.jwks())
-    simulator = AtlassianSimulator()
-    simulator.start()
-    ids = installation(TENANT)
-    tokens = {
-        # Forge's lifecycle trigger runs without a user: its token has no principal.
-        sample: issuer.mint(
-            installation_id=ids["installationId"],
-            account_id=None if sample == "uninstalled" else ADMIN_ACCOUNT,
-            cloud_id=ids["cloudId"],
-            # get-info records the tenant again when the token names another site than the stored one
-            # (a renamed site): its token names the recorded site, so its first request is the one
-            # bench/warm.py recorded (one Query). The others call the site: the simulator stands for it.
-            site_url=SITE_URL if sample == GET_INFO.sample else simulator.url,
-            api_base_url=f"{simulator.url}/ex/jira/{ids['cloudId']}",
-            ttl_seconds=3600,
-        )
-        for sample in ("uninstalled", GET_INFO.sample, "any other")
-    }
-    tmp = Path(tempfile.mkdtemp(prefix="bench-cold-"))
-    try:
-        targets: dict[str, list[str]] = {"floor": []}
-        envs: dict[str, dict[str, str]] = {"floor": _base_env(tmp / "task" / "floor", "floor", [runtime])}
-        (tmp / "task" / "floor").mkdir(parents=True)
-        for logical_id, (task, sample) in function_dirs(tmp).items():
+    def __init__(self, out_dir: Path) -> None:
+        from local.api_client import JwksServer
+        from local.atlassian_sim import ADMIN_ACCOUNT, AtlassianSimulator
+        from local.dev_issuer import DevTokenIssuer, installation
+
+        self.warm = json.loads((out_dir / "warm.json").read_text())
+        with open(out_dir / "replays.pickle", "rb") as handle:
+            self.replays: dict[str, dict[str, Recording]] = pickle.load(handle)  # noqa: S301 - bench/warm.py's
+        issuer = DevTokenIssuer(APP_ID)
+        self.jwks = JwksServer(issuer.jwks())
+        self.simulator = AtlassianSimulator()
+        self.simulator.start()
+        self.ids = installation(TENANT)
+        self.tokens = {
+            # Forge's lifecycle trigger runs without a user: its token has no principal.
+            sample: issuer.mint(
+                installation_id=self.ids["installationId"],
+                account_id=None if sample == "uninstalled" else ADMIN_ACCOUNT,
+                cloud_id=self.ids["cloudId"],
+                # get-info records the tenant again when the token names another site than the stored one
+                # (a renamed site): its token names the recorded site, so its first request is the one
+                # bench/warm.py recorded (one Query). The others call the site: the simulator stands for it.
+                site_url=SITE_URL if sample == GET_INFO.sample else self.simulator.url,
+                api_base_url=f"{self.simulator.url}/ex/jira/{self.ids['cloudId']}",
+                ttl_seconds=3600,
+            )
+            for sample in ("uninstalled", GET_INFO.sample, "any other")
+        }
+
+    def stop(self) -> None:
+        self.simulator.stop()
+        self.jwks.stop()
+
+    def targets(
+        self, tmp: Path, source: Path, layer: Path, runtime: Path, label: str = "", only: tuple[str, ...] = ()
+    ) -> dict[str, tuple[list[str], dict[str, str]]]:
+        """Each function of `source` (only those named in `only`, if any) -> (the child's arguments for
+        its first request, its environment), named `label` + its logical id."""
+        out: dict[str, tuple[list[str], dict[str, str]]] = {}
+        for logical_id, (task, sample) in function_dirs(
+            tmp / "tasks" / (label.strip(": ") or "this"), source
+        ).items():
+            if only and logical_id not in only:
+                continue
             args = []
             if sample is not None:
                 case = next(c for c in CASES if c.sample == sample and not c.operator)
-                event = _event(sample, tokens.get(sample, tokens["any other"]), case.body, case.keyed)
-                (tmp / f"{sample}.json").write_text(json.dumps(event))
-                with open(tmp / f"{sample}.pickle", "wb") as handle:
-                    pickle.dump(replays[case.name]["first"].aws, handle)
-                args = [str(tmp / f"{sample}.json"), str(tmp / f"{sample}.pickle")]
-            targets[logical_id] = args
+                event = _event(
+                    sample, self.tokens.get(sample, self.tokens["any other"]), case.body, case.keyed
+                )
+                args = self._files(tmp, f"{label}{sample}", event, self.replays[case.name]["first"])
             env = _base_env(task, logical_id, [task, layer, runtime])
-            env.update(warm["function_env"].get(logical_id, {}))
+            env.update(self.warm["function_env"].get(logical_id, {}))
             env.update(
                 {
-                    "FORGE_JWKS_URL": jwks.url,
-                    "ATLASSIAN_API_URL": simulator.url,
+                    "FORGE_JWKS_URL": self.jwks.url,
+                    "ATLASSIAN_API_URL": self.simulator.url,
                     "ALLOW_INSECURE_LOOPBACK": "true",
                 }
             )
-            envs[logical_id] = env
-            if sample == GET_INFO.sample:
+            out[f"{label}{logical_id}"] = (args, env)
+            if sample == GET_INFO.sample and not only:
                 # The same function's first request when an operator calls it: IAM-signed, so neither
                 # the token check nor the administrator check, and what they import, is needed.
                 twin = ops_twin(GET_INFO)
                 event = _event(
-                    sample, tokens["any other"], None, keyed=False, operator_of=ids["installationId"]
+                    sample,
+                    self.tokens["any other"],
+                    None,
+                    keyed=False,
+                    operator_of=self.ids["installationId"],
                 )
-                (tmp / "ops.json").write_text(json.dumps(event))
-                with open(tmp / "ops.pickle", "wb") as handle:
-                    pickle.dump(replays[twin.name]["first"].aws, handle)
-                targets[f"{logical_id} via /ops"] = [str(tmp / "ops.json"), str(tmp / "ops.pickle")]
-                envs[f"{logical_id} via /ops"] = env
-        samples: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
-        for _ in range(rounds):
-            for name, args in targets.items():
-                samples[name].append(_child(tmp, name, args, envs[name]))
-        floor_modules = import_profile.profile(envs["floor"], "floor", tmp)
+                ops = self._files(tmp, f"{label}ops", event, self.replays[twin.name]["first"])
+                out[f"{label}{logical_id} via /ops"] = (ops, env)
+        return out
+
+    @staticmethod
+    def _files(tmp: Path, stem: str, event: dict[str, Any], replay: Recording) -> list[str]:
+        name = "".join(c if c.isalnum() else "_" for c in stem)
+        (tmp / f"{name}.json").write_text(json.dumps(event))
+        with open(tmp / f"{name}.pickle", "wb") as handle:
+            pickle.dump(replay.aws, handle)
+        return [str(tmp / f"{name}.json"), str(tmp / f"{name}.pickle")]
+
+
+def _rounds(
+    tmp: Path, rounds: int, targets: dict[str, tuple[list[str], dict[str, str]]]
+) -> dict[str, list[dict[str, Any]]]:
+    """Every target once per round, in turn, so that a busy moment slows all of them alike."""
+    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
+    for _ in range(rounds):
+        for name, (args, env) in targets.items():
+            samples[name].append(_child(tmp, name, args, env))
+    return samples
+
+
+def run(out_dir: Path, rounds: int) -> dict[str, Any]:
+    layer, runtime = build_layout()
+    stage = _Stage(out_dir)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-cold-"))
+    try:
+        (tmp / "task" / "floor").mkdir(parents=True)
+        floor_env = _base_env(tmp / "task" / "floor", "floor", [runtime])
+        targets = {"floor": ([], floor_env), **stage.targets(tmp, REPO, layer, runtime)}
+        samples = _rounds(tmp, rounds, targets)
+        floor_modules = import_profile.profile(floor_env, "floor", tmp)
         profiles = {
             name: import_profile.beyond_floor(
-                import_profile.profile(envs[name], "function", tmp), floor_modules
+                import_profile.profile(targets[name][1], "function", tmp), floor_modules
             )
             for name in PROFILED
-            if name in envs
+            if name in targets
         }
         profiles["floor"] = sorted(
             import_profile.by_package(floor_modules).items(), key=lambda item: -item[1]
         )[:8]
     finally:
-        simulator.stop()
-        jwks.stop()
+        stage.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
     floor = quartiles([s["init"][1] for s in samples["floor"]])
@@ -239,6 +285,67 @@ def run(out_dir: Path, rounds: int) -> dict[str, Any]:
         result["functions"][name] = row
     result["floor_wall"] = quartiles([s["init"][0] for s in samples["floor"]])
     return result
+
+
+def compare(out_dir: Path, rounds: int, base: str) -> str:
+    """The three profiled functions of commit `base` against this checkout's, interleaved round by
+    round in one process: init, and init plus the first request, beyond the floor of the same round."""
+    stage = _Stage(out_dir)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-compare-"))
+    try:
+        before = tmp / "before"
+        before.mkdir()
+        # Its functions, layer code and template, as committed (git archive needs no work tree).
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", base, "functions", "layers/shared", "template.yaml"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(before)], input=archive, check=True)
+        layouts = {
+            label: (source, *build_layout(source, f"layer-{label.strip(': ')}"))
+            for label, source in (("before: ", before), ("after: ", REPO))
+        }
+        (tmp / "task" / "floor").mkdir(parents=True)
+        runtime = layouts["after: "][2]
+        targets = {"floor": ([], _base_env(tmp / "task" / "floor", "floor", [runtime]))}
+        for label, (source, layer, runtime) in layouts.items():
+            targets |= stage.targets(tmp, source, layer, runtime, label, PROFILED)
+        samples = _rounds(tmp, rounds, targets)
+    finally:
+        stage.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return _comparison(samples, rounds, base)
+
+
+def _comparison(samples: dict[str, list[dict[str, Any]]], rounds: int, base: str) -> str:
+    floor = [s["init"][1] for s in samples["floor"]]
+    q = quartiles(floor)
+    lines = [
+        f"cold start, {base} (before) against this checkout (after), {rounds} rounds interleaved; CPU ms, "
+        "medians; beyond: per round, against that round's floor; paired: median of after - before",
+        f"floor: import boto3 + one DynamoDB client   {q['median']:.0f} [{q['p25']:.0f}-{q['p75']:.0f}]",
+        f"{'function':22} {'init beyond the floor':>34} {'init + first request beyond':>36}"
+        f" {'first request':>15}",
+    ]
+    for name in PROFILED:
+        before, after = samples[f"before: {name}"], samples[f"after: {name}"]
+
+        def beyond(runs: list[dict[str, Any]], first: bool) -> list[float]:
+            return [
+                s["init"][1] + (s["first"][1] if first else 0) - f for s, f in zip(runs, floor, strict=True)
+            ]
+
+        cells = []
+        for first in (False, True):
+            b, a = beyond(before, first), beyond(after, first)
+            paired = statistics.median(y - x for x, y in zip(b, a, strict=True))
+            mb, ma = statistics.median(b), statistics.median(a)
+            change = f"{(ma / mb - 1) * 100:+4.0f} %" if mb > 0 else "   - %"  # one noisy round can be <= 0
+            cells.append(f"{mb:4.0f} -> {ma:4.0f} ({change}), paired {paired:+4.0f}")
+        firsts = [statistics.median(s["first"][1] for s in runs) for runs in (before, after)]
+        lines.append(f"{name:22} {cells[0]:>34} {cells[1]:>36} {firsts[0]:6.0f} -> {firsts[1]:4.0f}")
+    return "\n".join(lines)
 
 
 def _base_env(task: Path, name: str, paths: list[Path]) -> dict[str, str]:
@@ -289,7 +396,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.cold_start", description=__doc__)
     parser.add_argument("out", type=Path, help="where bench.warm wrote warm.json and replays.pickle")
     parser.add_argument("--rounds", type=int, default=11)
+    parser.add_argument(
+        "--against", metavar="COMMIT", help="compare get-info, change-key and change-token with COMMIT's"
+    )
     args = parser.parse_args(argv)
+    if args.against:
+        print(compare(args.out, args.rounds, args.against))
+        return 0
     result = run(args.out, args.rounds)
     (args.out / "cold.json").write_text(json.dumps(result, indent=2))
     return 0

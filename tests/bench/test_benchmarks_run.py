@@ -51,6 +51,17 @@ def test_make_bench_runs_at_smoke_size_and_prints_every_figure() -> None:
     assert "skipped (--no-build)" in report
 
 
+def test_the_cold_start_comparison_with_a_commit_runs_and_prints_the_three_functions(tmp_path: Path) -> None:
+    # The comparison docs/PERFORMANCE.md quotes (before and after a change), against HEAD here: every
+    # clone has it, and the same code on both sides must still run through the whole comparison.
+    bench("bench.warm", str(tmp_path), "--iterations", "3")
+    report = bench("bench.cold_start", str(tmp_path), "--rounds", "1", "--against", "HEAD")
+
+    for function in ("GetInfoFunction", "ChangeKeyFunction", "ChangeTokenFunction"):
+        (line,) = [line for line in report.splitlines() if line.startswith(function)]
+        assert len(re.findall(r"-?\d+ -> +-?\d+ \([^)]* %\), paired +[+-]\d+", line)) == 2, report
+
+
 def test_make_bench_checks_runs_at_smoke_size_and_checks_every_tenant() -> None:
     report = bench("bench.checks", "--tenants", "30", "--baseline", "10", "--latency-ms", "5")
 
