@@ -1,6 +1,9 @@
 """CodeDeploy's PreTraffic hook: no traffic reaches a new version of any function until each has answered
 one probe as it must (api_info.pre_traffic); then it reports Succeeded or Failed to CodeDeploy."""
 
+import api_info.startup  # first: no cycle collection while the function loads
+
+# isort: split
 import os
 from functools import cache
 from typing import Any
@@ -29,3 +32,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, s
         event, lambda_client.invoke, codedeploy.put_lifecycle_event_hook_execution_status, versions
     )
     return {"status": status}
+
+
+# The end of init: what it built frozen, the collector back on (api_info.startup).
+api_info.startup.ready()

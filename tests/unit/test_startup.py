@@ -1,6 +1,6 @@
 """A function's init runs without the cycle collector, and the collector is back on when it ends.
 
-Each HTTP function is imported in a fresh interpreter laid out as Lambda lays it out (the function's
+Each function is imported in a fresh interpreter laid out as Lambda lays it out (the function's
 folder, then the layer's code), with Lambda's variables set, as bench/cold_start.py does.
 """
 
@@ -18,7 +18,7 @@ from bench.stack import lambda_environment
 from local.cfn import functions, load_template
 
 REPO = Path(__file__).resolve().parents[2]
-HTTP_FUNCTIONS = [spec for spec in functions(load_template(REPO / "template.yaml")) if spec.routes]
+FUNCTIONS = functions(load_template(REPO / "template.yaml"))
 # Counts the collections while the handler's module loads (its init).
 PROBE = """
 import gc, json
@@ -41,8 +41,8 @@ def load(function_dir: Path, name: str) -> dict[str, object]:
     return loaded
 
 
-@pytest.mark.parametrize("spec", HTTP_FUNCTIONS, ids=[spec.logical_id for spec in HTTP_FUNCTIONS])
-def test_an_http_function_loads_without_collecting_then_collects_as_usual(spec: object) -> None:
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=[spec.logical_id for spec in FUNCTIONS])
+def test_a_function_loads_without_collecting_then_collects_as_usual(spec: object) -> None:
     logical_id, code_uri = spec.logical_id, spec.code_uri  # type: ignore[attr-defined]
 
     loaded = load(REPO / code_uri, logical_id)

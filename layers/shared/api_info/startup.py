@@ -1,12 +1,12 @@
-"""A container's init without the cycle collector: each HTTP function imports this module first.
+"""A container's init without the cycle collector: every function imports this module first.
 
 Loading a handler leaves 80,000 to 100,000 objects for the collector to track and almost no garbage,
 yet the collector ran about 185 times during a change function's init, 30 to 50 ms (docs/PERFORMANCE.md,
 "Cold start (2026-12-08)"). So the collector is off while the function loads, and `ready()`, at the end
-of its init (`api.handler`), moves what init built to the permanent generation (`gc.freeze()`) and turns
-the collector back on: later collections, the first request's included, no longer walk what init built.
-Reference counting frees objects as always; only reference cycles left over from init are never
-collected, once per container.
+of its init (`api.handler`, or the last line of a function without HTTP), moves what init built to the
+permanent generation (`gc.freeze()`) and turns the collector back on: later collections, the first
+request's included, no longer walk what init built. Reference counting frees objects as always; only
+reference cycles left over from init are never collected, once per container.
 """
 
 from __future__ import annotations
