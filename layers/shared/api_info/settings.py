@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from functools import cache
 
-# The bounds of the numeric settings: (least, most), either None for none; "above" means strictly.
+# The bounds of the numeric settings, by name: at least, more than (strictly), at most.
 _AT_LEAST: dict[str, float] = {
     "expiry_warning_days": 0,
     "idempotency_expiry_seconds": 60,
